@@ -1,0 +1,84 @@
+/*
+ * smpdfu — a transport described as data: which framing, which size limits.
+ *
+ * Client and server both talk through a link: smpdfu_link_encode() turns an
+ * SMP packet into the bytes to hand to the port, and a link decoder turns
+ * received bytes back into SMP packets. The port (termios, socket, BLE
+ * stack) only moves bytes.
+ */
+#ifndef SMPDFU_LINK_H
+#define SMPDFU_LINK_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "smpdfu/ble.h"
+#include "smpdfu/error.h"
+#include "smpdfu/serial.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef enum {
+    SMPDFU_LINK_SERIAL,   /* SMP over console: base64 lines, CRC (§5.1) */
+    SMPDFU_LINK_RAW_UART, /* bare packets on a byte stream */
+    SMPDFU_LINK_UDP,      /* one packet per datagram (§5.2) */
+    SMPDFU_LINK_BLE,      /* GATT writes/notifications of ATT_MTU - 3 (§5.3) */
+} smpdfu_link_kind_t;
+
+typedef struct {
+    smpdfu_link_kind_t kind;
+    size_t line_max;     /* SERIAL: longest line incl. marker and \n (0 -> 127) */
+    size_t mtu;          /* UDP: largest datagram (0 -> 1500); BLE: ATT MTU (0 -> 23) */
+    bool ble_reassembly; /* BLE: the device reassembles a request split over writes */
+} smpdfu_link_t;
+
+/* Largest SMP packet (header + CBOR) a request may have on this link for a
+ * device whose MCUmgr params report buf_size (0 = unknown: the link limit
+ * alone, with Zephyr's default 384 for serial). Serial: buf_size - 4; raw
+ * UART: buf_size; UDP: min(buf_size, mtu); BLE: min(buf_size, mtu - 3) unless
+ * the device reassembles. */
+size_t smpdfu_link_max_packet(const smpdfu_link_t *l, size_t dev_buf_size);
+
+/* Bytes smpdfu_link_encode() needs for a packet of pkt_len bytes. */
+size_t smpdfu_link_encoded_len(const smpdfu_link_t *l, size_t pkt_len);
+
+/* Encode one packet for the port. SERIAL: console lines; other kinds: the
+ * packet bytes unchanged (a BLE port sends them in smpdfu_ble_frag() pieces).
+ * Returns bytes written, SMPDFU_ENOSPC or SMPDFU_EINVAL. */
+int smpdfu_link_encode(const smpdfu_link_t *l, const uint8_t *pkt, size_t pkt_len,
+                       uint8_t *out, size_t cap);
+
+/* Received-bytes decoder for any link kind. */
+typedef struct {
+    smpdfu_link_kind_t kind;
+    uint8_t *buf;
+    size_t cap;
+    size_t pkt_len;
+    union {
+        smpdfu_serial_dec_t serial;
+        smpdfu_raw_dec_t raw;
+        smpdfu_ble_reasm_t ble;
+    } u;
+} smpdfu_link_dec_t;
+
+/* buf (caller-owned) must hold the largest packet expected (+4 for SERIAL). */
+void smpdfu_link_dec_init(smpdfu_link_dec_t *d, const smpdfu_link_t *l, uint8_t *buf, size_t cap);
+void smpdfu_link_dec_reset(smpdfu_link_dec_t *d);
+
+/* Feed received bytes. SERIAL/RAW_UART: any chunking (stream). UDP: one call
+ * per datagram, which is delivered whole (it may hold several SMP packets;
+ * the dispatcher walks them). BLE: one call per notification/write.
+ * Returns packet length (> 0, packet at smpdfu_link_dec_packet()), 0 when all
+ * of data was consumed without a packet, or a negative error for input
+ * refused outright (UDP datagram larger than buf: SMPDFU_EOVERSIZE; BLE as
+ * smpdfu_ble_reasm_feed()). *used gets the bytes consumed. */
+int smpdfu_link_dec_feed(smpdfu_link_dec_t *d, const uint8_t *data, size_t len, size_t *used);
+const uint8_t *smpdfu_link_dec_packet(const smpdfu_link_dec_t *d);
+
+#ifdef __cplusplus
+}
+#endif
+#endif /* SMPDFU_LINK_H */
