@@ -1,0 +1,65 @@
+/*
+ * smpdfu — OS management group requests (group 0, protocol.md §3) for the
+ * client engine. Each request function builds and sends one request and
+ * returns 0 or the engine's error (SMPDFU_EBUSY: no free slot,
+ * SMPDFU_EOVERSIZE, SMPDFU_ECLOSED, SMPDFU_EINVAL); cb is then called once
+ * with the response. The *_parse functions read a successful response inside
+ * that callback; strings they return point into the response and are valid
+ * only during the callback. Parse errors: SMPDFU_EPROTO (not a map, wrong
+ * types), SMPDFU_ENOTFOUND (a required key is absent).
+ */
+#ifndef SMPDFU_CLIENT_OS_H
+#define SMPDFU_CLIENT_OS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "smpdfu/client.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* Echo {"d": text} (write op) -> {"r": text}. */
+int smpdfu_os_echo(smpdfu_client_t *c, const char *text, const smpdfu_req_opts_t *o,
+                   smpdfu_rsp_fn cb, void *arg);
+int smpdfu_os_echo_parse(const smpdfu_rsp_t *r, const char **text, size_t *len);
+
+/* Reset: {} or {"force": true}. The device answers, then reboots ~250 ms later. */
+int smpdfu_os_reset(smpdfu_client_t *c, bool force, const smpdfu_req_opts_t *o, smpdfu_rsp_fn cb,
+                    void *arg);
+
+/* MCUmgr params -> {"buf_size", "buf_count"}. */
+typedef struct {
+    uint32_t buf_size;
+    uint32_t buf_count;
+} smpdfu_os_params_t;
+int smpdfu_os_params(smpdfu_client_t *c, const smpdfu_req_opts_t *o, smpdfu_rsp_fn cb, void *arg);
+int smpdfu_os_params_parse(const smpdfu_rsp_t *r, smpdfu_os_params_t *p);
+
+/* OS/application info: format NULL or "" sends {} (device default "s"). */
+int smpdfu_os_info(smpdfu_client_t *c, const char *format, const smpdfu_req_opts_t *o,
+                   smpdfu_rsp_fn cb, void *arg);
+int smpdfu_os_info_parse(const smpdfu_rsp_t *r, const char **output, size_t *len);
+
+/* Bootloader info: query NULL -> {"bootloader": name}; query "mode" ->
+ * {"mode": int, ["no-downgrade": bool]}. */
+typedef struct {
+    const char *name; /* not NUL-terminated; NULL when absent */
+    size_t name_len;
+    bool has_mode;
+    int32_t mode;     /* enum mcuboot_mode, -1 unknown */
+    bool no_downgrade;
+} smpdfu_os_bootloader_t;
+int smpdfu_os_bootloader_info(smpdfu_client_t *c, const char *query, const smpdfu_req_opts_t *o,
+                              smpdfu_rsp_fn cb, void *arg);
+int smpdfu_os_bootloader_parse(const smpdfu_rsp_t *r, smpdfu_os_bootloader_t *b);
+
+/* Words for an MCUboot mode value ("swap using move", ...; "unknown"). */
+const char *smpdfu_os_boot_mode_name(int32_t mode);
+
+#ifdef __cplusplus
+}
+#endif
+#endif /* SMPDFU_CLIENT_OS_H */

@@ -1,0 +1,525 @@
+/* SMP client engine: request slots, sequence matching, timeouts and
+ * retransmission, error decoding. No I/O: bytes leave through cfg.send and
+ * arrive through smpdfu_client_feed(); time moves through tick(). */
+#include "smpdfu/client.h"
+
+#include <string.h>
+
+enum {
+    REQ_FREE = 0,
+    REQ_BUILDING = 1,
+    REQ_WAITING = 2,
+};
+
+/* Smallest slot that can hold a header and an empty map. */
+#define MIN_SLOT (SMPDFU_SMP_HDR_LEN + 1)
+
+int smpdfu_client_init(smpdfu_client_t *c, const smpdfu_client_cfg_t *cfg)
+{
+    if (!c || !cfg || !cfg->send || !cfg->reqs || cfg->nreqs == 0 || !cfg->req_mem ||
+        !cfg->rx_buf || !cfg->tx_buf) {
+        return SMPDFU_EINVAL;
+    }
+    memset(c, 0, sizeof(*c));
+    c->cfg = *cfg;
+    if (c->cfg.timeout_ms == 0) {
+        c->cfg.timeout_ms = SMPDFU_CLIENT_DEFAULT_TIMEOUT_MS;
+    }
+    if (c->cfg.retries < 0) {
+        c->cfg.retries = SMPDFU_CLIENT_DEFAULT_RETRIES;
+    }
+    c->slot_size = cfg->req_mem_len / cfg->nreqs;
+    if (c->slot_size > 0xffffu + SMPDFU_SMP_HDR_LEN) {
+        c->slot_size = 0xffffu + SMPDFU_SMP_HDR_LEN; /* the header length is 16 bits */
+    }
+    if (c->slot_size < MIN_SLOT) {
+        return SMPDFU_ENOSPC;
+    }
+    if (cfg->tx_cap < smpdfu_link_encoded_len(&cfg->link, MIN_SLOT) ||
+        cfg->rx_cap < SMPDFU_SMP_HDR_LEN + 4) {
+        return SMPDFU_ENOSPC;
+    }
+    for (size_t i = 0; i < cfg->nreqs; i++) {
+        smpdfu_req_t *r = &c->cfg.reqs[i];
+        memset(r, 0, sizeof(*r));
+        r->pkt = cfg->req_mem + i * c->slot_size;
+        r->pkt_cap = c->slot_size;
+    }
+    smpdfu_link_dec_init(&c->dec, &c->cfg.link, cfg->rx_buf, cfg->rx_cap);
+    c->next_seq = cfg->first_seq;
+    return 0;
+}
+
+uint64_t smpdfu_client_now(const smpdfu_client_t *c)
+{
+    return c->now;
+}
+
+void smpdfu_client_set_params(smpdfu_client_t *c, uint32_t buf_size, uint32_t buf_count)
+{
+    c->dev_buf_size = buf_size;
+    c->dev_buf_count = buf_count;
+}
+
+uint32_t smpdfu_client_buf_count(const smpdfu_client_t *c)
+{
+    return c->dev_buf_count;
+}
+
+size_t smpdfu_client_max_packet(const smpdfu_client_t *c)
+{
+    size_t m = smpdfu_link_max_packet(&c->cfg.link, c->dev_buf_size);
+    if (m == 0 || m > c->slot_size) {
+        m = c->slot_size;
+    }
+    /* The framed packet must also fit the transmit buffer. */
+    while (m > MIN_SLOT && smpdfu_link_encoded_len(&c->cfg.link, m) > c->cfg.tx_cap) {
+        m--;
+    }
+    return m;
+}
+
+size_t smpdfu_client_in_flight(const smpdfu_client_t *c)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < c->cfg.nreqs; i++) {
+        n += c->cfg.reqs[i].state == REQ_WAITING;
+    }
+    return n;
+}
+
+size_t smpdfu_client_free_slots(const smpdfu_client_t *c)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < c->cfg.nreqs; i++) {
+        n += c->cfg.reqs[i].state == REQ_FREE;
+    }
+    return n;
+}
+
+const smpdfu_client_stats_t *smpdfu_client_stats(const smpdfu_client_t *c)
+{
+    return &c->stats;
+}
+
+void smpdfu_client_reset_link(smpdfu_client_t *c)
+{
+    smpdfu_link_dec_reset(&c->dec);
+}
+
+/* ------------------------------------------------------------ requests */
+
+static bool seq_in_use(const smpdfu_client_t *c, uint8_t seq)
+{
+    for (size_t i = 0; i < c->cfg.nreqs; i++) {
+        const smpdfu_req_t *r = &c->cfg.reqs[i];
+        if (r->state != REQ_FREE && r->seq == seq) {
+            return true;
+        }
+    }
+    return false;
+}
+
+int smpdfu_client_req_begin(smpdfu_client_t *c, uint8_t op, uint16_t group, uint8_t id,
+                            smpdfu_req_t **out)
+{
+    if (!c || !out || op > 7) {
+        return SMPDFU_EINVAL;
+    }
+    smpdfu_req_t *r = NULL;
+    for (size_t i = 0; i < c->cfg.nreqs; i++) {
+        if (c->cfg.reqs[i].state == REQ_FREE) {
+            r = &c->cfg.reqs[i];
+            break;
+        }
+    }
+    if (!r) {
+        return SMPDFU_EBUSY;
+    }
+    /* nreqs <= 256 is not enforced, so give up after one lap. */
+    for (int lap = 0; lap < 256 && seq_in_use(c, c->next_seq); lap++) {
+        c->next_seq++;
+    }
+    r->state = REQ_BUILDING;
+    r->seq = c->next_seq++;
+    r->op = op;
+    r->group = group;
+    r->id = id;
+    r->cb = NULL;
+    r->arg = NULL;
+    r->pkt_len = 0;
+    size_t maxp = smpdfu_client_max_packet(c);
+    smpdfu_cbor_enc_init(&r->enc, r->pkt + SMPDFU_SMP_HDR_LEN, maxp - SMPDFU_SMP_HDR_LEN);
+    *out = r;
+    return 0;
+}
+
+smpdfu_cbor_enc_t *smpdfu_req_enc(smpdfu_req_t *r)
+{
+    return &r->enc;
+}
+
+void smpdfu_client_req_drop(smpdfu_client_t *c, smpdfu_req_t *r)
+{
+    (void)c;
+    if (r && r->state == REQ_BUILDING) {
+        r->state = REQ_FREE;
+    }
+}
+
+void smpdfu_client_req_cancel(smpdfu_client_t *c, smpdfu_req_t *r)
+{
+    (void)c;
+    if (r) {
+        r->state = REQ_FREE;
+        r->cb = NULL;
+    }
+}
+
+static int transmit(smpdfu_client_t *c, smpdfu_req_t *r)
+{
+    int n = smpdfu_link_encode(&c->cfg.link, r->pkt, r->pkt_len, c->cfg.tx_buf, c->cfg.tx_cap);
+    if (n < 0) {
+        return n;
+    }
+    if (c->cfg.trace) {
+        c->cfg.trace(c->cfg.trace_arg, true, r->pkt, r->pkt_len);
+    }
+    c->stats.sent++;
+    int rc = c->cfg.send(c->cfg.send_ctx, c->cfg.tx_buf, (size_t)n);
+    if (rc < 0) {
+        c->stats.send_errors++;
+        /* Only a closed link is final; anything else is a lost frame that
+         * the timeout retransmits (UDP's ECONNREFUSED while a device reboots). */
+        return rc == SMPDFU_ECLOSED ? SMPDFU_ECLOSED : 0;
+    }
+    return 0;
+}
+
+int smpdfu_client_req_send(smpdfu_client_t *c, smpdfu_req_t *r, uint32_t timeout_ms, int retries,
+                           uint32_t tag, smpdfu_rsp_fn cb, void *arg)
+{
+    if (!c || !r || r->state != REQ_BUILDING) {
+        return SMPDFU_EINVAL;
+    }
+    if (r->enc.err) {
+        int e = r->enc.err;
+        r->state = REQ_FREE;
+        return e == SMPDFU_ENOSPC ? SMPDFU_EOVERSIZE : e;
+    }
+    size_t len = SMPDFU_SMP_HDR_LEN + r->enc.len;
+    if (len > smpdfu_client_max_packet(c)) {
+        r->state = REQ_FREE;
+        return SMPDFU_EOVERSIZE;
+    }
+    smpdfu_smp_hdr_t h = {
+        .op = r->op,
+        .version = c->cfg.smp_v1 ? SMPDFU_SMP_V1 : SMPDFU_SMP_V2,
+        .flags = 0,
+        .len = (uint16_t)r->enc.len,
+        .group = r->group,
+        .seq = r->seq,
+        .id = r->id,
+    };
+    smpdfu_smp_hdr_encode(&h, r->pkt);
+    r->pkt_len = len;
+    r->timeout_ms = timeout_ms ? timeout_ms : c->cfg.timeout_ms;
+    r->tries_left = (uint16_t)(retries >= 0 ? retries : c->cfg.retries);
+    r->tag = tag;
+    r->cb = cb;
+    r->arg = arg;
+    r->deadline = c->now + r->timeout_ms;
+    r->state = REQ_WAITING;
+    int rc = transmit(c, r);
+    if (rc < 0) {
+        r->state = REQ_FREE;
+        return rc;
+    }
+    return 0;
+}
+
+int smpdfu_client_request(smpdfu_client_t *c, uint8_t op, uint16_t group, uint8_t id,
+                          const uint8_t *cbor, size_t cbor_len, uint32_t timeout_ms, int retries,
+                          smpdfu_rsp_fn cb, void *arg, smpdfu_req_t **out)
+{
+    smpdfu_req_t *r;
+    int rc = smpdfu_client_req_begin(c, op, group, id, &r);
+    if (rc) {
+        return rc;
+    }
+    if (cbor && cbor_len) {
+        smpdfu_cbor_put_raw(&r->enc, cbor, cbor_len);
+    } else {
+        smpdfu_cbor_map_begin(&r->enc, 0);
+    }
+    rc = smpdfu_client_req_send(c, r, timeout_ms, retries, 0, cb, arg);
+    if (rc == 0 && out) {
+        *out = r;
+    }
+    return rc;
+}
+
+void smpdfu_client_cancel_all(smpdfu_client_t *c)
+{
+    for (size_t i = 0; i < c->cfg.nreqs; i++) {
+        c->cfg.reqs[i].state = REQ_FREE;
+        c->cfg.reqs[i].cb = NULL;
+    }
+    for (smpdfu_timer_t *t = c->timers; t; t = t->next) {
+        t->armed = false;
+    }
+    c->timers = NULL;
+}
+
+/* Free the slot first, then call back: the callback may reuse the slot. */
+static void complete(smpdfu_client_t *c, smpdfu_req_t *r, smpdfu_rsp_t *rsp)
+{
+    smpdfu_rsp_fn cb = r->cb;
+    void *arg = r->arg;
+    r->state = REQ_FREE;
+    r->cb = NULL;
+    rsp->req = r;
+    rsp->tag = r->tag;
+    (void)c;
+    if (cb) {
+        cb(arg, rsp);
+    }
+}
+
+/* ---------------------------------------------------------------- timers */
+
+void smpdfu_client_timer_stop(smpdfu_client_t *c, smpdfu_timer_t *t)
+{
+    for (smpdfu_timer_t **p = &c->timers; *p; p = &(*p)->next) {
+        if (*p == t) {
+            *p = t->next;
+            break;
+        }
+    }
+    t->armed = false;
+    t->next = NULL;
+}
+
+void smpdfu_client_timer_start(smpdfu_client_t *c, smpdfu_timer_t *t, uint32_t ms,
+                               void (*fn)(void *arg), void *arg)
+{
+    smpdfu_client_timer_stop(c, t);
+    t->at = c->now + ms;
+    t->fn = fn;
+    t->arg = arg;
+    t->armed = true;
+    t->next = c->timers;
+    c->timers = t;
+}
+
+uint32_t smpdfu_client_next_timeout(const smpdfu_client_t *c)
+{
+    uint64_t best = UINT64_MAX;
+    for (size_t i = 0; i < c->cfg.nreqs; i++) {
+        const smpdfu_req_t *r = &c->cfg.reqs[i];
+        if (r->state == REQ_WAITING && r->deadline < best) {
+            best = r->deadline;
+        }
+    }
+    for (const smpdfu_timer_t *t = c->timers; t; t = t->next) {
+        if (t->at < best) {
+            best = t->at;
+        }
+    }
+    if (best == UINT64_MAX) {
+        return UINT32_MAX;
+    }
+    if (best <= c->now) {
+        return 0;
+    }
+    uint64_t d = best - c->now;
+    return d >= UINT32_MAX ? UINT32_MAX - 1 : (uint32_t)d;
+}
+
+void smpdfu_client_tick(smpdfu_client_t *c, uint64_t now_ms)
+{
+    if (now_ms > c->now) {
+        c->now = now_ms;
+    }
+    for (size_t i = 0; i < c->cfg.nreqs; i++) {
+        smpdfu_req_t *r = &c->cfg.reqs[i];
+        if (r->state != REQ_WAITING || r->deadline > c->now) {
+            continue;
+        }
+        if (r->tries_left > 0) {
+            r->tries_left--;
+            r->deadline = c->now + r->timeout_ms;
+            c->stats.retransmits++;
+            if (transmit(c, r) == SMPDFU_ECLOSED) {
+                smpdfu_rsp_t rsp;
+                memset(&rsp, 0, sizeof(rsp));
+                rsp.status = SMPDFU_ECLOSED;
+                complete(c, r, &rsp);
+            }
+            continue;
+        }
+        c->stats.timeouts++;
+        smpdfu_rsp_t rsp;
+        memset(&rsp, 0, sizeof(rsp));
+        rsp.status = SMPDFU_ETIMEOUT;
+        complete(c, r, &rsp);
+    }
+    /* Timers: fire one at a time, restarting the walk, since a callback may
+     * start or stop timers. */
+    for (;;) {
+        smpdfu_timer_t *due = NULL;
+        for (smpdfu_timer_t *t = c->timers; t; t = t->next) {
+            if (t->at <= c->now) {
+                due = t;
+                break;
+            }
+        }
+        if (!due) {
+            break;
+        }
+        smpdfu_client_timer_stop(c, due);
+        due->fn(due->arg);
+    }
+}
+
+/* ------------------------------------------------------------- receiving */
+
+/* Fill status/dev/rsn from the top-level map: `rc` (SMP level), `err`
+ * (v2 group error), `rsn`. Absent rc = success. */
+static int decode_status(const uint8_t *p, size_t n, uint16_t req_group, uint8_t version,
+                         smpdfu_rsp_t *rsp)
+{
+    if (n == 0) {
+        return 0; /* an empty body is a success with nothing to say */
+    }
+    int64_t rc = 0;
+    bool have_rc = false, have_err = false, have_rsn = false;
+    smpdfu_cbor_slice_t rsn = {0}, err = {0};
+    const smpdfu_cbor_field_t f[] = {
+        {"rc", SMPDFU_CBOR_NINT, &rc, &have_rc},
+        {"rsn", SMPDFU_CBOR_TSTR, &rsn, &have_rsn},
+        {"err", SMPDFU_CBOR_MAP, &err, &have_err},
+    };
+    smpdfu_cbor_dec_t d;
+    smpdfu_cbor_dec_init(&d, p, n);
+    if (smpdfu_cbor_decode_map(&d, f, 3) < 0) {
+        return SMPDFU_EPROTO;
+    }
+    if (have_rsn) {
+        rsp->rsn = (const char *)rsn.ptr;
+        rsp->rsn_len = rsn.len;
+    }
+    if (have_err) {
+        uint64_t g = 0;
+        int64_t grc = 0;
+        bool have_g = false, have_grc = false;
+        const smpdfu_cbor_field_t ef[] = {
+            {"group", SMPDFU_CBOR_UINT, &g, &have_g},
+            {"rc", SMPDFU_CBOR_NINT, &grc, &have_grc},
+        };
+        smpdfu_cbor_dec_t ed;
+        smpdfu_cbor_dec_init(&ed, err.ptr, err.len);
+        if (smpdfu_cbor_decode_map(&ed, ef, 2) < 0 || !have_grc || g > 0xffff ||
+            grc < INT32_MIN || grc > INT32_MAX) {
+            return SMPDFU_EPROTO;
+        }
+        if (grc != 0) {
+            rsp->dev.group_err = true;
+            rsp->dev.group = have_g ? (uint16_t)g : req_group;
+            rsp->dev.rc = (int32_t)grc;
+            rsp->dev.version = version;
+            return SMPDFU_EDEVICE;
+        }
+    }
+    if (have_rc && rc != 0) {
+        if (rc < INT32_MIN || rc > INT32_MAX) {
+            return SMPDFU_EPROTO;
+        }
+        rsp->dev.group_err = false;
+        rsp->dev.group = req_group;
+        rsp->dev.rc = (int32_t)rc;
+        rsp->dev.version = version;
+        return SMPDFU_EDEVICE;
+    }
+    return 0;
+}
+
+static void handle_packet(smpdfu_client_t *c, const uint8_t *pkt, size_t len)
+{
+    smpdfu_smp_hdr_t h;
+    if (smpdfu_smp_hdr_decode(pkt, len, &h) < 0 || (pkt[0] & 0xe0u) != 0 ||
+        (h.op != SMPDFU_OP_READ_RSP && h.op != SMPDFU_OP_WRITE_RSP) ||
+        (size_t)h.len + SMPDFU_SMP_HDR_LEN > len) {
+        c->stats.bad_packets++;
+        return;
+    }
+    if (c->cfg.trace) {
+        c->cfg.trace(c->cfg.trace_arg, false, pkt, SMPDFU_SMP_HDR_LEN + (size_t)h.len);
+    }
+    smpdfu_req_t *r = NULL;
+    for (size_t i = 0; i < c->cfg.nreqs; i++) {
+        smpdfu_req_t *q = &c->cfg.reqs[i];
+        if (q->state == REQ_WAITING && q->seq == h.seq && q->group == h.group && q->id == h.id &&
+            smpdfu_smp_rsp_op(q->op) == h.op) {
+            r = q;
+            break;
+        }
+    }
+    if (!r) {
+        c->stats.unmatched++;
+        return;
+    }
+    c->stats.responses++;
+    smpdfu_rsp_t rsp;
+    memset(&rsp, 0, sizeof(rsp));
+    rsp.hdr = h;
+    rsp.payload = pkt + SMPDFU_SMP_HDR_LEN;
+    rsp.payload_len = h.len;
+    rsp.status = decode_status(rsp.payload, rsp.payload_len, r->group, h.version, &rsp);
+    complete(c, r, &rsp);
+}
+
+int smpdfu_client_feed(smpdfu_client_t *c, const uint8_t *data, size_t len)
+{
+    if (!c || (!data && len)) {
+        return SMPDFU_EINVAL;
+    }
+    if (c->in_feed) {
+        return SMPDFU_EBUSY;
+    }
+    c->in_feed = true;
+    while (len > 0) {
+        size_t used = 0;
+        int n = smpdfu_link_dec_feed(&c->dec, data, len, &used);
+        if (used == 0 || used > len) {
+            used = len; /* never spin on a decoder that made no progress */
+        }
+        data += used;
+        len -= used;
+        if (n < 0) {
+            c->stats.bad_packets++;
+            continue;
+        }
+        if (n == 0) {
+            continue;
+        }
+        const uint8_t *pkt = smpdfu_link_dec_packet(&c->dec);
+        size_t plen = (size_t)n;
+        /* A datagram may carry several SMP packets back to back. */
+        while (plen >= SMPDFU_SMP_HDR_LEN) {
+            size_t one = SMPDFU_SMP_HDR_LEN + (((size_t)pkt[2] << 8) | pkt[3]);
+            if (one > plen) {
+                c->stats.bad_packets++;
+                break;
+            }
+            handle_packet(c, pkt, one);
+            pkt += one;
+            plen -= one;
+        }
+        if (plen > 0 && plen < SMPDFU_SMP_HDR_LEN) {
+            c->stats.bad_packets++;
+        }
+    }
+    c->in_feed = false;
+    return 0;
+}

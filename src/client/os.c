@@ -1,0 +1,199 @@
+/* OS management group requests and response parsers (protocol.md §3). */
+#include "smpdfu/client_os.h"
+
+#include <string.h>
+
+static uint32_t opt_timeout(const smpdfu_req_opts_t *o)
+{
+    return o ? o->timeout_ms : 0;
+}
+
+static int opt_retries(const smpdfu_req_opts_t *o)
+{
+    return o ? o->retries : -1;
+}
+
+/* Begin a request whose body is {} or {k: v}, and send it. */
+static int send_map(smpdfu_client_t *c, uint8_t op, uint8_t id, const char *k, const char *v,
+                    const smpdfu_req_opts_t *o, smpdfu_rsp_fn cb, void *arg)
+{
+    smpdfu_req_t *r;
+    int rc = smpdfu_client_req_begin(c, op, SMPDFU_GROUP_OS, id, &r);
+    if (rc) {
+        return rc;
+    }
+    smpdfu_cbor_enc_t *e = smpdfu_req_enc(r);
+    if (k && v) {
+        smpdfu_cbor_map_begin(e, 1);
+        smpdfu_cbor_put_tstrz(e, k);
+        smpdfu_cbor_put_tstrz(e, v);
+    } else {
+        smpdfu_cbor_map_begin(e, 0); /* Zephyr wants a map, never an empty body */
+    }
+    return smpdfu_client_req_send(c, r, opt_timeout(o), opt_retries(o), 0, cb, arg);
+}
+
+static int parse_fields(const smpdfu_rsp_t *r, const smpdfu_cbor_field_t *f, size_t n)
+{
+    if (!r || r->status != 0 || !r->payload) {
+        return SMPDFU_EINVAL;
+    }
+    smpdfu_cbor_dec_t d;
+    smpdfu_cbor_dec_init(&d, r->payload, r->payload_len);
+    return smpdfu_cbor_decode_map(&d, f, n) < 0 ? SMPDFU_EPROTO : 0;
+}
+
+int smpdfu_os_echo(smpdfu_client_t *c, const char *text, const smpdfu_req_opts_t *o,
+                   smpdfu_rsp_fn cb, void *arg)
+{
+    if (!text) {
+        return SMPDFU_EINVAL;
+    }
+    return send_map(c, SMPDFU_OP_WRITE, SMPDFU_OS_ECHO, "d", text, o, cb, arg);
+}
+
+int smpdfu_os_echo_parse(const smpdfu_rsp_t *r, const char **text, size_t *len)
+{
+    smpdfu_cbor_slice_t s = {0};
+    bool found = false;
+    const smpdfu_cbor_field_t f[] = {{"r", SMPDFU_CBOR_TSTR, &s, &found}};
+    int rc = parse_fields(r, f, 1);
+    if (rc) {
+        return rc;
+    }
+    if (!found) {
+        return SMPDFU_ENOTFOUND;
+    }
+    *text = (const char *)s.ptr;
+    *len = s.len;
+    return 0;
+}
+
+int smpdfu_os_reset(smpdfu_client_t *c, bool force, const smpdfu_req_opts_t *o, smpdfu_rsp_fn cb,
+                    void *arg)
+{
+    smpdfu_req_t *r;
+    int rc = smpdfu_client_req_begin(c, SMPDFU_OP_WRITE, SMPDFU_GROUP_OS, SMPDFU_OS_RESET, &r);
+    if (rc) {
+        return rc;
+    }
+    smpdfu_cbor_enc_t *e = smpdfu_req_enc(r);
+    if (force) {
+        /* Zephyr decodes "force" as a boolean (the doc's int is ignored). */
+        smpdfu_cbor_map_begin(e, 1);
+        smpdfu_cbor_put_tstrz(e, "force");
+        smpdfu_cbor_put_bool(e, true);
+    } else {
+        smpdfu_cbor_map_begin(e, 0);
+    }
+    return smpdfu_client_req_send(c, r, opt_timeout(o), opt_retries(o), 0, cb, arg);
+}
+
+int smpdfu_os_params(smpdfu_client_t *c, const smpdfu_req_opts_t *o, smpdfu_rsp_fn cb, void *arg)
+{
+    return send_map(c, SMPDFU_OP_READ, SMPDFU_OS_PARAMS, NULL, NULL, o, cb, arg);
+}
+
+int smpdfu_os_params_parse(const smpdfu_rsp_t *r, smpdfu_os_params_t *p)
+{
+    uint64_t size = 0, count = 0;
+    bool fs = false, fc = false;
+    const smpdfu_cbor_field_t f[] = {
+        {"buf_size", SMPDFU_CBOR_UINT, &size, &fs},
+        {"buf_count", SMPDFU_CBOR_UINT, &count, &fc},
+    };
+    int rc = parse_fields(r, f, 2);
+    if (rc) {
+        return rc;
+    }
+    if (!fs) {
+        return SMPDFU_ENOTFOUND;
+    }
+    if (size > UINT32_MAX || count > UINT32_MAX) {
+        return SMPDFU_EPROTO;
+    }
+    p->buf_size = (uint32_t)size;
+    p->buf_count = fc ? (uint32_t)count : 0;
+    return 0;
+}
+
+int smpdfu_os_info(smpdfu_client_t *c, const char *format, const smpdfu_req_opts_t *o,
+                   smpdfu_rsp_fn cb, void *arg)
+{
+    return send_map(c, SMPDFU_OP_READ, SMPDFU_OS_INFO, (format && *format) ? "format" : NULL,
+                    format, o, cb, arg);
+}
+
+int smpdfu_os_info_parse(const smpdfu_rsp_t *r, const char **output, size_t *len)
+{
+    smpdfu_cbor_slice_t s = {0};
+    bool found = false;
+    const smpdfu_cbor_field_t f[] = {{"output", SMPDFU_CBOR_TSTR, &s, &found}};
+    int rc = parse_fields(r, f, 1);
+    if (rc) {
+        return rc;
+    }
+    if (!found) {
+        return SMPDFU_ENOTFOUND;
+    }
+    *output = (const char *)s.ptr;
+    *len = s.len;
+    return 0;
+}
+
+int smpdfu_os_bootloader_info(smpdfu_client_t *c, const char *query, const smpdfu_req_opts_t *o,
+                              smpdfu_rsp_fn cb, void *arg)
+{
+    return send_map(c, SMPDFU_OP_READ, SMPDFU_OS_BOOTLOADER_INFO, query ? "query" : NULL, query, o,
+                    cb, arg);
+}
+
+int smpdfu_os_bootloader_parse(const smpdfu_rsp_t *r, smpdfu_os_bootloader_t *b)
+{
+    smpdfu_cbor_slice_t name = {0};
+    int64_t mode = -1;
+    bool fn = false, fm = false, fd = false, nd = false;
+    const smpdfu_cbor_field_t f[] = {
+        {"bootloader", SMPDFU_CBOR_TSTR, &name, &fn},
+        {"mode", SMPDFU_CBOR_NINT, &mode, &fm},
+        {"no-downgrade", SMPDFU_CBOR_BOOL, &nd, &fd},
+    };
+    int rc = parse_fields(r, f, 3);
+    if (rc) {
+        return rc;
+    }
+    memset(b, 0, sizeof(*b));
+    if (fn) {
+        b->name = (const char *)name.ptr;
+        b->name_len = name.len;
+    }
+    if (fm) {
+        if (mode < INT32_MIN || mode > INT32_MAX) {
+            return SMPDFU_EPROTO;
+        }
+        b->has_mode = true;
+        b->mode = (int32_t)mode;
+    }
+    b->no_downgrade = fd && nd;
+    if (!fn && !fm) {
+        return SMPDFU_ENOTFOUND;
+    }
+    return 0;
+}
+
+const char *smpdfu_os_boot_mode_name(int32_t mode)
+{
+    switch (mode) {
+    case 0: return "single slot";
+    case 1: return "swap using scratch";
+    case 2: return "overwrite only";
+    case 3: return "swap using move";
+    case 4: return "direct XIP";
+    case 5: return "direct XIP with revert";
+    case 6: return "RAM load";
+    case 7: return "firmware loader";
+    case 8: return "single slot RAM load";
+    case 9: return "swap using offset";
+    default: return "unknown";
+    }
+}
