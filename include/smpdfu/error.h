@@ -77,6 +77,11 @@ typedef enum {
     /* Command line / host (-90 .. -99) */
     SMPDFU_EUSAGE = -90,       /* bad command line */
     SMPDFU_EFILE = -91,        /* a file could not be read or written */
+
+    /* Client / DFU (-110 .. -119) */
+    SMPDFU_ENOTBOOTED = -110,    /* after the reset the device does not run the new image */
+    SMPDFU_ENOTCONFIRMED = -111, /* the device did not confirm the image */
+    SMPDFU_ENOTINSLOT = -112,    /* after the upload the image is not in the secondary slot */
 } smpdfu_err_t;
 
 /* Stable identifier of an error code, e.g. "SMPDFU_ECRC". Never NULL. */

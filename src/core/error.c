@@ -56,6 +56,9 @@ static const struct err_text err_table[] = {
     E(SMPDFU_ENOCONN, "cannot open or reach the connection"),
     E(SMPDFU_EUSAGE, "bad command line"),
     E(SMPDFU_EFILE, "a file could not be read or written"),
+    E(SMPDFU_ENOTBOOTED, "the device does not run the new image after the reset (MCUboot kept or restored the old one)"),
+    E(SMPDFU_ENOTCONFIRMED, "the device did not confirm the new image"),
+    E(SMPDFU_ENOTINSLOT, "the uploaded image is not listed in the device's secondary slot"),
 };
 #undef E
 
