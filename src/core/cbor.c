@@ -619,11 +619,8 @@ static int peek_type(const smpdfu_cbor_dec_t *d, smpdfu_cbor_item_t *it, size_t 
     if (r != 0) {
         return r;
     }
-    if (it->type != want) {
-        return SMPDFU_ETYPE;
-    }
     *end = p;
-    return 0;
+    return it->type == want ? 0 : SMPDFU_ETYPE;
 }
 
 int smpdfu_cbor_get_uint(smpdfu_cbor_dec_t *d, uint64_t *v)
@@ -837,6 +834,8 @@ int smpdfu_cbor_decode_map(smpdfu_cbor_dec_t *d, const smpdfu_cbor_field_t *fiel
         }
         if (i == n) {
             r = smpdfu_cbor_skip(d);
+        } else if (smpdfu_cbor_peek(d, &key) == 0 && key.type == SMPDFU_CBOR_BREAK) {
+            r = SMPDFU_EMALFORMED; /* a key without a value */
         } else if (seen & ((uint64_t)1 << i)) {
             r = SMPDFU_EDUPLICATE;
         } else {
