@@ -108,7 +108,10 @@ void smpdfu_cbor_dec_init(smpdfu_cbor_dec_t *d, const uint8_t *buf, size_t len);
 
 /* Read the next item head (for strings: the whole string) and advance past it.
  * For arrays/maps only the head is consumed; the caller reads the members.
- * Errors: SMPDFU_ETRUNC, SMPDFU_EMALFORMED (reserved additional info, ...). */
+ * Errors: SMPDFU_ETRUNC (also for a length, or a definite array/map count,
+ * larger than the rest of the input), SMPDFU_EMALFORMED (reserved additional
+ * info, ...). An indefinite string is consumed whole: type BSTR/TSTR,
+ * indef = true, u = total length, ptr = NULL. */
 int smpdfu_cbor_next(smpdfu_cbor_dec_t *d, smpdfu_cbor_item_t *it);
 
 /* All decoder functions leave d->pos unchanged when they fail. */
