@@ -222,10 +222,13 @@ int smpdfu_client_request(smpdfu_client_t *c, uint8_t op, uint16_t group, uint8_
                           const uint8_t *cbor, size_t cbor_len, uint32_t timeout_ms, int retries,
                           smpdfu_rsp_fn cb, void *arg, smpdfu_req_t **out);
 
-/* Request options for the group helpers: timeout 0 / retries < 0 = defaults. */
+/* Request options for the group helpers: timeout 0 / retries < 0 = defaults;
+ * out (may be NULL) receives the request slot, e.g. to cancel it or to
+ * recognise its response (smpdfu_rsp_t.req). */
 typedef struct {
     uint32_t timeout_ms;
     int retries;
+    smpdfu_req_t **out;
 } smpdfu_req_opts_t;
 
 /* ---------------------------------------------------------------- timers */

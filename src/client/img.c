@@ -13,11 +13,27 @@ static int opt_retries(const smpdfu_req_opts_t *o)
     return o ? o->retries : -1;
 }
 
+static smpdfu_req_t **opt_out(const smpdfu_req_opts_t *o)
+{
+    return o ? o->out : NULL;
+}
+
+/* Send a begun request and hand its slot to o->out. */
+static int send_req(smpdfu_client_t *c, smpdfu_req_t *r, const smpdfu_req_opts_t *o,
+                    smpdfu_rsp_fn cb, void *arg)
+{
+    int rc = smpdfu_client_req_send(c, r, opt_timeout(o), opt_retries(o), 0, cb, arg);
+    if (rc == 0 && opt_out(o)) {
+        *opt_out(o) = r;
+    }
+    return rc;
+}
+
 int smpdfu_img_state_read(smpdfu_client_t *c, const smpdfu_req_opts_t *o, smpdfu_rsp_fn cb,
                           void *arg)
 {
     return smpdfu_client_request(c, SMPDFU_OP_READ, SMPDFU_GROUP_IMAGE, SMPDFU_IMG_STATE, NULL, 0,
-                                 opt_timeout(o), opt_retries(o), cb, arg, NULL);
+                                 opt_timeout(o), opt_retries(o), cb, arg, opt_out(o));
 }
 
 int smpdfu_img_state_write(smpdfu_client_t *c, const uint8_t *hash, size_t hash_len, bool confirm,
@@ -40,7 +56,7 @@ int smpdfu_img_state_write(smpdfu_client_t *c, const uint8_t *hash, size_t hash_
     }
     smpdfu_cbor_put_tstrz(e, "confirm");
     smpdfu_cbor_put_bool(e, confirm);
-    return smpdfu_client_req_send(c, r, opt_timeout(o), opt_retries(o), 0, cb, arg);
+    return send_req(c, r, o, cb, arg);
 }
 
 static int parse_slot(smpdfu_cbor_dec_t *d, smpdfu_img_slot_t *s)
@@ -189,16 +205,16 @@ int smpdfu_img_erase(smpdfu_client_t *c, int32_t slot, const smpdfu_req_opts_t *
     } else {
         smpdfu_cbor_map_begin(e, 0);
     }
-    /* Erasing a slot is synchronous on the device and may take seconds. */
-    uint32_t t = opt_timeout(o);
-    return smpdfu_client_req_send(c, r, t, opt_retries(o), 0, cb, arg);
+    /* Erasing is synchronous on the device and may take seconds: callers
+     * give a long timeout. */
+    return send_req(c, r, o, cb, arg);
 }
 
 int smpdfu_img_slot_info(smpdfu_client_t *c, const smpdfu_req_opts_t *o, smpdfu_rsp_fn cb,
                          void *arg)
 {
     return smpdfu_client_request(c, SMPDFU_OP_READ, SMPDFU_GROUP_IMAGE, SMPDFU_IMG_SLOT_INFO, NULL,
-                                 0, opt_timeout(o), opt_retries(o), cb, arg, NULL);
+                                 0, opt_timeout(o), opt_retries(o), cb, arg, opt_out(o));
 }
 
 static int parse_slotinfo_slot(smpdfu_cbor_dec_t *d, smpdfu_img_slotinfo_slot_t *s)

@@ -1,0 +1,166 @@
+/*
+ * smpdfu — the DFU orchestrator: an event-driven state machine over the
+ * client engine that takes a device from "running A" to "running B,
+ * confirmed".
+ *
+ *   check the image locally (parse in FILE mode, verify its hash TLV)
+ *   -> os params -> state read: skip the upload when the device already
+ *      holds the image's hash (or already runs it)
+ *   -> upload (upload.h) -> state read: the hash is in the secondary slot
+ *   -> mark: test (or confirm = permanent)
+ *   -> reset -> stay quiet ~1 s (MCUboot swaps; serial targets can hang when
+ *      spoken to) -> poll state read with backoff until the device answers
+ *   -> it runs the new hash -> confirm (test-and-confirm mode)
+ *   -> state read shows it confirmed.
+ *
+ * Two images (nRF5340 app + network core): give them in the order to
+ * upload (network core, image 1, first). One reset applies both. In
+ * test-and-confirm mode images other than 0 are marked permanent up front:
+ * Zephyr refuses to confirm a non-running image's primary after the swap
+ * (IMAGE_CONFIRMATION_DENIED), and the nRF5340 network core cannot revert.
+ *
+ * Every step is reported through cfg.event with a sentence.
+ */
+#ifndef SMPDFU_DFU_H
+#define SMPDFU_DFU_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "smpdfu/client.h"
+#include "smpdfu/client_img.h"
+#include "smpdfu/hash.h"
+#include "smpdfu/image.h"
+#include "smpdfu/upload.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define SMPDFU_DFU_MAX_IMAGES 2
+
+typedef enum {
+    SMPDFU_DFU_TEST_CONFIRM = 0, /* test, reset, check, confirm (default) */
+    SMPDFU_DFU_CONFIRM_ONLY = 1, /* mark permanent, reset, check */
+    SMPDFU_DFU_TEST_ONLY = 2,    /* test, reset, check; left unconfirmed (reverts on next reset) */
+    SMPDFU_DFU_UPLOAD_ONLY = 3,  /* upload and check it landed; no marking, no reset */
+} smpdfu_dfu_mode_t;
+
+typedef enum {
+    SMPDFU_DFU_EV_CHECKED,       /* image parsed and its hash verified locally */
+    SMPDFU_DFU_EV_PARAMS,        /* device buffer size known */
+    SMPDFU_DFU_EV_STATE,         /* device state read */
+    SMPDFU_DFU_EV_ALREADY_RUNNING, /* device already runs this image */
+    SMPDFU_DFU_EV_SKIP_UPLOAD,   /* device already holds this image in its secondary slot */
+    SMPDFU_DFU_EV_UPLOAD_START,
+    SMPDFU_DFU_EV_UPLOAD_RESUMED,/* the device continued an earlier upload */
+    SMPDFU_DFU_EV_UPLOAD_DONE,
+    SMPDFU_DFU_EV_IN_SLOT,       /* state read shows the hash in the secondary slot */
+    SMPDFU_DFU_EV_MARK_TEST,
+    SMPDFU_DFU_EV_MARK_PERMANENT,
+    SMPDFU_DFU_EV_RESET,
+    SMPDFU_DFU_EV_QUIET,         /* waiting for the device to reboot */
+    SMPDFU_DFU_EV_POLL,          /* asking whether the device is back */
+    SMPDFU_DFU_EV_BACK,          /* the device answered after the reset */
+    SMPDFU_DFU_EV_RUNNING,       /* the device runs the new image */
+    SMPDFU_DFU_EV_NOT_LISTED,    /* image not listed after the reset (nRF5340 network core) */
+    SMPDFU_DFU_EV_CONFIRM,
+    SMPDFU_DFU_EV_CONFIRMED,     /* state read shows the image confirmed */
+    SMPDFU_DFU_EV_SELF_CONFIRMED,/* the new image had already confirmed itself */
+    SMPDFU_DFU_EV_UNCONFIRMED,   /* test-only: running, not confirmed */
+    SMPDFU_DFU_EV_DONE,
+    SMPDFU_DFU_EV_FAILED,
+} smpdfu_dfu_ev_t;
+
+typedef struct {
+    smpdfu_dfu_ev_t ev;
+    int image;         /* image number the event concerns, -1 for the device */
+    const char *text;  /* one sentence, static */
+    int status;        /* FAILED: the error */
+    uint32_t value;    /* UPLOAD_RESUMED: offset; POLL: attempt number */
+} smpdfu_dfu_event_t;
+
+typedef struct {
+    smpdfu_source_t src;
+    uint32_t image;    /* 0 = application, 1 = nRF5340 network core, ... */
+} smpdfu_dfu_image_t;
+
+typedef struct {
+    int status;              /* 0 or the error */
+    smpdfu_dev_err_t dev;    /* status == SMPDFU_EDEVICE */
+    int failed_image;        /* image the error concerns, or -1 */
+    bool uploaded[SMPDFU_DFU_MAX_IMAGES];
+    bool reset_done;
+    smpdfu_upload_result_t upload[SMPDFU_DFU_MAX_IMAGES];
+} smpdfu_dfu_result_t;
+
+typedef struct {
+    smpdfu_dfu_image_t images[SMPDFU_DFU_MAX_IMAGES];
+    size_t nimages;
+    smpdfu_dfu_mode_t mode;
+    const smpdfu_hash_t *hash;   /* required: local hash check and the upload sha */
+    uint8_t window;              /* upload window; 0 = device buf_count */
+    uint32_t timeout_ms;         /* per request; 0 = engine default */
+    int retries;                 /* < 0 = engine default */
+    uint32_t first_timeout_ms;   /* first upload chunk; 0 = upload default */
+    uint32_t quiet_ms;           /* silence after the reset reply; 0 = 1000 */
+    uint32_t reboot_timeout_ms;  /* how long the device may take to come back; 0 = 60000 */
+    void (*event)(void *arg, const smpdfu_dfu_event_t *ev);
+    void (*progress)(void *arg, int image, uint32_t off, uint32_t size);
+    void (*done)(void *arg, const smpdfu_dfu_result_t *res);
+    void *arg;
+} smpdfu_dfu_cfg_t;
+
+typedef struct {
+    smpdfu_image_info_t info;
+    uint8_t sha[32];         /* SHA-256 of the whole file (upload sha) */
+    bool upload;
+    bool mark;
+    bool permanent;          /* mark with confirm=true */
+    bool confirm_running;    /* already running, needs only a confirm */
+    bool check_after_reset;
+} smpdfu_dfu_img_t;
+
+/* Orchestrator state; caller-owned, fields private. */
+typedef struct {
+    smpdfu_client_t *c;
+    smpdfu_dfu_cfg_t cfg;
+    smpdfu_dfu_img_t img[SMPDFU_DFU_MAX_IMAGES];
+    smpdfu_upload_t up;
+    smpdfu_timer_t timer;
+    smpdfu_img_state_t st;
+    smpdfu_dfu_result_t res;
+    uint8_t state;
+    size_t cur;
+    uint32_t poll_n;
+    uint32_t poll_wait;
+    uint64_t poll_deadline;
+    smpdfu_req_t *req;
+} smpdfu_dfu_t;
+
+/* Check the images locally, then start talking to the device. Returns 0
+ * (done() follows exactly once), or an error with nothing sent: the image
+ * parse/verify error (SMPDFU_EIMG_*), SMPDFU_ENOTSUP (no SHA-256 hash TLV:
+ * the device could not list it), SMPDFU_EINVAL, or the engine's error.
+ * Parsing and hashing read the sources synchronously. */
+int smpdfu_dfu_start(smpdfu_dfu_t *d, smpdfu_client_t *c, const smpdfu_dfu_cfg_t *cfg);
+
+/* Check one image the way smpdfu_dfu_start() does; info and sha (32 bytes,
+ * SHA-256 of the whole source) are filled. */
+int smpdfu_dfu_check_image(const smpdfu_source_t *src, const smpdfu_hash_t *hash,
+                           smpdfu_image_info_t *info, uint8_t *sha);
+
+/* Stop everything in flight; done() is not called. */
+void smpdfu_dfu_abort(smpdfu_dfu_t *d);
+
+bool smpdfu_dfu_busy(const smpdfu_dfu_t *d);
+
+/* Name of a mode ("test-confirm", ...) and back (SMPDFU_EINVAL). */
+const char *smpdfu_dfu_mode_name(smpdfu_dfu_mode_t m);
+int smpdfu_dfu_mode_parse(const char *s, smpdfu_dfu_mode_t *m);
+
+#ifdef __cplusplus
+}
+#endif
+#endif /* SMPDFU_DFU_H */
