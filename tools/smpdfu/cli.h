@@ -53,5 +53,17 @@ void smpdfu_cli_hex(FILE *f, const unsigned char *p, size_t n);
 
 /* Command handlers (one line per command; keep in step with main.c). */
 int smpdfu_cmd_image_info(const smpdfu_cli_t *cli, int argc, char **argv);
+int smpdfu_cmd_image_list(const smpdfu_cli_t *cli, int argc, char **argv);
+int smpdfu_cmd_image_upload(const smpdfu_cli_t *cli, int argc, char **argv);
+int smpdfu_cmd_image_test(const smpdfu_cli_t *cli, int argc, char **argv);
+int smpdfu_cmd_image_confirm(const smpdfu_cli_t *cli, int argc, char **argv);
+int smpdfu_cmd_image_erase(const smpdfu_cli_t *cli, int argc, char **argv);
+int smpdfu_cmd_image_slots(const smpdfu_cli_t *cli, int argc, char **argv);
+int smpdfu_cmd_os_echo(const smpdfu_cli_t *cli, int argc, char **argv);
+int smpdfu_cmd_os_reset(const smpdfu_cli_t *cli, int argc, char **argv);
+int smpdfu_cmd_os_params(const smpdfu_cli_t *cli, int argc, char **argv);
+int smpdfu_cmd_os_info(const smpdfu_cli_t *cli, int argc, char **argv);
+int smpdfu_cmd_os_bootloader(const smpdfu_cli_t *cli, int argc, char **argv);
+int smpdfu_cmd_dfu(const smpdfu_cli_t *cli, int argc, char **argv);
 
 #endif /* SMPDFU_CLI_H */

@@ -12,6 +12,22 @@
 static const smpdfu_cli_cmd_t commands[] = {
     {"image", "info", smpdfu_cmd_image_info, "FILE [--key PUBKEY.pem]",
      "show an MCUboot image: header, TLVs, the hash a device lists and the upload sha"},
+    {"image", "list", smpdfu_cmd_image_list, "", "list the device's image slots (version, flags, hash)"},
+    {"image", "upload", smpdfu_cmd_image_upload, "FILE [--image N] [--window N] [--upgrade] [--force]",
+     "upload an image to the secondary slot (resumes an interrupted upload)"},
+    {"image", "test", smpdfu_cmd_image_test, "HASH", "boot the image with this hash once, on the next reset"},
+    {"image", "confirm", smpdfu_cmd_image_confirm, "[HASH]",
+     "make the running image (or the one with HASH) permanent"},
+    {"image", "erase", smpdfu_cmd_image_erase, "[SLOT]", "erase a slot (default: the one not running)"},
+    {"image", "slots", smpdfu_cmd_image_slots, "", "show slot sizes and upload targets"},
+    {"os", "echo", smpdfu_cmd_os_echo, "TEXT", "ask the device to echo TEXT"},
+    {"os", "reset", smpdfu_cmd_os_reset, "[--force]", "reset the device"},
+    {"os", "params", smpdfu_cmd_os_params, "", "show the device's SMP buffer size and count"},
+    {"os", "info", smpdfu_cmd_os_info, "[FORMAT]", "show OS/application info (format chars: snrvbmpioa)"},
+    {"os", "bootloader", smpdfu_cmd_os_bootloader, "[QUERY]", "show the bootloader (QUERY: mode)"},
+    {"dfu", NULL, smpdfu_cmd_dfu,
+     "FILE [--mode test-confirm|confirm-only|test-only|upload-only] [--image1 NETCORE.bin] [--window N]",
+     "the whole update: check, upload, test, reset, wait, confirm"},
 };
 #define NCOMMANDS (sizeof(commands) / sizeof(commands[0]))
 

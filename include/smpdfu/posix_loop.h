@@ -1,0 +1,68 @@
+/*
+ * smpdfu — POSIX port: a connection described by one text spec, and the
+ * poll loop that wires it to the client engine (feed / tick / send).
+ *
+ * Specs:
+ *   serial:/dev/ttyACM0[,baud=115200][,raw][,line=127]
+ *   tcp:HOST:PORT[,raw]         serial line over TCP (console framing unless raw)
+ *   udp:HOST:PORT[,mtu=1500]    one packet per datagram; [v6addr]:port for IPv6
+ * `raw` selects raw-UART framing (bare SMP packets) instead of the console's
+ * base64 lines.
+ */
+#ifndef SMPDFU_POSIX_LOOP_H
+#define SMPDFU_POSIX_LOOP_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "smpdfu/client.h"
+#include "smpdfu/link.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef enum {
+    SMPDFU_POSIX_SERIAL,
+    SMPDFU_POSIX_TCP,
+    SMPDFU_POSIX_UDP,
+} smpdfu_posix_kind_t;
+
+typedef struct {
+    smpdfu_posix_kind_t kind;
+    smpdfu_link_t link;
+    int fd;                /* -1 when closed */
+    bool closed;           /* the other end went away (EOF, EIO, hang-up) */
+    char host[256];        /* parsed spec */
+    char port[16];
+    char path[256];
+    unsigned baud;
+    uint32_t rx_bytes, tx_bytes;
+} smpdfu_posix_port_t;
+
+/* Parse a spec into p (nothing opened). Returns 0 or SMPDFU_EUSAGE. */
+int smpdfu_posix_port_parse(smpdfu_posix_port_t *p, const char *spec);
+
+/* Open what the spec names. Returns 0, SMPDFU_ENOCONN, SMPDFU_EINVAL. */
+int smpdfu_posix_port_open(smpdfu_posix_port_t *p, uint32_t timeout_ms);
+
+void smpdfu_posix_port_close(smpdfu_posix_port_t *p);
+
+/* smpdfu_send_fn (ctx = port): writes everything (waits for the descriptor
+ * when the kernel buffer is full). SMPDFU_ECLOSED when the other end went
+ * away, SMPDFU_EIO for a transient failure (UDP ECONNREFUSED while the
+ * device restarts). */
+int smpdfu_posix_port_send(void *ctx, const uint8_t *data, size_t len);
+
+/* Run the engine until done(arg) returns true: poll the descriptor with the
+ * engine's next deadline, feed what arrives, tick with smpdfu_posix_now_ms.
+ * Returns 0 when done, SMPDFU_ETIMEOUT when max_ms passed first (0 = no
+ * limit), SMPDFU_ECLOSED when the link closed, SMPDFU_EIO on a poll error. */
+int smpdfu_posix_loop_run(smpdfu_posix_port_t *p, smpdfu_client_t *c, bool (*done)(void *arg),
+                          void *arg, uint32_t max_ms);
+
+#ifdef __cplusplus
+}
+#endif
+#endif /* SMPDFU_POSIX_LOOP_H */

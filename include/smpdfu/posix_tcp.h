@@ -1,0 +1,25 @@
+/*
+ * smpdfu — POSIX port: a serial line carried over TCP (QEMU -serial tcp:,
+ * Renode's socket terminal, ser2net). The byte stream is framed like a
+ * UART: console framing or raw UART, chosen by the link.
+ */
+#ifndef SMPDFU_POSIX_TCP_H
+#define SMPDFU_POSIX_TCP_H
+
+#include <stdint.h>
+
+#include "smpdfu/error.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* Connect to host:port (IPv4 or IPv6, names resolved) within timeout_ms
+ * (0 = 5000). *fd gets a non-blocking socket with TCP_NODELAY. Returns 0 or
+ * SMPDFU_ENOCONN (resolution failed, refused, timed out). */
+int smpdfu_posix_tcp_connect(int *fd, const char *host, const char *port, uint32_t timeout_ms);
+
+#ifdef __cplusplus
+}
+#endif
+#endif /* SMPDFU_POSIX_TCP_H */

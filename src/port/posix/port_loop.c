@@ -1,0 +1,293 @@
+/* Connection specs, the send function and the poll loop that drives the
+ * client engine on POSIX. */
+#include <errno.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "smpdfu/posix.h"
+#include "smpdfu/posix_loop.h"
+#include "smpdfu/posix_serial.h"
+#include "smpdfu/posix_tcp.h"
+#include "smpdfu/posix_udp.h"
+
+static int parse_num(const char *s, size_t n, unsigned long max, unsigned long *out)
+{
+    char tmp[24];
+    if (n == 0 || n >= sizeof(tmp)) {
+        return SMPDFU_EUSAGE;
+    }
+    memcpy(tmp, s, n);
+    tmp[n] = 0;
+    char *end;
+    errno = 0;
+    unsigned long v = strtoul(tmp, &end, 10);
+    if (errno || *end || v > max) {
+        return SMPDFU_EUSAGE;
+    }
+    *out = v;
+    return 0;
+}
+
+/* "HOST:PORT" or "[V6]:PORT" */
+static int parse_hostport(smpdfu_posix_port_t *p, const char *s, size_t n)
+{
+    const char *colon;
+    const char *h = s;
+    size_t hl;
+    if (n && s[0] == '[') {
+        const char *rb = memchr(s, ']', n);
+        if (!rb || (size_t)(rb - s) + 1 >= n || rb[1] != ':') {
+            return SMPDFU_EUSAGE;
+        }
+        h = s + 1;
+        hl = (size_t)(rb - h);
+        colon = rb + 1;
+    } else {
+        colon = NULL;
+        for (size_t i = 0; i < n; i++) {
+            if (s[i] == ':') {
+                colon = s + i;
+            }
+        }
+        if (!colon) {
+            return SMPDFU_EUSAGE;
+        }
+        hl = (size_t)(colon - s);
+    }
+    size_t pl = n - (size_t)(colon + 1 - s);
+    unsigned long port;
+    if (hl == 0 || hl >= sizeof(p->host) || parse_num(colon + 1, pl, 65535, &port) || port == 0) {
+        return SMPDFU_EUSAGE;
+    }
+    memcpy(p->host, h, hl);
+    p->host[hl] = 0;
+    snprintf(p->port, sizeof(p->port), "%lu", port);
+    return 0;
+}
+
+int smpdfu_posix_port_parse(smpdfu_posix_port_t *p, const char *spec)
+{
+    memset(p, 0, sizeof(*p));
+    p->fd = -1;
+    if (!spec) {
+        return SMPDFU_EUSAGE;
+    }
+    const char *body;
+    if (!strncmp(spec, "serial:", 7)) {
+        p->kind = SMPDFU_POSIX_SERIAL;
+        p->link.kind = SMPDFU_LINK_SERIAL;
+        body = spec + 7;
+    } else if (!strncmp(spec, "tcp:", 4)) {
+        p->kind = SMPDFU_POSIX_TCP;
+        p->link.kind = SMPDFU_LINK_SERIAL;
+        body = spec + 4;
+    } else if (!strncmp(spec, "udp:", 4)) {
+        p->kind = SMPDFU_POSIX_UDP;
+        p->link.kind = SMPDFU_LINK_UDP;
+        body = spec + 4;
+    } else {
+        return SMPDFU_EUSAGE;
+    }
+    const char *comma = strchr(body, ',');
+    size_t mainlen = comma ? (size_t)(comma - body) : strlen(body);
+    if (p->kind == SMPDFU_POSIX_SERIAL) {
+        if (mainlen == 0 || mainlen >= sizeof(p->path)) {
+            return SMPDFU_EUSAGE;
+        }
+        memcpy(p->path, body, mainlen);
+        p->path[mainlen] = 0;
+        p->baud = 115200;
+    } else if (parse_hostport(p, body, mainlen)) {
+        return SMPDFU_EUSAGE;
+    }
+    while (comma) {
+        const char *opt = comma + 1;
+        comma = strchr(opt, ',');
+        size_t n = comma ? (size_t)(comma - opt) : strlen(opt);
+        unsigned long v;
+        if (n == 3 && !strncmp(opt, "raw", 3) && p->kind != SMPDFU_POSIX_UDP) {
+            p->link.kind = SMPDFU_LINK_RAW_UART;
+        } else if (n > 5 && !strncmp(opt, "baud=", 5) && p->kind == SMPDFU_POSIX_SERIAL) {
+            if (parse_num(opt + 5, n - 5, 4000000, &v) || !smpdfu_posix_serial_baud_ok((unsigned)v)) {
+                return SMPDFU_EUSAGE;
+            }
+            p->baud = (unsigned)v;
+        } else if (n > 5 && !strncmp(opt, "line=", 5) && p->kind != SMPDFU_POSIX_UDP) {
+            if (parse_num(opt + 5, n - 5, 65535, &v) || v < 7) {
+                return SMPDFU_EUSAGE;
+            }
+            p->link.line_max = v;
+        } else if (n > 4 && !strncmp(opt, "mtu=", 4) && p->kind == SMPDFU_POSIX_UDP) {
+            if (parse_num(opt + 4, n - 4, 65507, &v) || v < 64) {
+                return SMPDFU_EUSAGE;
+            }
+            p->link.mtu = v;
+        } else {
+            return SMPDFU_EUSAGE;
+        }
+    }
+    return 0;
+}
+
+int smpdfu_posix_port_open(smpdfu_posix_port_t *p, uint32_t timeout_ms)
+{
+    p->closed = false;
+    switch (p->kind) {
+    case SMPDFU_POSIX_SERIAL: {
+        /* A pty has no baud rate to set; a real UART gets the asked one. */
+        int rc = smpdfu_posix_serial_open(&p->fd, p->path, p->baud);
+        return rc;
+    }
+    case SMPDFU_POSIX_TCP:
+        return smpdfu_posix_tcp_connect(&p->fd, p->host, p->port, timeout_ms);
+    case SMPDFU_POSIX_UDP:
+        return smpdfu_posix_udp_open(&p->fd, p->host, p->port);
+    }
+    return SMPDFU_EINVAL;
+}
+
+void smpdfu_posix_port_close(smpdfu_posix_port_t *p)
+{
+    if (p->fd >= 0) {
+        close(p->fd);
+        p->fd = -1;
+    }
+}
+
+static bool gone(int e)
+{
+    return e == EIO || e == EPIPE || e == ECONNRESET || e == ENXIO || e == ENOTCONN || e == EBADF;
+}
+
+int smpdfu_posix_port_send(void *ctx, const uint8_t *data, size_t len)
+{
+    smpdfu_posix_port_t *p = ctx;
+    if (p->fd < 0 || p->closed) {
+        return SMPDFU_ECLOSED;
+    }
+    if (p->kind == SMPDFU_POSIX_UDP) {
+        ssize_t n = send(p->fd, data, len, 0);
+        if (n < 0) {
+            return SMPDFU_EIO; /* refused while the device restarts: a lost frame */
+        }
+        p->tx_bytes += (uint32_t)n;
+        return 0;
+    }
+    size_t done = 0;
+    while (done < len) {
+        ssize_t n = p->kind == SMPDFU_POSIX_TCP
+                        ? send(p->fd, data + done, len - done, MSG_NOSIGNAL)
+                        : write(p->fd, data + done, len - done);
+        if (n > 0) {
+            done += (size_t)n;
+            continue;
+        }
+        if (n < 0 && errno == EINTR) {
+            continue;
+        }
+        if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+            struct pollfd pf = {.fd = p->fd, .events = POLLOUT};
+            if (poll(&pf, 1, 2000) <= 0) {
+                return SMPDFU_EIO; /* stuck line: let the timeout retransmit */
+            }
+            continue;
+        }
+        if (n < 0 && gone(errno)) {
+            p->closed = true;
+            return SMPDFU_ECLOSED;
+        }
+        return SMPDFU_EIO;
+    }
+    p->tx_bytes += (uint32_t)len;
+    return 0;
+}
+
+/* Read what is there and feed it. Returns 0 or SMPDFU_ECLOSED. */
+static int pump(smpdfu_posix_port_t *p, smpdfu_client_t *c)
+{
+    static uint8_t buf[65536];
+    for (int i = 0; i < 64; i++) {
+        ssize_t n;
+        if (p->kind == SMPDFU_POSIX_UDP) {
+            n = recv(p->fd, buf, sizeof(buf), 0);
+        } else {
+            n = read(p->fd, buf, sizeof(buf));
+        }
+        if (n > 0) {
+            p->rx_bytes += (uint32_t)n;
+            smpdfu_client_feed(c, buf, (size_t)n);
+            if (p->kind == SMPDFU_POSIX_UDP) {
+                continue; /* one datagram per call */
+            }
+            continue;
+        }
+        if (n == 0) {
+            if (p->kind == SMPDFU_POSIX_TCP) {
+                p->closed = true;
+                return SMPDFU_ECLOSED;
+            }
+            return 0;
+        }
+        if (errno == EINTR) {
+            continue;
+        }
+        if (errno == EAGAIN || errno == EWOULDBLOCK) {
+            return 0;
+        }
+        if (p->kind == SMPDFU_POSIX_UDP) {
+            return 0; /* ICMP unreachable: the device is (re)starting */
+        }
+        if (gone(errno)) {
+            p->closed = true;
+            return SMPDFU_ECLOSED;
+        }
+        return 0;
+    }
+    return 0;
+}
+
+int smpdfu_posix_loop_run(smpdfu_posix_port_t *p, smpdfu_client_t *c, bool (*done)(void *arg),
+                          void *arg, uint32_t max_ms)
+{
+    uint64_t start = smpdfu_posix_now_ms();
+    smpdfu_client_tick(c, start);
+    while (!done(arg)) {
+        if (p->closed || p->fd < 0) {
+            return SMPDFU_ECLOSED;
+        }
+        uint64_t now = smpdfu_posix_now_ms();
+        if (max_ms && now - start >= max_ms) {
+            return SMPDFU_ETIMEOUT;
+        }
+        uint32_t t = smpdfu_client_next_timeout(c);
+        uint64_t wait = t == UINT32_MAX ? 1000 : t;
+        if (max_ms && wait > start + max_ms - now) {
+            wait = start + max_ms - now;
+        }
+        struct pollfd pf = {.fd = p->fd, .events = POLLIN};
+        int r = poll(&pf, 1, (int)wait);
+        if (r < 0 && errno != EINTR) {
+            return SMPDFU_EIO;
+        }
+        if (r > 0) {
+            if (pf.revents & POLLIN) {
+                if (pump(p, c) == SMPDFU_ECLOSED && !done(arg)) {
+                    return SMPDFU_ECLOSED;
+                }
+            } else if ((pf.revents & (POLLHUP | POLLERR | POLLNVAL)) && p->kind != SMPDFU_POSIX_UDP) {
+                p->closed = true;
+                if (!done(arg)) {
+                    return SMPDFU_ECLOSED;
+                }
+            } else if (pf.revents & POLLERR) {
+                pump(p, c); /* clears a pending ICMP error on UDP */
+            }
+        }
+        smpdfu_client_tick(c, smpdfu_posix_now_ms());
+    }
+    return 0;
+}

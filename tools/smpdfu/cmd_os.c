@@ -1,0 +1,199 @@
+/* smpdfu os echo|reset|params|info|bootloader */
+#include <stdio.h>
+#include <string.h>
+
+#include "cli.h"
+#include "conn.h"
+#include "smpdfu/client_os.h"
+
+static conn_t k;
+
+/* Start conn, run one request, report failure. Returns 0 when the answer is
+ * a success, else the exit status (already reported). */
+static int finish(const char *what, int rc)
+{
+    if (rc == 0) {
+        rc = conn_wait_rsp(&k);
+    }
+    if (rc) {
+        int ex = conn_fail(&k, what, rc, &k.rsp.dev);
+        conn_close(&k);
+        return ex;
+    }
+    return 0;
+}
+
+static int bad_answer(const char *what)
+{
+    smpdfu_cli_error("%s: the device's answer is not what the protocol describes", what);
+    conn_close(&k);
+    return SMPDFU_EXIT_FAIL;
+}
+
+int smpdfu_cmd_os_echo(const smpdfu_cli_t *cli, int argc, char **argv)
+{
+    if (argc != 2) {
+        smpdfu_cli_error("usage: smpdfu os echo TEXT");
+        return SMPDFU_EXIT_USAGE;
+    }
+    int ex = conn_open(&k, cli);
+    if (ex) {
+        return ex;
+    }
+    smpdfu_req_opts_t o = conn_opts(&k);
+    if ((ex = finish("the echo", smpdfu_os_echo(&k.c, argv[1], &o, conn_on_rsp, &k)))) {
+        return ex;
+    }
+    const char *t;
+    size_t n;
+    if (smpdfu_os_echo_parse(&k.rsp, &t, &n)) {
+        return bad_answer("echo");
+    }
+    char buf[1024];
+    snprintf(buf, sizeof(buf), "%.*s", (int)n, t);
+    if (cli->json) {
+        printf("{\"r\": ");
+        smpdfu_cli_json_str(stdout, buf);
+        printf("}\n");
+    } else {
+        printf("%s\n", buf);
+    }
+    conn_close(&k);
+    return 0;
+}
+
+int smpdfu_cmd_os_reset(const smpdfu_cli_t *cli, int argc, char **argv)
+{
+    bool force = false;
+    for (int i = 1; i < argc; i++) {
+        if (!strcmp(argv[i], "--force")) {
+            force = true;
+        } else {
+            smpdfu_cli_error("usage: smpdfu os reset [--force]");
+            return SMPDFU_EXIT_USAGE;
+        }
+    }
+    int ex = conn_open(&k, cli);
+    if (ex) {
+        return ex;
+    }
+    smpdfu_req_opts_t o = conn_opts(&k);
+    o.retries = 0; /* a second reset could hit the rebooted device */
+    if ((ex = finish("the reset", smpdfu_os_reset(&k.c, force, &o, conn_on_rsp, &k)))) {
+        return ex;
+    }
+    printf(cli->json ? "{\"reset\": true}\n" : "reset requested\n");
+    conn_close(&k);
+    return 0;
+}
+
+int smpdfu_cmd_os_params(const smpdfu_cli_t *cli, int argc, char **argv)
+{
+    (void)argv;
+    if (argc != 1) {
+        smpdfu_cli_error("usage: smpdfu os params");
+        return SMPDFU_EXIT_USAGE;
+    }
+    int ex = conn_open(&k, cli);
+    if (ex) {
+        return ex;
+    }
+    smpdfu_req_opts_t o = conn_opts(&k);
+    if ((ex = finish("reading the parameters", smpdfu_os_params(&k.c, &o, conn_on_rsp, &k)))) {
+        return ex;
+    }
+    smpdfu_os_params_t p;
+    if (smpdfu_os_params_parse(&k.rsp, &p)) {
+        return bad_answer("params");
+    }
+    smpdfu_client_set_params(&k.c, p.buf_size, p.buf_count);
+    size_t maxp = smpdfu_link_max_packet(&k.port.link, p.buf_size);
+    if (cli->json) {
+        printf("{\"buf_size\": %u, \"buf_count\": %u, \"max_packet\": %zu}\n", p.buf_size, p.buf_count, maxp);
+    } else {
+        printf("buf_size: %u\nbuf_count: %u\nlargest request on this link: %zu bytes\n", p.buf_size,
+               p.buf_count, maxp);
+    }
+    conn_close(&k);
+    return 0;
+}
+
+int smpdfu_cmd_os_info(const smpdfu_cli_t *cli, int argc, char **argv)
+{
+    if (argc > 2) {
+        smpdfu_cli_error("usage: smpdfu os info [FORMAT]");
+        return SMPDFU_EXIT_USAGE;
+    }
+    int ex = conn_open(&k, cli);
+    if (ex) {
+        return ex;
+    }
+    smpdfu_req_opts_t o = conn_opts(&k);
+    if ((ex = finish("reading the OS info",
+                     smpdfu_os_info(&k.c, argc == 2 ? argv[1] : NULL, &o, conn_on_rsp, &k)))) {
+        return ex;
+    }
+    const char *t;
+    size_t n;
+    if (smpdfu_os_info_parse(&k.rsp, &t, &n)) {
+        return bad_answer("info");
+    }
+    char buf[1024];
+    snprintf(buf, sizeof(buf), "%.*s", (int)n, t);
+    if (cli->json) {
+        printf("{\"output\": ");
+        smpdfu_cli_json_str(stdout, buf);
+        printf("}\n");
+    } else {
+        printf("%s\n", buf);
+    }
+    conn_close(&k);
+    return 0;
+}
+
+int smpdfu_cmd_os_bootloader(const smpdfu_cli_t *cli, int argc, char **argv)
+{
+    if (argc > 2) {
+        smpdfu_cli_error("usage: smpdfu os bootloader [QUERY]");
+        return SMPDFU_EXIT_USAGE;
+    }
+    int ex = conn_open(&k, cli);
+    if (ex) {
+        return ex;
+    }
+    smpdfu_req_opts_t o = conn_opts(&k);
+    if ((ex = finish("reading the bootloader info",
+                     smpdfu_os_bootloader_info(&k.c, argc == 2 ? argv[1] : NULL, &o, conn_on_rsp, &k)))) {
+        return ex;
+    }
+    smpdfu_os_bootloader_t b;
+    if (smpdfu_os_bootloader_parse(&k.rsp, &b)) {
+        return bad_answer("bootloader info");
+    }
+    char name[128] = "";
+    if (b.name) {
+        snprintf(name, sizeof(name), "%.*s", (int)b.name_len, b.name);
+    }
+    if (cli->json) {
+        printf("{");
+        if (b.name) {
+            printf("\"bootloader\": ");
+            smpdfu_cli_json_str(stdout, name);
+        }
+        if (b.has_mode) {
+            printf("%s\"mode\": %ld, \"mode_name\": \"%s\", \"no-downgrade\": %s", b.name ? ", " : "",
+                   (long)b.mode, smpdfu_os_boot_mode_name(b.mode), b.no_downgrade ? "true" : "false");
+        }
+        printf("}\n");
+    } else {
+        if (b.name) {
+            printf("bootloader: %s\n", name);
+        }
+        if (b.has_mode) {
+            printf("mode: %ld (%s)%s\n", (long)b.mode, smpdfu_os_boot_mode_name(b.mode),
+                   b.no_downgrade ? ", no downgrade" : "");
+        }
+    }
+    conn_close(&k);
+    return 0;
+}

@@ -1,0 +1,230 @@
+/* smpdfu CLI: connection, synchronous requests, error words, progress. */
+#include "conn.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "smpdfu/posix.h"
+#include "smpdfu/smp.h"
+
+static void trace(void *arg, bool tx, const uint8_t *pkt, size_t len)
+{
+    conn_t *k = arg;
+    smpdfu_smp_hdr_t h;
+    if (smpdfu_smp_hdr_decode(pkt, len, &h) < 0) {
+        return;
+    }
+    fprintf(stderr, "%s op=%u v=%u group=%u id=%u seq=%u len=%u\n", tx ? "->" : "<-", h.op, h.version,
+            h.group, h.id, h.seq, h.len);
+    if (k->cli->verbose > 1) {
+        fputs("   ", stderr);
+        for (size_t i = 0; i < len; i++) {
+            fprintf(stderr, "%02x", pkt[i]);
+        }
+        fputc('\n', stderr);
+    }
+}
+
+int conn_open(conn_t *k, const smpdfu_cli_t *cli)
+{
+    memset(k, 0, sizeof(*k));
+    k->cli = cli;
+    k->port.fd = -1;
+    if (!cli->conn || !*cli->conn) {
+        smpdfu_cli_error("no connection given: use --conn serial:/dev/ttyACM0, tcp:HOST:PORT or "
+                         "udp:HOST:PORT (or set SMPDFU_CONN)");
+        return SMPDFU_EXIT_USAGE;
+    }
+    if (smpdfu_posix_port_parse(&k->port, cli->conn)) {
+        smpdfu_cli_error("cannot understand --conn '%s': expected serial:DEVICE[,baud=N][,raw], "
+                         "tcp:HOST:PORT[,raw] or udp:HOST:PORT",
+                         cli->conn);
+        return SMPDFU_EXIT_USAGE;
+    }
+    int rc = smpdfu_posix_port_open(&k->port, conn_timeout(k));
+    if (rc) {
+        smpdfu_cli_error("cannot open %s: %s (%s)", cli->conn, smpdfu_strerror(rc), strerror(errno));
+        return SMPDFU_EXIT_FAIL;
+    }
+    smpdfu_client_cfg_t cfg;
+    memset(&cfg, 0, sizeof(cfg));
+    cfg.link = k->port.link;
+    cfg.send = smpdfu_posix_port_send;
+    cfg.send_ctx = &k->port;
+    cfg.reqs = k->reqs;
+    cfg.nreqs = CONN_SLOTS;
+    cfg.req_mem = k->req_mem;
+    cfg.req_mem_len = sizeof(k->req_mem);
+    cfg.rx_buf = k->rx;
+    cfg.rx_cap = sizeof(k->rx);
+    cfg.tx_buf = k->tx;
+    cfg.tx_cap = sizeof(k->tx);
+    cfg.timeout_ms = conn_timeout(k);
+    cfg.retries = conn_retries(k);
+    /* A fresh sequence per run so a previous run's late answers do not match. */
+    cfg.first_seq = (uint8_t)(getpid() ^ smpdfu_posix_now_ms());
+    if (cli->verbose) {
+        cfg.trace = trace;
+        cfg.trace_arg = k;
+    }
+    rc = smpdfu_client_init(&k->c, &cfg);
+    if (rc) {
+        smpdfu_posix_port_close(&k->port);
+        return smpdfu_cli_fail("cannot set up the client", rc);
+    }
+    smpdfu_client_tick(&k->c, smpdfu_posix_now_ms());
+    return 0;
+}
+
+void conn_close(conn_t *k)
+{
+    smpdfu_posix_port_close(&k->port);
+}
+
+uint32_t conn_timeout(const conn_t *k)
+{
+    if (k->cli->timeout_ms > 0) {
+        return (uint32_t)k->cli->timeout_ms;
+    }
+    return k->port.kind == SMPDFU_POSIX_UDP ? 1000u : 2000u;
+}
+
+int conn_retries(const conn_t *k)
+{
+    return k->cli->retries >= 0 ? k->cli->retries : 3;
+}
+
+smpdfu_req_opts_t conn_opts(const conn_t *k)
+{
+    smpdfu_req_opts_t o = {conn_timeout(k), conn_retries(k), NULL};
+    return o;
+}
+
+void conn_on_rsp(void *arg, const smpdfu_rsp_t *rsp)
+{
+    conn_t *k = arg;
+    k->got = true;
+    k->rsp = *rsp;
+    if (rsp->payload && rsp->payload_len <= sizeof(k->payload)) {
+        memcpy(k->payload, rsp->payload, rsp->payload_len);
+        k->rsp.payload = k->payload;
+    } else {
+        k->rsp.payload = NULL;
+        k->rsp.payload_len = 0;
+    }
+    k->rsp.rsn = NULL;
+    if (rsp->rsn) {
+        size_t n = rsp->rsn_len < sizeof(k->rsn) - 1 ? rsp->rsn_len : sizeof(k->rsn) - 1;
+        memcpy(k->rsn, rsp->rsn, n);
+        k->rsn[n] = 0;
+        k->rsp.rsn = k->rsn;
+        k->rsp.rsn_len = n;
+    }
+}
+
+static bool got_done(void *arg)
+{
+    return ((conn_t *)arg)->got;
+}
+
+int conn_run(conn_t *k, bool (*done)(void *), void *arg)
+{
+    return smpdfu_posix_loop_run(&k->port, &k->c, done, arg, 0);
+}
+
+int conn_wait_rsp(conn_t *k)
+{
+    int rc = conn_run(k, got_done, k);
+    if (rc) {
+        return rc;
+    }
+    return k->rsp.status;
+}
+
+int conn_fail(conn_t *k, const char *what, int status, const smpdfu_dev_err_t *dev)
+{
+    char msg[512];
+    if (status == SMPDFU_EDEVICE && dev) {
+        char d[300];
+        smpdfu_dev_err_format(dev, d, sizeof(d));
+        if (k->rsp.rsn && k->rsp.status == SMPDFU_EDEVICE) {
+            snprintf(msg, sizeof(msg), "the device refused %s: %s; it says \"%s\"", what, d, k->rsp.rsn);
+        } else {
+            snprintf(msg, sizeof(msg), "the device refused %s: %s", what, d);
+        }
+    } else if (status == SMPDFU_ETIMEOUT) {
+        snprintf(msg, sizeof(msg),
+                 "%s: no answer from %s (waited %.1f s per try, %d tries): is the device there "
+                 "and is this the right port?",
+                 what, k->cli->conn, conn_timeout(k) / 1000.0, conn_retries(k) + 1);
+    } else if (status == SMPDFU_ECLOSED) {
+        snprintf(msg, sizeof(msg), "%s: the connection %s was closed", what, k->cli->conn);
+    } else {
+        snprintf(msg, sizeof(msg), "%s: %s", what, smpdfu_strerror(status));
+    }
+    conn_progress_end(k);
+    smpdfu_cli_error("%s", msg);
+    if (k->cli->json) {
+        printf("{\"error\": ");
+        smpdfu_cli_json_str(stdout, msg);
+        printf(", \"code\": ");
+        smpdfu_cli_json_str(stdout, smpdfu_err_name(status));
+        if (status == SMPDFU_EDEVICE && dev) {
+            printf(", \"device\": {\"group\": %u, \"rc\": %ld, \"group_error\": %s}", dev->group,
+                   (long)dev->rc, dev->group_err ? "true" : "false");
+        }
+        printf("}\n");
+    }
+    return SMPDFU_EXIT_FAIL;
+}
+
+void conn_progress(conn_t *k, const char *label, uint32_t off, uint32_t size)
+{
+    if (k->cli->quiet || k->cli->json) {
+        return;
+    }
+    uint64_t now = smpdfu_posix_now_ms();
+    if (!k->prog_start) {
+        k->prog_start = now;
+        k->prog_first_off = off;
+    }
+    bool tty = isatty(2);
+    if (!tty) {
+        if (k->cli->verbose) {
+            fprintf(stderr, "progress %s %u/%u\n", label, off, size);
+        }
+        return;
+    }
+    if (off < size && now - k->prog_last < 100) {
+        return;
+    }
+    k->prog_last = now;
+    double secs = (now - k->prog_start) / 1000.0;
+    double rate = secs > 0.05 ? (off - k->prog_first_off) / secs : 0;
+    double left = rate > 0 ? (size - off) / rate : 0;
+    unsigned pct = size ? (unsigned)((uint64_t)off * 100 / size) : 100;
+    char bar[31];
+    unsigned fill = size ? (unsigned)((uint64_t)off * 30 / size) : 30;
+    for (unsigned i = 0; i < 30; i++) {
+        bar[i] = i < fill ? '#' : '.';
+    }
+    bar[30] = 0;
+    fprintf(stderr, "\r%s [%s] %3u%%  %u/%u B  %.1f kB/s  %d:%02d left ", label, bar, pct, off, size,
+            rate / 1000.0, (int)left / 60, (int)left % 60);
+    k->prog_shown = true;
+    if (off >= size) {
+        conn_progress_end(k);
+    }
+}
+
+void conn_progress_end(conn_t *k)
+{
+    if (k->prog_shown) {
+        fputc('\n', stderr);
+        k->prog_shown = false;
+    }
+    k->prog_start = 0;
+}

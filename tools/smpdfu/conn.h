@@ -1,0 +1,69 @@
+/* smpdfu CLI: the connection shared by the device commands (open the port
+ * named by --conn, run the engine, wait for one answer), error words and the
+ * progress bar. */
+#ifndef SMPDFU_CONN_H
+#define SMPDFU_CONN_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "cli.h"
+#include "smpdfu/client.h"
+#include "smpdfu/posix_loop.h"
+
+#define CONN_SLOTS 12
+#define CONN_SLOT_SIZE 2048
+
+typedef struct {
+    const smpdfu_cli_t *cli;
+    smpdfu_posix_port_t port;
+    smpdfu_client_t c;
+    smpdfu_req_t reqs[CONN_SLOTS];
+    uint8_t req_mem[CONN_SLOTS * CONN_SLOT_SIZE];
+    uint8_t rx[65536 + 8];
+    uint8_t tx[2 * CONN_SLOT_SIZE + 256];
+    /* one synchronous answer */
+    bool got;
+    smpdfu_rsp_t rsp;
+    uint8_t payload[65536];
+    char rsn[256];
+    /* progress */
+    uint64_t prog_start;
+    uint64_t prog_last;
+    uint32_t prog_first_off;
+    bool prog_shown;
+} conn_t;
+
+/* Open --conn (or $SMPDFU_CONN) and set up the engine. On failure prints
+ * the reason and returns an exit status (non-zero). */
+int conn_open(conn_t *k, const smpdfu_cli_t *cli);
+void conn_close(conn_t *k);
+
+/* Per-request timeout and retries from the command line, or defaults. */
+uint32_t conn_timeout(const conn_t *k);
+int conn_retries(const conn_t *k);
+smpdfu_req_opts_t conn_opts(const conn_t *k);
+
+/* Callback for a synchronous request: stores (a copy of) the answer. */
+void conn_on_rsp(void *arg, const smpdfu_rsp_t *rsp);
+
+/* Wait for the answer to the request just started with conn_on_rsp.
+ * Returns its status (0, SMPDFU_EDEVICE, SMPDFU_ETIMEOUT, ...); k->rsp
+ * holds it, payload copied so it survives further feeding. */
+int conn_wait_rsp(conn_t *k);
+
+/* Run the loop until done(arg) (no overall limit beyond the engine's own
+ * timeouts). Returns 0 or SMPDFU_ECLOSED / SMPDFU_EIO. */
+int conn_run(conn_t *k, bool (*done)(void *), void *arg);
+
+/* Report a failed request in words ("the device refused the test: ...")
+ * on stderr, and as {"error": ...} on stdout with --json. Returns
+ * SMPDFU_EXIT_FAIL. `what` names the operation ("the test"). */
+int conn_fail(conn_t *k, const char *what, int status, const smpdfu_dev_err_t *dev);
+
+/* Progress of an upload: a bar on a terminal (percent, bytes, speed, time
+ * left); with -v and no terminal, one line per step; else nothing. */
+void conn_progress(conn_t *k, const char *label, uint32_t off, uint32_t size);
+void conn_progress_end(conn_t *k);
+
+#endif
