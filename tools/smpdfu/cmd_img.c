@@ -348,9 +348,11 @@ int smpdfu_cmd_image_upload(const smpdfu_cli_t *cli, int argc, char **argv)
     conn_progress_end(&k);
     if (cli->json) {
         printf("{\"uploaded\": %u, \"image\": %ld, \"resumed\": %s, \"resume_off\": %u, "
-               "\"restarts\": %u, \"verified\": %s, \"chunk_packet\": %zu, \"window\": %u}\n",
+               "\"restarts\": %u, \"session_losses\": %u, \"verified\": %s, \"chunk_packet\": %zu, "
+               "\"window\": %u, \"go_backs\": %u}\n",
                w.res.size, image, w.res.resumed ? "true" : "false", w.res.resume_off, w.res.restarts,
-               w.res.verified ? "true" : "false", w.res.max_packet, w.res.window);
+               w.res.session_losses,
+               w.res.verified ? "true" : "false", w.res.max_packet, w.res.window, w.res.go_backs);
     } else {
         if (w.res.resumed) {
             printf("resumed an earlier upload at byte %u\n", w.res.resume_off);

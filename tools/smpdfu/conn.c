@@ -183,7 +183,7 @@ int conn_fail(conn_t *k, const char *what, int status, const smpdfu_dev_err_t *d
 
 void conn_progress(conn_t *k, const char *label, uint32_t off, uint32_t size)
 {
-    if (k->cli->quiet || k->cli->json) {
+    if (k->cli->quiet) {
         return;
     }
     uint64_t now = smpdfu_posix_now_ms();
@@ -192,9 +192,11 @@ void conn_progress(conn_t *k, const char *label, uint32_t off, uint32_t size)
         k->prog_first_off = off;
     }
     bool tty = isatty(2);
-    if (!tty) {
+    if (!tty || k->cli->json) {
+        /* Not a terminal: no bar; with -v one line per step (for logs and tests). */
         if (k->cli->verbose) {
             fprintf(stderr, "progress %s %u/%u\n", label, off, size);
+            fflush(stderr);
         }
         return;
     }

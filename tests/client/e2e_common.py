@@ -1,0 +1,157 @@
+"""Shared pieces of the client end-to-end tests: run a real smpdfu-target
+process, build images with scripts/mkimage.py, run the smpdfu CLI."""
+import json
+import os
+import select
+import signal
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import unittest
+
+SOURCE = os.environ.get("SMPDFU_SOURCE", os.path.join(os.path.dirname(__file__), "..", ".."))
+BUILD = os.environ.get("SMPDFU_BUILD", os.path.join(SOURCE, "build"))
+SMPDFU = os.path.join(BUILD, "smpdfu")
+TARGET = os.path.join(BUILD, "smpdfu-target")
+MKIMAGE = os.path.join(SOURCE, "scripts", "mkimage.py")
+
+
+def make_image(path, version, payload_size, seed):
+    """Returns the image hash (hex) that `image list` shows."""
+    out = subprocess.run([sys.executable, MKIMAGE, "sign", "--version", version, "--payload-size",
+                          str(payload_size), "--seed", str(seed), "--json", path],
+                         check=True, capture_output=True, text=True).stdout
+    info = json.loads(out)
+    for k in ("image_hash", "hash"):
+        if k in info:
+            return info[k]
+    raise KeyError("no image hash in mkimage --json output: %r" % info)
+
+
+class Target:
+    """One smpdfu-target process; its stderr request log is collected."""
+
+    def __init__(self, tmpdir, args=(), flash=None):
+        self.tmpdir = tmpdir
+        self.flash = flash or os.path.join(tmpdir, "flash.bin")
+        self.args = list(args)
+        self.proc = None
+        self.log = []
+        self.lock = threading.Lock()
+        self.udp_port = None
+        self.pty = None
+
+    def start(self, udp="127.0.0.1:0", serial=False, raw=False, timeout=10):
+        cmd = [TARGET, "--flash", self.flash] + self.args
+        if udp:
+            cmd += ["--udp", udp]
+        if raw:
+            cmd += ["--raw-uart"]
+        elif serial:
+            cmd += ["--serial"]
+        # Unbuffered stdout: select() must see every line the target prints.
+        self.proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, bufsize=0)
+        with self.lock:
+            self.log = []
+        threading.Thread(target=self._drain, args=(self.proc,), daemon=True).start()
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            r, _, _ = select.select([self.proc.stdout], [], [], 0.5)
+            if not r:
+                if self.proc.poll() is not None:
+                    break
+                continue
+            line = self.proc.stdout.readline().decode().strip()
+            if line.startswith("udp: "):
+                self.udp_port = int(line.rsplit(":", 1)[1])
+            elif line.startswith("serial: "):
+                self.pty = line[8:]
+            elif line == "ready":
+                return self
+            elif not line and self.proc.poll() is not None:
+                break
+        raise RuntimeError("target did not start: %s" % "\n".join(self.lines()))
+
+    def _drain(self, proc):
+        for line in proc.stderr:
+            with self.lock:
+                self.log.append(line.decode(errors="replace").rstrip())
+
+    def lines(self):
+        with self.lock:
+            return list(self.log)
+
+    def conn(self, kind="udp"):
+        if kind == "udp":
+            return "udp:127.0.0.1:%d" % self.udp_port
+        if kind == "raw":
+            return "serial:%s,raw" % self.pty
+        return "serial:%s" % self.pty
+
+    def kill(self, sig=signal.SIGKILL):
+        if self.proc and self.proc.poll() is None:
+            self.proc.send_signal(sig)
+            self.proc.wait(10)
+
+    def stop(self):
+        self.kill(signal.SIGTERM)
+
+
+def smpdfu(conn, *args, timeout=120, json_out=False, extra=()):
+    """Run the CLI; returns (exit status, stdout, stderr)."""
+    cmd = [SMPDFU] + list(extra) + (["--conn", conn] if conn else []) + (["--json"] if json_out else []) + list(args)
+    p = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout)
+    return p.returncode, p.stdout, p.stderr
+
+
+def image_list(conn):
+    rc, out, err = smpdfu(conn, "image", "list", json_out=True)
+    if rc != 0:
+        raise AssertionError("image list failed: %s" % err)
+    return json.loads(out)["images"]
+
+
+def slot(images, image, slot_no):
+    for e in images:
+        if e["image"] == image and e["slot"] == slot_no:
+            return e
+    return None
+
+
+def wait_back(conn, timeout=15):
+    """After a reset: poll `image list` until the device answers."""
+    deadline = time.monotonic() + timeout
+    time.sleep(1.0)  # the quiet second after a reset (architecture.md)
+    while time.monotonic() < deadline:
+        rc, out, _ = smpdfu(conn, "image", "list", json_out=True, extra=["--timeout", "0.5", "--retries", "0"])
+        if rc == 0:
+            return json.loads(out)["images"]
+    raise AssertionError("device did not come back")
+
+
+class E2ECase(unittest.TestCase):
+    def setUp(self):
+        if not os.path.exists(TARGET) or not os.path.exists(SMPDFU):
+            self.skipTest("smpdfu-target or smpdfu not built")
+        self.tmp = tempfile.TemporaryDirectory(prefix="smpdfu-e2e-")
+        self.dir = self.tmp.name
+        self.targets = []
+
+    def tearDown(self):
+        for t in self.targets:
+            t.stop()
+        self.tmp.cleanup()
+
+    def path(self, name):
+        return os.path.join(self.dir, name)
+
+    def target(self, args=(), **kw):
+        t = Target(self.dir, args)
+        self.targets.append(t)
+        return t.start(**kw)
+
+    def images(self, v2_size=60000):
+        self.v1_hash = make_image(self.path("v1.bin"), "1.0.0", 20000, 1)
+        self.v2_hash = make_image(self.path("v2.bin"), "2.0.0", v2_size, 2)

@@ -1,0 +1,77 @@
+"""End-to-end: the smpdfu CLI against a real smpdfu-target over its pty
+(console framing and raw UART)."""
+import json
+import os
+import re
+import sys
+import unittest
+
+sys.path.insert(0, os.path.dirname(__file__))
+from e2e_common import E2ECase, image_list, slot, smpdfu, wait_back  # noqa: E402
+
+
+class Serial(E2ECase):
+    def test_seed_flow_console(self):
+        self.images()
+        t = self.target(["--factory", self.path("v1.bin")], udp=None, serial=True)
+        c = t.conn("serial")
+        rc, out, err = smpdfu(c, "os", "params", json_out=True)
+        self.assertEqual(rc, 0, err)
+        self.assertEqual(json.loads(out)["max_packet"], 380)  # buf_size 384 - 4
+        rc, out, err = smpdfu(c, "image", "upload", self.path("v2.bin"), json_out=True)
+        self.assertEqual(rc, 0, err)
+        self.assertEqual(json.loads(out)["chunk_packet"], 380)
+        # every chunk but the first and the last filled the 380-byte limit:
+        # 8 header + A2 + "data" (5) + bstr head (3) + "off" (4) + off (3) = 24
+        lens = [int(x) for x in re.findall(r" img upload .*? len=(\d+)", "\n".join(t.lines()))]
+        self.assertGreater(len(lens), 100)
+        self.assertEqual(set(lens[1:-1]), {380 - 24})
+        self.assertEqual(slot(image_list(c), 0, 1)["hash"], self.v2_hash)
+        self.assertEqual(smpdfu(c, "image", "test", self.v2_hash)[0], 0)
+        self.assertEqual(smpdfu(c, "os", "reset")[0], 0)
+        a = slot(wait_back(c), 0, 0)
+        self.assertEqual(a["hash"], self.v2_hash)
+        self.assertFalse(a["confirmed"])
+        self.assertEqual(smpdfu(c, "image", "confirm")[0], 0)
+        self.assertEqual(smpdfu(c, "os", "reset")[0], 0)
+        a = slot(wait_back(c), 0, 0)
+        self.assertEqual(a["hash"], self.v2_hash)
+        self.assertTrue(a["confirmed"])
+
+    def test_dfu_console(self):
+        self.images()
+        t = self.target(["--factory", self.path("v1.bin")], udp=None, serial=True)
+        c = t.conn("serial")
+        rc, out, err = smpdfu(c, "dfu", self.path("v2.bin"), json_out=True)
+        self.assertEqual(rc, 0, err)
+        self.assertTrue(json.loads(out)["reset"])
+        a = slot(image_list(c), 0, 0)
+        self.assertEqual(a["hash"], self.v2_hash)
+        self.assertTrue(a["confirmed"])
+
+    def test_dfu_raw_uart(self):
+        self.images()
+        t = self.target(["--factory", self.path("v1.bin")], udp=None, raw=True)
+        c = t.conn("raw")
+        rc, out, err = smpdfu(c, "dfu", self.path("v2.bin"))
+        self.assertEqual(rc, 0, err)
+        a = slot(image_list(c), 0, 0)
+        self.assertEqual(a["hash"], self.v2_hash)
+        self.assertTrue(a["confirmed"])
+
+    def test_os_commands(self):
+        self.images()
+        t = self.target(["--factory", self.path("v1.bin")], udp=None, serial=True)
+        c = t.conn("serial")
+        rc, out, err = smpdfu(c, "os", "echo", "hello there")
+        self.assertEqual((rc, out.strip()), (0, "hello there"), err)
+        rc, out, err = smpdfu(c, "os", "bootloader", json_out=True)
+        self.assertEqual(rc, 0, err)
+        self.assertEqual(json.loads(out)["bootloader"], "MCUboot")
+        rc, out, err = smpdfu(c, "os", "info", "x")
+        self.assertEqual(rc, 1)
+        self.assertIn("the device refused", err)
+
+
+if __name__ == "__main__":
+    unittest.main(verbosity=2)
