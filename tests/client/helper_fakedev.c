@@ -222,7 +222,9 @@ static size_t upload(fake_dev_t *d, const uint8_t *body, size_t n, uint8_t *out,
         d->off = 0;
         d->size = (uint32_t)len;
         d->sha_len = sha.len;
-        memcpy(d->sha, sha.ptr, sha.len);
+        if (sha.len) {
+            memcpy(d->sha, sha.ptr, sha.len);
+        }
         d->complete = false;
     } else if (!d->sess || off != d->off) {
         return off_body(d, d->sess ? d->off : 0, false, out, cap);

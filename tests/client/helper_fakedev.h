@@ -19,7 +19,7 @@
 
 typedef struct fake_dev fake_dev_t;
 
-/* Return true when the hook answered (set *rsp/*rsp_len to a CBOR body);
+/* Return true when the hook answered (fill rsp and rsp_len with a CBOR body);
  * false to let the built-in handler answer. */
 typedef bool (*fake_hook_fn)(fake_dev_t *d, const smpdfu_smp_hdr_t *h, const uint8_t *body,
                              size_t body_len, uint8_t *rsp, size_t *rsp_len);

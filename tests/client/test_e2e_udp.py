@@ -287,7 +287,7 @@ class Failures(E2ECase):
         self.assertEqual(rc, 1)
         self.assertIn("no answer", err)
         self.assertIn("right port", err)
-        self.assertLess(took, 1.2 + 1.0)
+        self.assertLess(took, 1.2 + 3.0)  # 3 tries of 0.4 s, plus process start on a busy machine
         self.assertGreaterEqual(took, 1.2)
         # nothing listening at all (ICMP refused) is the same silence
         rc, out, err = smpdfu("udp:127.0.0.1:%d" % port, "os", "echo", "x",
