@@ -77,6 +77,11 @@ typedef enum {
     /* Command line / host (-90 .. -99) */
     SMPDFU_EUSAGE = -90,       /* bad command line */
     SMPDFU_EFILE = -91,        /* a file could not be read or written */
+
+    /* Server / boot emulation (-100 .. -109) */
+    SMPDFU_EBOOT_BADVECT = -100,  /* running slot's trailer magic is corrupt (BOOT_EBADVECT) */
+    SMPDFU_EBOOT_BADIMAGE = -101, /* slot's trailer magic is corrupt (BOOT_EBADIMAGE) */
+    SMPDFU_EBOOT_NOT_BOOTABLE = -102, /* no valid image in the primary slot: MCUboot halts */
 } smpdfu_err_t;
 
 /* Stable identifier of an error code, e.g. "SMPDFU_ECRC". Never NULL. */

@@ -56,6 +56,9 @@ static const struct err_text err_table[] = {
     E(SMPDFU_ENOCONN, "cannot open or reach the connection"),
     E(SMPDFU_EUSAGE, "bad command line"),
     E(SMPDFU_EFILE, "a file could not be read or written"),
+    E(SMPDFU_EBOOT_BADVECT, "the running slot's trailer magic is corrupt"),
+    E(SMPDFU_EBOOT_BADIMAGE, "the slot's trailer magic is corrupt"),
+    E(SMPDFU_EBOOT_NOT_BOOTABLE, "no valid image in the primary slot (the bootloader would halt)"),
 };
 #undef E
 
