@@ -52,6 +52,8 @@ void smpdfu_cbor_enc_init(smpdfu_cbor_enc_t *e, uint8_t *buf, size_t cap);
  * SMPDFU_EINVAL for a NULL pointer with a non-zero length). */
 int smpdfu_cbor_put_uint(smpdfu_cbor_enc_t *e, uint64_t v);
 int smpdfu_cbor_put_int(smpdfu_cbor_enc_t *e, int64_t v);
+/* Negative integer -1 - u (major 1), for values below INT64_MIN down to -2^64. */
+int smpdfu_cbor_put_nint(smpdfu_cbor_enc_t *e, uint64_t u);
 int smpdfu_cbor_put_bstr(smpdfu_cbor_enc_t *e, const void *p, size_t n);
 int smpdfu_cbor_put_tstr(smpdfu_cbor_enc_t *e, const char *s, size_t n);
 int smpdfu_cbor_put_tstrz(smpdfu_cbor_enc_t *e, const char *s); /* NUL-terminated */
@@ -106,8 +108,13 @@ void smpdfu_cbor_dec_init(smpdfu_cbor_dec_t *d, const uint8_t *buf, size_t len);
 
 /* Read the next item head (for strings: the whole string) and advance past it.
  * For arrays/maps only the head is consumed; the caller reads the members.
- * Errors: SMPDFU_ETRUNC, SMPDFU_EMALFORMED (reserved additional info, ...). */
+ * Errors: SMPDFU_ETRUNC (also for a length, or a definite array/map count,
+ * larger than the rest of the input), SMPDFU_EMALFORMED (reserved additional
+ * info, ...). An indefinite string is consumed whole: type BSTR/TSTR,
+ * indef = true, u = total length, ptr = NULL. */
 int smpdfu_cbor_next(smpdfu_cbor_dec_t *d, smpdfu_cbor_item_t *it);
+
+/* All decoder functions leave d->pos unchanged when they fail. */
 
 /* Look at the next item without consuming it. */
 int smpdfu_cbor_peek(const smpdfu_cbor_dec_t *d, smpdfu_cbor_item_t *it);
@@ -130,7 +137,8 @@ int smpdfu_cbor_enter_array(smpdfu_cbor_dec_t *d, smpdfu_cbor_container_t *c);
 int smpdfu_cbor_more(smpdfu_cbor_dec_t *d, smpdfu_cbor_container_t *c);
 
 /* Typed reads; SMPDFU_ETYPE if the next item has another type (nothing is
- * consumed then), SMPDFU_ERANGE if it does not fit. */
+ * consumed then), SMPDFU_ERANGE if it does not fit. Output pointers may be
+ * NULL. get_bstr/get_tstr on an indefinite (chunked) string: SMPDFU_ENOTSUP. */
 int smpdfu_cbor_get_uint(smpdfu_cbor_dec_t *d, uint64_t *v);
 int smpdfu_cbor_get_int(smpdfu_cbor_dec_t *d, int64_t *v);
 int smpdfu_cbor_get_bool(smpdfu_cbor_dec_t *d, bool *v);
@@ -148,13 +156,22 @@ typedef struct {
     size_t len;
 } smpdfu_cbor_slice_t;
 
+/* Most fields one decode_map call can take (duplicates are tracked in a
+ * 64-bit mask, so no memory is needed per field). */
+#define SMPDFU_CBOR_MAX_FIELDS 64
+
 /* One expected key of a map with text keys. `out` by type:
  *   UINT  -> uint64_t*        NINT/INT: use SMPDFU_CBOR_NINT -> int64_t* (accepts major 0 and 1)
  *   BSTR, TSTR -> smpdfu_cbor_slice_t* (the string bytes)
  *   BOOL  -> bool*
  *   MAP, ARRAY, ANY -> smpdfu_cbor_slice_t* (the complete encoded value, to
  *                      decode later with a new decoder)
- * `found` (may be NULL) is set true when the key was present. */
+ *   OTHER -> smpdfu_cbor_slice_t* (encoded float/simple value)
+ *   NULL, UNDEF -> out unused (the value must be null/undefined)
+ * `out` may be NULL (the value is checked and skipped). Indefinite strings
+ * for BSTR/TSTR fields give SMPDFU_ENOTSUP.
+ * `found` (may be NULL) is set false at the start of decode_map and true
+ * when the key was present. */
 typedef struct {
     const char *key;
     smpdfu_cbor_type_t type;
@@ -166,7 +183,10 @@ typedef struct {
  * Unknown keys (and non-text keys) are skipped. A known key present twice
  * gives SMPDFU_EDUPLICATE, a known key with the wrong type SMPDFU_ETYPE
  * (Zephyr's zcbor_bulk rules, which answer both with MGMT_ERR_EINVAL).
- * Not a map: SMPDFU_ETYPE. Other errors as smpdfu_cbor_next/skip. */
+ * Not a map: SMPDFU_ETYPE. More than SMPDFU_CBOR_MAX_FIELDS fields, or a
+ * BREAK field type: SMPDFU_EINVAL. Other errors as smpdfu_cbor_next/skip.
+ * On error d->pos is restored; outputs may be partly written. On success the
+ * decoder is positioned after the map. */
 int smpdfu_cbor_decode_map(smpdfu_cbor_dec_t *d, const smpdfu_cbor_field_t *fields, size_t n);
 
 #ifdef __cplusplus

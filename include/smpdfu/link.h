@@ -33,13 +33,18 @@ typedef struct {
     size_t line_max;     /* SERIAL: longest line incl. marker and \n (0 -> 127) */
     size_t mtu;          /* UDP: largest datagram (0 -> 1500); BLE: ATT MTU (0 -> 23) */
     bool ble_reassembly; /* BLE: the device reassembles a request split over writes */
+    size_t rx_line_max;  /* SERIAL decoder: longest line accepted incl. marker and \n
+                          * (0 = no limit, for a client; a server emulating Zephyr's
+                          * RX line buffer uses 128) */
 } smpdfu_link_t;
 
 /* Largest SMP packet (header + CBOR) a request may have on this link for a
  * device whose MCUmgr params report buf_size (0 = unknown: the link limit
  * alone, with Zephyr's default 384 for serial). Serial: buf_size - 4; raw
  * UART: buf_size; UDP: min(buf_size, mtu); BLE: min(buf_size, mtu - 3) unless
- * the device reassembles. */
+ * the device reassembles (then buf_size). Unknown buf_size counts as 384 for
+ * serial, raw UART and reassembling BLE (all use Zephyr's net_buf), as the
+ * MTU alone for UDP. Never more than the 16-bit length fields allow. */
 size_t smpdfu_link_max_packet(const smpdfu_link_t *l, size_t dev_buf_size);
 
 /* Bytes smpdfu_link_encode() needs for a packet of pkt_len bytes. */

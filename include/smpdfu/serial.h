@@ -62,6 +62,7 @@ typedef struct {
     uint32_t orphan_lines;  /* 04 14 continuation with no frame in progress */
     uint32_t other_lines;   /* lines without a marker (log output) */
     uint32_t bad_length;    /* length field < 2 + 8 (cannot hold a header and CRC) */
+    uint32_t truncated;     /* frame abandoned incomplete: a new 06 09 started first */
 } smpdfu_serial_stats_t;
 
 /* Console decoder state. All fields private except stats. */
@@ -79,7 +80,27 @@ typedef struct {
     smpdfu_serial_stats_t stats;
 } smpdfu_serial_dec_t;
 
-/* buf must hold the largest frame expected: packet + 4 bytes. line_max as in
+/* Decoder behaviour (see docs/framing.md):
+ * - a line starting 06 09 starts a new frame (an incomplete one in progress
+ *   is dropped and counted as truncated); 04 14 continues the frame in
+ *   progress; any other line is log output and is skipped without
+ *   disturbing the frame in progress;
+ * - 06 09 in the middle of a non-SMP or broken line (log text without a
+ *   newline, a lost \n) also starts a new frame: unlike Zephyr, which only
+ *   looks at line starts, so a client does not lose a response glued to a
+ *   log line;
+ * - base64 is decoded 4 characters at a time as bytes arrive (no line
+ *   buffer); a padded group may end any line (each line decodes on its own,
+ *   as in Zephyr); \r before \n is tolerated;
+ * - the frame is judged at the end of each line: complete and CRC good ->
+ *   delivered; more bytes than the length field said, bad base64, a partial
+ *   4-character group, bad CRC, a length field < 10 or larger than the
+ *   buffer -> the frame is dropped and counted;
+ * - with line_max != 0, an SMP line longer than line_max bytes (marker and
+ *   \n included) drops the frame it belongs to (Zephyr drops the line; the
+ *   frame is lost either way).
+ *
+ * buf must hold the largest frame expected: packet + 4 bytes. line_max as in
  * encode, or 0 for no limit (a client reading a device whose lines may be
  * longer). A server emulating Zephyr uses 128: longer lines are dropped. */
 void smpdfu_serial_dec_init(smpdfu_serial_dec_t *d, uint8_t *buf, size_t cap, size_t line_max);
@@ -107,8 +128,11 @@ typedef struct {
 } smpdfu_raw_stats_t;
 
 /* Raw UART: bare SMP packets back to back; the length comes from the header.
- * A header byte 0 with reserved bits set or version > 1 is skipped one byte
- * at a time (resynchronisation). */
+ * A header byte 0 with reserved bits set, version > 1 or op > 3 (Zephyr's raw
+ * transport drops op >= MGMT_OP_COUNT too) is skipped one byte at a time
+ * (resynchronisation). A header whose length does not fit the buffer is
+ * counted as oversize and the search for a header restarts at its second
+ * byte. */
 typedef struct {
     uint8_t *buf;
     size_t cap;

@@ -150,6 +150,7 @@ typedef struct {
     uint16_t group;
     uint8_t seq;
     uint8_t id;
+    uint8_t reserved; /* byte 0 bits 7..5 as found (decode); ignored by encode */
 } smpdfu_smp_hdr_t;
 
 /* Write the header into out[0..8). Values are masked to their bit widths. */
@@ -159,6 +160,11 @@ void smpdfu_smp_hdr_encode(const smpdfu_smp_hdr_t *h, uint8_t out[SMPDFU_SMP_HDR
  * Reserved bits and version are returned as found; smpdfu_smp_hdr_check()
  * judges them. */
 int smpdfu_smp_hdr_decode(const uint8_t *buf, size_t len, smpdfu_smp_hdr_t *h);
+
+/* Judge a decoded header: SMPDFU_EHEADER when reserved bits are set or the
+ * version is 2 or 3, else 0. (A server answers version > 1 with
+ * MGMT_ERR_UNSUPPORTED_TOO_NEW; stream decoders use this to resynchronise.) */
+int smpdfu_smp_hdr_check(const smpdfu_smp_hdr_t *h);
 
 /* Byte 0 of a header with these fields. */
 uint8_t smpdfu_smp_byte0(uint8_t version, uint8_t op);

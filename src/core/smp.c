@@ -1,0 +1,269 @@
+/* SMP header (protocol.md §1) and the words for device error codes (§2). */
+#include "smpdfu/smp.h"
+
+#include <stdio.h>
+#include <string.h>
+
+void smpdfu_smp_hdr_encode(const smpdfu_smp_hdr_t *h, uint8_t out[SMPDFU_SMP_HDR_LEN])
+{
+    out[0] = smpdfu_smp_byte0(h->version, h->op);
+    out[1] = h->flags;
+    out[2] = (uint8_t)(h->len >> 8);
+    out[3] = (uint8_t)(h->len & 0xffu);
+    out[4] = (uint8_t)(h->group >> 8);
+    out[5] = (uint8_t)(h->group & 0xffu);
+    out[6] = h->seq;
+    out[7] = h->id;
+}
+
+int smpdfu_smp_hdr_decode(const uint8_t *buf, size_t len, smpdfu_smp_hdr_t *h)
+{
+    if (buf == NULL || h == NULL) {
+        return SMPDFU_EINVAL;
+    }
+    if (len < SMPDFU_SMP_HDR_LEN) {
+        return SMPDFU_ETRUNC;
+    }
+    h->op = (uint8_t)(buf[0] & 0x07u);
+    h->version = (uint8_t)((buf[0] >> 3) & 0x03u);
+    h->reserved = (uint8_t)(buf[0] >> 5);
+    h->flags = buf[1];
+    h->len = (uint16_t)(((unsigned)buf[2] << 8) | buf[3]);
+    h->group = (uint16_t)(((unsigned)buf[4] << 8) | buf[5]);
+    h->seq = buf[6];
+    h->id = buf[7];
+    return 0;
+}
+
+int smpdfu_smp_hdr_check(const smpdfu_smp_hdr_t *h)
+{
+    if (h == NULL) {
+        return SMPDFU_EINVAL;
+    }
+    if (h->reserved != 0 || h->version > SMPDFU_SMP_V2) {
+        return SMPDFU_EHEADER;
+    }
+    return 0;
+}
+
+uint8_t smpdfu_smp_byte0(uint8_t version, uint8_t op)
+{
+    return (uint8_t)(((version & 0x03u) << 3) | (op & 0x07u));
+}
+
+uint8_t smpdfu_smp_rsp_op(uint8_t req_op)
+{
+    return req_op == SMPDFU_OP_READ ? SMPDFU_OP_READ_RSP : SMPDFU_OP_WRITE_RSP;
+}
+
+/* ------------------------------------------------------------- error words */
+
+struct code_text {
+    const char *name;
+    const char *text;
+};
+
+/* Indexed by code. Sentences say what happened and, where there is one, what
+ * the user can do about it. */
+static const struct code_text mgmt_texts[] = {
+    { "MGMT_ERR_EOK", "success" },
+    { "MGMT_ERR_EUNKNOWN", "the device failed for an unspecified reason" },
+    { "MGMT_ERR_ENOMEM", "the device ran out of memory (try smaller requests or fewer at once)" },
+    { "MGMT_ERR_EINVAL", "the device rejected a value in the request or could not decode it" },
+    { "MGMT_ERR_ETIMEOUT", "the device timed out while handling the request" },
+    { "MGMT_ERR_ENOENT", "the device has no such entry (nothing matches the request)" },
+    { "MGMT_ERR_EBADSTATE", "the device's current state does not allow this command" },
+    { "MGMT_ERR_EMSGSIZE", "the response would not fit the device's buffer (use smaller requests)" },
+    { "MGMT_ERR_ENOTSUP", "the device does not support this command" },
+    { "MGMT_ERR_ECORRUPT", "the device received a corrupt or truncated packet" },
+    { "MGMT_ERR_EBUSY", "the device is busy with another operation (retry later, or force it)" },
+    { "MGMT_ERR_EACCESSDENIED", "the device denied access to this command" },
+    { "MGMT_ERR_UNSUPPORTED_TOO_OLD", "the device does not accept this old SMP version (use SMP v2)" },
+    { "MGMT_ERR_UNSUPPORTED_TOO_NEW", "the device does not accept this new SMP version (use SMP v1)" },
+};
+
+static const struct code_text img_texts[] = {
+    { "IMG_ERR_OK", "success" },
+    { "IMG_ERR_UNKNOWN", "the image operation failed for an unspecified reason" },
+    { "IMG_ERR_FLASH_CONFIG_QUERY_FAIL", "the device could not query its flash configuration" },
+    { "IMG_ERR_NO_IMAGE", "the slot holds no image" },
+    { "IMG_ERR_NO_TLVS", "the image has no TLV area after its payload (not a signed MCUboot image?)" },
+    { "IMG_ERR_INVALID_TLV", "the image has an invalid TLV entry" },
+    { "IMG_ERR_TLV_MULTIPLE_HASHES_FOUND", "the image carries more than one hash TLV" },
+    { "IMG_ERR_TLV_INVALID_SIZE", "an image hash TLV runs past the TLV area" },
+    { "IMG_ERR_HASH_NOT_FOUND", "no image with this hash is on the device (check the hash, or list the images)" },
+    { "IMG_ERR_NO_FREE_SLOT", "no free slot: the secondary slot is in use (confirm the running image or erase the slot first)" },
+    { "IMG_ERR_FLASH_OPEN_FAILED", "the device could not open the flash area" },
+    { "IMG_ERR_FLASH_READ_FAILED", "the device failed to read flash" },
+    { "IMG_ERR_FLASH_WRITE_FAILED", "the device failed to write flash (or to set the pending/confirmed flags)" },
+    { "IMG_ERR_FLASH_ERASE_FAILED", "the device failed to erase flash" },
+    { "IMG_ERR_INVALID_SLOT", "the slot or image number is not valid on this device" },
+    { "IMG_ERR_NO_FREE_MEMORY", "the device ran out of memory for the image operation" },
+    { "IMG_ERR_FLASH_CONTEXT_ALREADY_SET", "the device's flash write context is already in use" },
+    { "IMG_ERR_FLASH_CONTEXT_NOT_SET", "the device's flash write context is not set up" },
+    { "IMG_ERR_FLASH_AREA_DEVICE_NULL", "the flash area has no flash device behind it" },
+    { "IMG_ERR_INVALID_PAGE_OFFSET", "the flash page offset is not valid" },
+    { "IMG_ERR_INVALID_OFFSET", "the upload request carries no valid offset" },
+    { "IMG_ERR_INVALID_LENGTH", "the first upload request carries no valid image length" },
+    { "IMG_ERR_INVALID_IMAGE_HEADER", "the first upload chunk is too short to hold the 32-byte image header" },
+    { "IMG_ERR_INVALID_IMAGE_HEADER_MAGIC", "the data is not an MCUboot image (bad header magic); upload a signed image" },
+    { "IMG_ERR_INVALID_HASH", "the hash in the request is missing or has the wrong length" },
+    { "IMG_ERR_INVALID_FLASH_ADDRESS", "the image is linked for a different slot address than the one it would go to" },
+    { "IMG_ERR_VERSION_GET_FAILED", "the device could not read the running image's version" },
+    { "IMG_ERR_CURRENT_VERSION_IS_NEWER", "the running image's version is the same or newer (upgrade-only was requested)" },
+    { "IMG_ERR_IMAGE_ALREADY_PENDING", "another image is already pending (reset to apply it, or erase the slot first)" },
+    { "IMG_ERR_INVALID_IMAGE_VECTOR_TABLE", "the image's vector table or trailer is not valid" },
+    { "IMG_ERR_INVALID_IMAGE_TOO_LARGE", "the image is too large for the slot" },
+    { "IMG_ERR_INVALID_IMAGE_DATA_OVERRUN", "the upload went past the image length given in the first chunk" },
+    { "IMG_ERR_IMAGE_CONFIRMATION_DENIED", "confirming an image that is not running is not allowed" },
+    { "IMG_ERR_IMAGE_SETTING_TEST_TO_ACTIVE_DENIED", "the running image cannot be marked for test (confirm it instead)" },
+    { "IMG_ERR_ACTIVE_SLOT_NOT_KNOWN", "the device could not tell which slot is active" },
+};
+
+static const struct code_text os_texts[] = {
+    { "OS_ERR_OK", "success" },
+    { "OS_ERR_UNKNOWN", "the OS command failed for an unspecified reason" },
+    { "OS_ERR_INVALID_FORMAT", "the info format string holds an unknown character" },
+    { "OS_ERR_QUERY_YIELDS_NO_ANSWER", "the device has no answer to this query" },
+    { "OS_ERR_RTC_NOT_SET", "the device's real-time clock is not set" },
+    { "OS_ERR_RTC_COMMAND_FAILED", "the device's real-time clock command failed" },
+    { "OS_ERR_QUERY_RESPONSE_VALUE_NOT_VALID", "the device's answer to this query is not valid" },
+};
+
+#define COUNT(a) (sizeof(a) / sizeof((a)[0]))
+
+static const char *const group_names[] = {
+    "os", "image", "stat", "settings", "log", "crash", "split", "run", "fs", "shell",
+    "enum", "transport",
+};
+
+const char *smpdfu_group_name(uint16_t group)
+{
+    if (group < COUNT(group_names)) {
+        return group_names[group];
+    }
+    if (group == SMPDFU_GROUP_ZEPHYR_BASIC) {
+        return "zephyr basic";
+    }
+    if (group >= SMPDFU_GROUP_PERUSER) {
+        return "per-user";
+    }
+    return "unknown";
+}
+
+void smpdfu_dev_err_text(const smpdfu_dev_err_t *e, const char **name, const char **sentence)
+{
+    const char *n = "SMPDFU_DEV_ERR_INVALID";
+    const char *t = "no device error given";
+
+    if (e != NULL && !e->group_err) {
+        if (e->rc >= 0 && (size_t)e->rc < COUNT(mgmt_texts)) {
+            n = mgmt_texts[e->rc].name;
+            t = mgmt_texts[e->rc].text;
+        } else if (e->rc >= SMPDFU_MGMT_EPERUSER) {
+            n = "MGMT_ERR_EPERUSER";
+            t = "the device application reported its own error (see the application's documentation)";
+        } else {
+            n = "MGMT_ERR_UNRECOGNISED";
+            t = "the device reported an SMP error this client does not know (newer firmware?)";
+        }
+    } else if (e != NULL) {
+        const struct code_text *tab = NULL;
+        size_t cnt = 0;
+        if (e->group == SMPDFU_GROUP_IMAGE) {
+            tab = img_texts;
+            cnt = COUNT(img_texts);
+            n = "IMG_ERR_UNRECOGNISED";
+            t = "the device reported an image group error this client does not know (newer firmware?)";
+        } else if (e->group == SMPDFU_GROUP_OS) {
+            tab = os_texts;
+            cnt = COUNT(os_texts);
+            n = "OS_ERR_UNRECOGNISED";
+            t = "the device reported an OS group error this client does not know (newer firmware?)";
+        } else {
+            n = "GROUP_ERR_UNRECOGNISED";
+            t = "the device reported an error from a group whose codes this client does not know";
+        }
+        if (tab != NULL && e->rc >= 0 && (size_t)e->rc < cnt) {
+            n = tab[e->rc].name;
+            t = tab[e->rc].text;
+        }
+    }
+    if (name != NULL) {
+        *name = n;
+    }
+    if (sentence != NULL) {
+        *sentence = t;
+    }
+}
+
+int smpdfu_dev_err_format(const smpdfu_dev_err_t *e, char *buf, size_t cap)
+{
+    const char *name;
+    const char *text;
+    int n;
+
+    if (e == NULL || (buf == NULL && cap > 0)) {
+        return SMPDFU_EINVAL;
+    }
+    smpdfu_dev_err_text(e, &name, &text);
+    /* One style for both shapes: sentence (where, number, stable name). */
+    if (e->group_err) {
+        const char *g = smpdfu_group_name(e->group);
+        if (strcmp(g, "unknown") == 0 || strcmp(g, "per-user") == 0) {
+            n = snprintf(buf, cap, "%s (group %u error %ld, %s)", text, (unsigned)e->group,
+                         (long)e->rc, name);
+        } else {
+            n = snprintf(buf, cap, "%s (%s group error %ld, %s)", text, g, (long)e->rc, name);
+        }
+    } else {
+        n = snprintf(buf, cap, "%s (SMP error %ld, %s)", text, (long)e->rc, name);
+    }
+    if (n < 0) {
+        return SMPDFU_EINVAL;
+    }
+    return n;
+}
+
+int smpdfu_smp_err_to_v1(uint16_t group, uint16_t rc)
+{
+    if (rc == 0) {
+        /* Zephyr only translates failures; success stays success. */
+        return SMPDFU_MGMT_EOK;
+    }
+    if (group == SMPDFU_GROUP_IMAGE) {
+        switch (rc) {
+        case SMPDFU_IMG_ERR_NO_IMAGE:
+        case SMPDFU_IMG_ERR_NO_TLVS:
+            return SMPDFU_MGMT_ENOENT;
+        case SMPDFU_IMG_ERR_NO_FREE_SLOT:
+        case SMPDFU_IMG_ERR_CURRENT_VERSION_IS_NEWER:
+        case SMPDFU_IMG_ERR_IMAGE_ALREADY_PENDING:
+            return SMPDFU_MGMT_EBADSTATE;
+        case SMPDFU_IMG_ERR_NO_FREE_MEMORY:
+            return SMPDFU_MGMT_ENOMEM;
+        case SMPDFU_IMG_ERR_INVALID_SLOT:
+        case SMPDFU_IMG_ERR_INVALID_PAGE_OFFSET:
+        case SMPDFU_IMG_ERR_INVALID_OFFSET:
+        case SMPDFU_IMG_ERR_INVALID_LENGTH:
+        case SMPDFU_IMG_ERR_INVALID_IMAGE_HEADER:
+        case SMPDFU_IMG_ERR_INVALID_HASH:
+        case SMPDFU_IMG_ERR_INVALID_FLASH_ADDRESS:
+            return SMPDFU_MGMT_EINVAL;
+        default:
+            return SMPDFU_MGMT_EUNKNOWN;
+        }
+    }
+    if (group == SMPDFU_GROUP_OS) {
+        switch (rc) {
+        case SMPDFU_OS_ERR_INVALID_FORMAT:
+            return SMPDFU_MGMT_EINVAL;
+        case SMPDFU_OS_ERR_QUERY_YIELDS_NO_ANSWER:
+        case SMPDFU_OS_ERR_RTC_NOT_SET:
+            return SMPDFU_MGMT_ENOENT;
+        default:
+            return SMPDFU_MGMT_EUNKNOWN;
+        }
+    }
+    return SMPDFU_MGMT_EUNKNOWN;
+}

@@ -1,0 +1,310 @@
+/* Link emulator, serial mode: two ptys, bytes paced at a baud rate (8N1),
+ * with latency, whole-line loss and bit flips. */
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <stdlib.h>
+#include <string.h>
+#include <termios.h>
+#include <unistd.h>
+
+#include "linkemu_priv.h"
+
+#define SQ_CAP 65536u   /* bytes in flight per direction */
+#define IO_CHUNK 4096u
+
+typedef struct {
+    uint64_t due;  /* when the byte reaches the far end */
+    uint8_t b;
+    uint8_t drop;  /* part of a dropped line: uses wire time, never delivered */
+    uint8_t flip;  /* a bit was flipped */
+    uint8_t nl;    /* the sender sent \n here (before any flip) */
+} sbyte_t;
+
+typedef struct {
+    sbyte_t *q;
+    size_t head, count;
+    int in_fd, out_fd;
+    bool blocked;      /* out_fd said EAGAIN: wait for POLLOUT */
+    bool line_start, line_drop;
+    uint64_t latency_ns;
+    smpdfu_linkemu_pacer_t pacer;
+    bool paced;
+    smpdfu_linkemu_rng_t rng;
+    const smpdfu_linkemu_dir_t *cfg;
+    smpdfu_linkemu_stats_t *st;
+} sdir_t;
+
+typedef struct {
+    int master;  /* our end */
+    int slave;   /* held open so the master never sees a hangup while the peer is away */
+    char path[128];
+} pty_t;
+
+static int pty_raw(int fd)
+{
+    struct termios t;
+    if (tcgetattr(fd, &t)) {
+        return SMPDFU_ENOCONN;
+    }
+    cfmakeraw(&t);
+    return tcsetattr(fd, TCSANOW, &t) ? SMPDFU_ENOCONN : 0;
+}
+
+static int pty_create(pty_t *p)
+{
+    p->master = posix_openpt(O_RDWR | O_NOCTTY | O_NONBLOCK | O_CLOEXEC);
+    p->slave = -1;
+    if (p->master < 0) {
+        return SMPDFU_ENOCONN;
+    }
+    if (grantpt(p->master) || unlockpt(p->master) || ptsname_r(p->master, p->path, sizeof(p->path))) {
+        return SMPDFU_ENOCONN;
+    }
+    p->slave = open(p->path, O_RDWR | O_NOCTTY | O_CLOEXEC);
+    if (p->slave < 0) {
+        return SMPDFU_ENOCONN;
+    }
+    return pty_raw(p->slave);
+}
+
+static void pty_close(pty_t *p)
+{
+    if (p->master >= 0) {
+        close(p->master);
+    }
+    if (p->slave >= 0) {
+        close(p->slave);
+    }
+    p->master = p->slave = -1;
+}
+
+/* Take bytes from the source into the queue, stamping each with its arrival
+ * time at the far end. Returns SMPDFU_ECLOSED when the source went away. */
+static int sdir_read(sdir_t *d, uint64_t now)
+{
+    uint8_t buf[IO_CHUNK];
+    size_t room = SQ_CAP - d->count;
+    if (room == 0) {
+        return 0;
+    }
+    ssize_t n = read(d->in_fd, buf, room < sizeof(buf) ? room : sizeof(buf));
+    if (n < 0) {
+        if (errno == EAGAIN || errno == EINTR) {
+            return 0;
+        }
+        return SMPDFU_ECLOSED; /* EIO: the other end of a pty was closed */
+    }
+    if (n == 0) {
+        return SMPDFU_ECLOSED;
+    }
+    for (ssize_t i = 0; i < n; i++) {
+        sbyte_t *e = &d->q[(d->head + d->count) % SQ_CAP];
+        if (d->line_start) {
+            d->line_start = false;
+            d->line_drop = smpdfu_linkemu_rng_chance(&d->rng, d->cfg->loss);
+            d->st->units_in++;
+            if (d->line_drop) {
+                d->st->dropped++;
+            }
+        }
+        e->b = buf[i];
+        e->drop = d->line_drop;
+        e->flip = smpdfu_linkemu_rng_chance(&d->rng, d->cfg->flip);
+        if (e->flip) {
+            e->b ^= (uint8_t)(1u << (smpdfu_linkemu_rng_next(&d->rng) & 7u));
+        }
+        /* 8N1: start bit + 8 data bits + stop bit per byte. */
+        uint64_t left = d->paced ? smpdfu_linkemu_pacer_add(&d->pacer, now, 10) : now;
+        e->due = left + d->latency_ns;
+        e->nl = buf[i] == '\n';
+        if (e->nl) {
+            d->line_start = true;
+        }
+        d->count++;
+    }
+    d->st->bytes_in += (uint64_t)n;
+    return 0;
+}
+
+/* Write every byte that is due. Returns SMPDFU_ECLOSED if the sink is gone. */
+static int sdir_deliver(sdir_t *d, uint64_t now)
+{
+    while (d->count && d->q[d->head].due <= now && !d->blocked) {
+        sbyte_t *e = &d->q[d->head];
+        if (e->drop) {
+            d->head = (d->head + 1) % SQ_CAP;
+            d->count--;
+            continue;
+        }
+        /* A run of due, delivered bytes, written at once. */
+        uint8_t buf[IO_CHUNK];
+        size_t n = 0;
+        while (n < d->count && n < sizeof(buf)) {
+            const sbyte_t *x = &d->q[(d->head + n) % SQ_CAP];
+            if (x->drop || x->due > now) {
+                break;
+            }
+            buf[n++] = x->b;
+        }
+        ssize_t w = write(d->out_fd, buf, n);
+        if (w < 0) {
+            if (errno == EAGAIN || errno == EINTR) {
+                d->blocked = errno == EAGAIN;
+                return 0;
+            }
+            return SMPDFU_ECLOSED;
+        }
+        for (ssize_t i = 0; i < w; i++) {
+            const sbyte_t *x = &d->q[d->head];
+            if (x->flip) {
+                d->st->flipped++;
+            }
+            if (x->nl) {
+                d->st->units_out++; /* a line is carried when its \n is */
+            }
+            d->head = (d->head + 1) % SQ_CAP;
+            d->count--;
+        }
+        d->st->bytes_out += (uint64_t)w;
+        if ((size_t)w < n) {
+            d->blocked = true;
+            return 0;
+        }
+    }
+    return 0;
+}
+
+static uint64_t sdir_next(const sdir_t *d)
+{
+    return (d->count && !d->blocked) ? d->q[d->head].due : LK_NEVER;
+}
+
+int smpdfu_linkemu_run_serial(const smpdfu_linkemu_cfg_t *cfg, FILE *out)
+{
+    pty_t client = {.master = -1, .slave = -1}, target = {.master = -1, .slave = -1};
+    int target_fd = -1;
+    int sfd = -1;
+    int rc = 0;
+    smpdfu_linkemu_stats_t st[2];
+    sdir_t dir[2];
+    memset(st, 0, sizeof(st));
+    memset(dir, 0, sizeof(dir));
+
+    rc = pty_create(&client);
+    if (rc) {
+        fprintf(out, "error: cannot create the client pty\n");
+        goto done;
+    }
+    if (cfg->target_pty) {
+        target_fd = open(cfg->target_pty, O_RDWR | O_NOCTTY | O_NONBLOCK | O_CLOEXEC);
+        if (target_fd < 0 || pty_raw(target_fd)) {
+            fprintf(out, "error: cannot open target pty %s: %s\n", cfg->target_pty, strerror(errno));
+            rc = SMPDFU_ENOCONN;
+            goto done;
+        }
+    } else {
+        rc = pty_create(&target);
+        if (rc) {
+            fprintf(out, "error: cannot create the target pty\n");
+            goto done;
+        }
+        target_fd = target.master;
+    }
+    sfd = smpdfu_linkemu_signals_open();
+    if (sfd < 0) {
+        rc = sfd;
+        goto done;
+    }
+    for (int d = 0; d < 2; d++) {
+        dir[d].q = calloc(SQ_CAP, sizeof(sbyte_t));
+        if (!dir[d].q) {
+            rc = SMPDFU_ENOSPC;
+            goto done;
+        }
+        dir[d].cfg = &cfg->dir[d];
+        dir[d].st = &st[d];
+        dir[d].line_start = true;
+        dir[d].latency_ns = smpdfu_linkemu_ms_to_ns(cfg->dir[d].latency_ms);
+        dir[d].paced = cfg->baud != 0;
+        smpdfu_linkemu_pacer_init(&dir[d].pacer, cfg->baud);
+        /* Independent streams per direction: one side's traffic pattern must
+         * not change the other's impairments. */
+        smpdfu_linkemu_rng_seed(&dir[d].rng, cfg->seed * 2u + (uint64_t)d);
+    }
+    dir[0].in_fd = client.master;
+    dir[0].out_fd = target_fd;
+    dir[1].in_fd = target_fd;
+    dir[1].out_fd = client.master;
+
+    fprintf(out, "client: %s\n", client.path);
+    fprintf(out, "target: %s\n", cfg->target_pty ? cfg->target_pty : target.path);
+    fprintf(out, "ready\n");
+    fflush(out);
+
+    smpdfu_linkemu_clock_t clk;
+    smpdfu_linkemu_clock_init(&clk, cfg, smpdfu_linkemu_now_ns());
+    for (;;) {
+        uint64_t now = smpdfu_linkemu_now_ns();
+        for (int d = 0; d < 2 && !rc; d++) {
+            rc = sdir_deliver(&dir[d], now);
+        }
+        if (rc || smpdfu_linkemu_clock_step(&clk, now, out, st)) {
+            break;
+        }
+        uint64_t next = sdir_next(&dir[0]);
+        if (sdir_next(&dir[1]) < next) {
+            next = sdir_next(&dir[1]);
+        }
+        struct pollfd p[4] = {
+            {.fd = client.master, .events = (short)((dir[0].count < SQ_CAP ? POLLIN : 0) | (dir[1].blocked ? POLLOUT : 0))},
+            {.fd = target_fd, .events = (short)((dir[1].count < SQ_CAP ? POLLIN : 0) | (dir[0].blocked ? POLLOUT : 0))},
+            {.fd = sfd, .events = POLLIN},
+        };
+        struct timespec ts = smpdfu_linkemu_clock_wait(&clk, now, next);
+        int n = ppoll(p, 3, &ts, NULL);
+        if (n < 0 && errno != EINTR) {
+            rc = SMPDFU_EIO;
+            break;
+        }
+        if (n <= 0) {
+            continue;
+        }
+        if (p[2].revents && smpdfu_linkemu_signals_stop(sfd)) {
+            break;
+        }
+        now = smpdfu_linkemu_now_ns();
+        if (p[0].revents & POLLOUT) {
+            dir[1].blocked = false;
+        }
+        if (p[1].revents & POLLOUT) {
+            dir[0].blocked = false;
+        }
+        if (p[0].revents & (POLLIN | POLLHUP | POLLERR)) {
+            rc = sdir_read(&dir[0], now);
+        }
+        if (!rc && (p[1].revents & (POLLIN | POLLHUP | POLLERR))) {
+            rc = sdir_read(&dir[1], now);
+            if (rc) {
+                fprintf(out, "target: closed\n");
+            }
+        }
+        if (rc) {
+            break;
+        }
+    }
+    smpdfu_linkemu_stats_print(out, "final", st);
+done:
+    for (int d = 0; d < 2; d++) {
+        free(dir[d].q);
+    }
+    if (sfd >= 0) {
+        smpdfu_linkemu_signals_close(sfd);
+    }
+    if (cfg->target_pty && target_fd >= 0) {
+        close(target_fd);
+    }
+    pty_close(&target);
+    pty_close(&client);
+    return rc;
+}

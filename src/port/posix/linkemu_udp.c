@@ -1,0 +1,510 @@
+/* Link emulator, datagram mode: a UDP relay with per-direction latency,
+ * jitter, bandwidth, loss, duplication and reordering, optionally followed
+ * by a BLE connection model (fragments carried at connection events). */
+#include <errno.h>
+#include <netdb.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "linkemu_priv.h"
+
+#define DQ_MAX 4096u       /* datagrams queued per direction and stage */
+#define DGRAM_MAX 65536u
+
+typedef struct dgram {
+    struct dgram *next;
+    uint64_t due;
+    bool dup;      /* deliver twice */
+    size_t len;
+    uint8_t data[];
+} dgram_t;
+
+typedef struct {
+    dgram_t *head, *tail;
+    size_t count;
+} dq_t;
+
+typedef struct {
+    dq_t q;            /* impairment stage, due order */
+    dgram_t *held;     /* reorder: waits for the next datagram to overtake it */
+    uint64_t held_deadline;
+    uint64_t last_due;
+    uint64_t latency_ns, jitter_ns;
+    smpdfu_linkemu_pacer_t pacer;
+    bool paced;
+    smpdfu_linkemu_rng_t rng;
+    /* BLE stage */
+    dq_t air;          /* waiting for connection events */
+    size_t air_off;    /* SMP bytes of air.head in fully sent fragments */
+    size_t frag_len;   /* current fragment's SMP bytes */
+    size_t l2_left;    /* L2CAP bytes of the current fragment still to send; 0 = none started */
+    dq_t out;          /* reassembled, due = arrival of the last fragment */
+    const smpdfu_linkemu_dir_t *cfg;
+    smpdfu_linkemu_stats_t *st;
+} udir_t;
+
+typedef struct {
+    const smpdfu_linkemu_cfg_t *cfg;
+    int lsock;   /* client-facing */
+    int tsock;   /* target-facing, connected */
+    struct sockaddr_storage client;
+    socklen_t client_len;
+    udir_t dir[2];
+    smpdfu_linkemu_stats_t st[2];
+    uint64_t ble_t0, ble_next;
+    bool ble_armed;
+} uemu_t;
+
+static void dq_push(dq_t *q, dgram_t *g)
+{
+    g->next = NULL;
+    if (q->tail) {
+        q->tail->next = g;
+    } else {
+        q->head = g;
+    }
+    q->tail = g;
+    q->count++;
+}
+
+static dgram_t *dq_pop(dq_t *q)
+{
+    dgram_t *g = q->head;
+    if (g) {
+        q->head = g->next;
+        if (!q->head) {
+            q->tail = NULL;
+        }
+        q->count--;
+    }
+    return g;
+}
+
+static void dq_free(dq_t *q)
+{
+    dgram_t *g;
+    while ((g = dq_pop(q))) {
+        free(g);
+    }
+}
+
+static int parse_addr(const char *spec, bool allow_remote, struct sockaddr_storage *ss, socklen_t *len)
+{
+    char host[256];
+    const char *colon = strrchr(spec, ':');
+    if (!colon || colon == spec || (size_t)(colon - spec) >= sizeof(host)) {
+        return SMPDFU_EINVAL;
+    }
+    const char *h = spec;
+    size_t hl = (size_t)(colon - spec);
+    if (h[0] == '[' && hl >= 2 && h[hl - 1] == ']') {
+        h++;
+        hl -= 2;
+    }
+    memcpy(host, h, hl);
+    host[hl] = '\0';
+    struct addrinfo hints = {.ai_socktype = SOCK_DGRAM, .ai_flags = AI_NUMERICSERV};
+    struct addrinfo *ai = NULL;
+    if (getaddrinfo(host, colon + 1, &hints, &ai) || !ai) {
+        return SMPDFU_EINVAL;
+    }
+    memcpy(ss, ai->ai_addr, ai->ai_addrlen);
+    *len = ai->ai_addrlen;
+    freeaddrinfo(ai);
+    bool loop = false;
+    if (ss->ss_family == AF_INET) {
+        loop = (ntohl(((struct sockaddr_in *)ss)->sin_addr.s_addr) >> 24) == 127;
+    } else if (ss->ss_family == AF_INET6) {
+        loop = !memcmp(&((struct sockaddr_in6 *)ss)->sin6_addr, &in6addr_loopback, sizeof(struct in6_addr));
+    }
+    return (loop || allow_remote) ? 0 : SMPDFU_EINVAL;
+}
+
+/* Send one datagram out of direction d (twice if duplicated). */
+static void emit(uemu_t *e, int d, dgram_t *g)
+{
+    udir_t *u = &e->dir[d];
+    for (int copy = 0; copy < (g->dup ? 2 : 1); copy++) {
+        ssize_t w;
+        if (d == SMPDFU_LINKEMU_C2T) {
+            w = send(e->tsock, g->data, g->len, 0);
+        } else if (e->client_len) {
+            w = sendto(e->lsock, g->data, g->len, 0, (const struct sockaddr *)&e->client, e->client_len);
+        } else {
+            w = -1;
+        }
+        if (w < 0) {
+            /* Nobody listening, or the socket buffer is full: the far end
+             * would not have got it either. */
+            u->st->overflow++;
+            continue;
+        }
+        u->st->units_out++;
+        u->st->bytes_out += (uint64_t)w;
+        if (copy) {
+            u->st->duplicated++;
+        }
+    }
+    free(g);
+}
+
+static void admit(uemu_t *e, int d, const uint8_t *data, size_t len, uint64_t now)
+{
+    udir_t *u = &e->dir[d];
+    u->st->units_in++;
+    u->st->bytes_in += len;
+    /* Draw every decision for every datagram so one setting does not shift
+     * the random sequence of another. */
+    bool lost = smpdfu_linkemu_rng_chance(&u->rng, u->cfg->loss);
+    bool dup = smpdfu_linkemu_rng_chance(&u->rng, u->cfg->dup);
+    bool hold = smpdfu_linkemu_rng_chance(&u->rng, u->cfg->reorder);
+    double j = smpdfu_linkemu_rng_unit(&u->rng) * 2.0 - 1.0;
+
+    uint64_t left = u->paced ? smpdfu_linkemu_pacer_add(&u->pacer, now, len) : now;
+    int64_t jit = (int64_t)(j * (double)u->jitter_ns);
+    uint64_t due = left + u->latency_ns;
+    due = (jit < 0 && (uint64_t)-jit > due - left) ? left : (uint64_t)((int64_t)due + jit);
+    if (due < u->last_due) {
+        due = u->last_due; /* jitter never reorders: that is --reorder's job */
+    }
+    u->last_due = due;
+    if (lost) {
+        u->st->dropped++; /* it still used the wire (pacer above) */
+        return;
+    }
+    if (u->q.count >= DQ_MAX) {
+        u->st->overflow++;
+        return;
+    }
+    dgram_t *g = malloc(sizeof(*g) + len);
+    if (!g) {
+        u->st->overflow++;
+        return;
+    }
+    memcpy(g->data, data, len);
+    g->len = len;
+    g->due = due;
+    g->dup = dup;
+    if (u->held) {
+        /* The held one is overtaken by this one and follows right after. */
+        dq_push(&u->q, g);
+        u->held->due = due;
+        dq_push(&u->q, u->held);
+        u->held = NULL;
+        u->st->reordered++;
+    } else if (hold) {
+        u->held = g;
+        u->held_deadline = due + smpdfu_linkemu_ms_to_ns(e->cfg->reorder_hold_ms);
+    } else {
+        dq_push(&u->q, g);
+    }
+}
+
+/* ------------------------------------------------------------------ BLE */
+
+/* LL payload of the next PDU of direction d, 0 if there is none. */
+static uint32_t ble_peek(const uemu_t *e, const udir_t *u)
+{
+    const dgram_t *g = u->air.head;
+    if (!g) {
+        return 0;
+    }
+    size_t l2 = u->l2_left;
+    if (!l2) {
+        size_t fmax = e->cfg->ble_cfg.att_mtu - 3;
+        size_t f = g->len - u->air_off < fmax ? g->len - u->air_off : fmax;
+        l2 = f + SMPDFU_LINKEMU_BLE_L2CAP_ATT;
+    }
+    return (uint32_t)(l2 < e->cfg->ble_cfg.ll_max ? l2 : e->cfg->ble_cfg.ll_max);
+}
+
+/* The next PDU of u finished arriving at time t. */
+static void ble_advance(const uemu_t *e, udir_t *u, uint64_t t)
+{
+    dgram_t *g = u->air.head;
+    if (!u->l2_left) {
+        size_t fmax = e->cfg->ble_cfg.att_mtu - 3;
+        u->frag_len = g->len - u->air_off < fmax ? g->len - u->air_off : fmax;
+        u->l2_left = u->frag_len + SMPDFU_LINKEMU_BLE_L2CAP_ATT;
+    }
+    size_t sent = u->l2_left < e->cfg->ble_cfg.ll_max ? u->l2_left : e->cfg->ble_cfg.ll_max;
+    u->l2_left -= sent;
+    u->st->ble_pdus++;
+    if (u->l2_left) {
+        return;
+    }
+    u->air_off += u->frag_len;
+    if (u->air_off >= g->len) {
+        /* All fragments are in: the receiver has the whole SMP packet. */
+        dq_pop(&u->air);
+        u->air_off = 0;
+        g->due = t;
+        dq_push(&u->out, g);
+    }
+}
+
+/* One connection event at t_ev: central (c2t) and peripheral (t2c) PDUs
+ * alternate, an empty PDU standing in for a side with nothing to send. */
+static void ble_event(uemu_t *e, uint64_t t_ev)
+{
+    const smpdfu_linkemu_ble_t *b = &e->cfg->ble_cfg;
+    uint64_t interval = (uint64_t)b->interval_us * 1000u;
+    uint64_t el = 0;
+    uint32_t n[2] = {0, 0};
+    for (;;) {
+        uint32_t p[2];
+        for (int d = 0; d < 2; d++) {
+            p[d] = n[d] < b->pdus_per_event ? ble_peek(e, &e->dir[d]) : 0;
+        }
+        if (!p[0] && !p[1]) {
+            break;
+        }
+        uint64_t a0 = smpdfu_linkemu_ble_pdu_ns(b, p[0]);
+        uint64_t a1 = smpdfu_linkemu_ble_pdu_ns(b, p[1]);
+        uint64_t exch = a0 + a1 + 2u * SMPDFU_LINKEMU_BLE_TIFS_NS;
+        if (el + exch > interval) {
+            break;
+        }
+        if (p[0]) {
+            ble_advance(e, &e->dir[0], t_ev + el + a0);
+            n[0]++;
+        }
+        if (p[1]) {
+            ble_advance(e, &e->dir[1], t_ev + el + a0 + SMPDFU_LINKEMU_BLE_TIFS_NS + a1);
+            n[1]++;
+        }
+        el += exch;
+    }
+}
+
+/* A datagram enters the BLE stage at time t (its due time). */
+static void ble_enqueue(uemu_t *e, int d, dgram_t *g)
+{
+    uint64_t t = g->due;
+    if (!e->ble_armed) {
+        /* First connection event at or after t on the fixed anchor grid. */
+        uint64_t iv = (uint64_t)e->cfg->ble_cfg.interval_us * 1000u;
+        uint64_t k = t > e->ble_t0 ? (t - e->ble_t0 + iv - 1) / iv : 0;
+        uint64_t ev = e->ble_t0 + k * iv;
+        if (ev > e->ble_next) {
+            e->ble_next = ev;
+        }
+        e->ble_armed = true;
+    }
+    dq_push(&e->dir[d].air, g);
+}
+
+/* ------------------------------------------------------------------ loop */
+
+static void process(uemu_t *e, uint64_t now)
+{
+    for (int d = 0; d < 2; d++) {
+        udir_t *u = &e->dir[d];
+        if (u->held && now >= u->held_deadline) {
+            /* Nothing overtook it in time: it goes out late, not reordered. */
+            u->held->due = u->held_deadline > u->last_due ? u->held_deadline : u->last_due;
+            u->last_due = u->held->due;
+            dq_push(&u->q, u->held);
+            u->held = NULL;
+        }
+        while (u->q.head && u->q.head->due <= now) {
+            dgram_t *g = dq_pop(&u->q);
+            if (e->cfg->ble) {
+                ble_enqueue(e, d, g);
+            } else {
+                emit(e, d, g);
+            }
+        }
+    }
+    if (e->cfg->ble) {
+        uint64_t iv = (uint64_t)e->cfg->ble_cfg.interval_us * 1000u;
+        while (e->ble_armed && e->ble_next <= now) {
+            ble_event(e, e->ble_next);
+            e->ble_next += iv;
+            e->ble_armed = e->dir[0].air.head || e->dir[1].air.head;
+        }
+        for (int d = 0; d < 2; d++) {
+            udir_t *u = &e->dir[d];
+            while (u->out.head && u->out.head->due <= now) {
+                emit(e, d, dq_pop(&u->out));
+            }
+        }
+    }
+}
+
+static uint64_t next_due(const uemu_t *e)
+{
+    uint64_t next = LK_NEVER;
+    for (int d = 0; d < 2; d++) {
+        const udir_t *u = &e->dir[d];
+        if (u->q.head && u->q.head->due < next) {
+            next = u->q.head->due;
+        }
+        if (u->held && u->held_deadline < next) {
+            next = u->held_deadline;
+        }
+        if (u->out.head && u->out.head->due < next) {
+            next = u->out.head->due;
+        }
+    }
+    if (e->ble_armed && e->ble_next < next) {
+        next = e->ble_next;
+    }
+    return next;
+}
+
+static int open_sockets(uemu_t *e, FILE *out)
+{
+    struct sockaddr_storage la, ta;
+    socklen_t ll, tl;
+    if (parse_addr(e->cfg->listen, e->cfg->allow_remote, &la, &ll)) {
+        fprintf(out, "error: listen address %s is not a loopback HOST:PORT (see --allow-remote)\n", e->cfg->listen);
+        return SMPDFU_EINVAL;
+    }
+    if (parse_addr(e->cfg->target, e->cfg->allow_remote, &ta, &tl)) {
+        fprintf(out, "error: target address %s is not a loopback HOST:PORT (see --allow-remote)\n", e->cfg->target);
+        return SMPDFU_EINVAL;
+    }
+    e->lsock = socket(la.ss_family, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    e->tsock = socket(ta.ss_family, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    if (e->lsock < 0 || e->tsock < 0) {
+        return SMPDFU_ENOCONN;
+    }
+    int big = 4 << 20;
+    (void)setsockopt(e->lsock, SOL_SOCKET, SO_RCVBUF, &big, sizeof(big));
+    (void)setsockopt(e->tsock, SOL_SOCKET, SO_RCVBUF, &big, sizeof(big));
+    if (bind(e->lsock, (struct sockaddr *)&la, ll)) {
+        fprintf(out, "error: cannot bind %s: %s\n", e->cfg->listen, strerror(errno));
+        return SMPDFU_ENOCONN;
+    }
+    if (connect(e->tsock, (struct sockaddr *)&ta, tl)) {
+        fprintf(out, "error: cannot reach %s: %s\n", e->cfg->target, strerror(errno));
+        return SMPDFU_ENOCONN;
+    }
+    return 0;
+}
+
+/* Read every waiting datagram from one socket. */
+static void drain(uemu_t *e, int d, uint8_t *buf, uint64_t now)
+{
+    for (int i = 0; i < 256; i++) {
+        struct sockaddr_storage from;
+        socklen_t fl = sizeof(from);
+        ssize_t n = d == SMPDFU_LINKEMU_C2T
+                        ? recvfrom(e->lsock, buf, DGRAM_MAX, 0, (struct sockaddr *)&from, &fl)
+                        : recv(e->tsock, buf, DGRAM_MAX, 0);
+        if (n < 0) {
+            return; /* EAGAIN, or ECONNREFUSED from an earlier send to a closed port */
+        }
+        if (d == SMPDFU_LINKEMU_C2T) {
+            /* Replies go to whoever spoke last, like a one-client relay. */
+            e->client = from;
+            e->client_len = fl;
+        }
+        admit(e, d, buf, (size_t)n, now);
+    }
+}
+
+int smpdfu_linkemu_run_udp(const smpdfu_linkemu_cfg_t *cfg, FILE *out)
+{
+    uemu_t *e = calloc(1, sizeof(*e));
+    uint8_t *buf = malloc(DGRAM_MAX);
+    int sfd = -1;
+    int rc = 0;
+    if (!e || !buf) {
+        free(e);
+        free(buf);
+        return SMPDFU_ENOSPC;
+    }
+    e->cfg = cfg;
+    e->lsock = e->tsock = -1;
+    rc = open_sockets(e, out);
+    if (rc) {
+        goto done;
+    }
+    sfd = smpdfu_linkemu_signals_open();
+    if (sfd < 0) {
+        rc = sfd;
+        goto done;
+    }
+    for (int d = 0; d < 2; d++) {
+        udir_t *u = &e->dir[d];
+        u->cfg = &cfg->dir[d];
+        u->st = &e->st[d];
+        u->latency_ns = smpdfu_linkemu_ms_to_ns(cfg->dir[d].latency_ms);
+        u->jitter_ns = smpdfu_linkemu_ms_to_ns(cfg->dir[d].jitter_ms);
+        u->paced = cfg->dir[d].rate_Bps >= 1.0;
+        smpdfu_linkemu_pacer_init(&u->pacer, (uint64_t)cfg->dir[d].rate_Bps);
+        smpdfu_linkemu_rng_seed(&u->rng, cfg->seed * 2u + (uint64_t)d);
+    }
+    fprintf(out, "listen: %s\n", cfg->listen);
+    fprintf(out, "target: %s\n", cfg->target);
+    if (cfg->ble) {
+        const smpdfu_linkemu_ble_t *b = &cfg->ble_cfg;
+        fprintf(out, "ble: att_mtu=%u interval_us=%u pdus_per_event=%u phy=%uM ll_max=%u\n", b->att_mtu,
+                b->interval_us, b->pdus_per_event, b->phy_mbps, b->ll_max);
+    }
+    fprintf(out, "ready\n");
+    fflush(out);
+
+    smpdfu_linkemu_clock_t clk;
+    uint64_t now = smpdfu_linkemu_now_ns();
+    smpdfu_linkemu_clock_init(&clk, cfg, now);
+    e->ble_t0 = now;
+    e->ble_next = now;
+    for (;;) {
+        now = smpdfu_linkemu_now_ns();
+        process(e, now);
+        if (smpdfu_linkemu_clock_step(&clk, now, out, e->st)) {
+            break;
+        }
+        struct pollfd p[3] = {
+            {.fd = e->lsock, .events = POLLIN},
+            {.fd = e->tsock, .events = POLLIN},
+            {.fd = sfd, .events = POLLIN},
+        };
+        struct timespec ts = smpdfu_linkemu_clock_wait(&clk, now, next_due(e));
+        int n = ppoll(p, 3, &ts, NULL);
+        if (n < 0 && errno != EINTR) {
+            rc = SMPDFU_EIO;
+            break;
+        }
+        if (n <= 0) {
+            continue;
+        }
+        if (p[2].revents && smpdfu_linkemu_signals_stop(sfd)) {
+            break;
+        }
+        now = smpdfu_linkemu_now_ns();
+        if (p[0].revents) {
+            drain(e, SMPDFU_LINKEMU_C2T, buf, now);
+        }
+        if (p[1].revents) {
+            drain(e, SMPDFU_LINKEMU_T2C, buf, now);
+        }
+    }
+    smpdfu_linkemu_stats_print(out, "final", e->st);
+done:
+    for (int d = 0; d < 2; d++) {
+        dq_free(&e->dir[d].q);
+        dq_free(&e->dir[d].air);
+        dq_free(&e->dir[d].out);
+        free(e->dir[d].held);
+    }
+    if (sfd >= 0) {
+        smpdfu_linkemu_signals_close(sfd);
+    }
+    if (e->lsock >= 0) {
+        close(e->lsock);
+    }
+    if (e->tsock >= 0) {
+        close(e->tsock);
+    }
+    free(e);
+    free(buf);
+    return rc;
+}
