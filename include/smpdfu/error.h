@@ -53,6 +53,9 @@ typedef enum {
     SMPDFU_EIMG_SIG = -39,         /* signature does not verify */
     SMPDFU_EIMG_TRAILING = -40,    /* unexpected bytes after the TLV area */
     SMPDFU_EIMG_TLV_LEN = -41,     /* a TLV has the wrong length for its type */
+    SMPDFU_EIMG_KEY = -42,         /* KEYHASH/PUBKEY missing or not the given key */
+    SMPDFU_EIMG_NO_SIG = -43,      /* a signature was asked for but the image has none */
+    SMPDFU_EIMG_ENC = -44,         /* header says encrypted but no encrypted-key TLV */
 
     /* Hash / crypto hook (-50 .. -59) */
     SMPDFU_EHASH = -50,        /* the hash hook failed */

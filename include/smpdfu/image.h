@@ -102,6 +102,11 @@ typedef struct {
     uint32_t key_off;
     uint16_t key_len;
     uint16_t tlv_count;   /* TLVs in both areas */
+    /* Additions (image branch): */
+    uint32_t hash_off;    /* value offset of the hash TLV */
+    bool sig_pure;        /* a SIG_PURE TLV is present (signature over the bytes, not the digest) */
+    bool encrypted;       /* an ENCRYPTED flag is set (hash is over the plaintext) */
+    uint32_t err_off;     /* on a parse error: offset of the offending bytes (best effort) */
 } smpdfu_image_info_t;
 
 typedef enum {
@@ -119,7 +124,12 @@ typedef enum {
  * SMPDFU_EIMG_MAGIC, SMPDFU_EIMG_HDR (hdr_size < 32, sizes overflow),
  * SMPDFU_EIMG_TLV_MAGIC, SMPDFU_EIMG_TLV_OVERRUN, SMPDFU_EIMG_TLV_LEN (hash
  * TLV of the wrong length), SMPDFU_EIMG_NO_HASH, SMPDFU_EIMG_DUP_HASH,
- * SMPDFU_EIMG_PADDED / SMPDFU_EIMG_TRAILING (FILE mode), or the read error. */
+ * SMPDFU_EIMG_ENC (encrypted flag without an ENC_* TLV),
+ * SMPDFU_EIMG_PADDED / SMPDFU_EIMG_TRAILING (FILE mode), or the read error.
+ * On any error info->err_off tells where (the other fields are partial).
+ * Hash TLVs count in both areas for SMPDFU_EIMG_DUP_HASH, but the image hash
+ * must be in the unprotected area (it cannot cover itself). The first
+ * signature TLV (0x20..0x24) and first KEYHASH/PUBKEY are recorded. */
 int smpdfu_image_parse(smpdfu_read_fn read, void *ctx, uint32_t size,
                        smpdfu_image_parse_mode_t mode, smpdfu_image_info_t *info);
 
@@ -129,7 +139,9 @@ int smpdfu_image_parse_buf(const uint8_t *img, size_t len, smpdfu_image_parse_mo
 
 /* Recompute the image hash over [0, hashed_len) and compare it with the TLV.
  * Returns 0, SMPDFU_EIMG_HASH_MISMATCH, or a hook/read error. scratch is a
- * caller-owned read buffer of any size. computed (may be NULL) gets the digest. */
+ * caller-owned read buffer of any size. computed (may be NULL) gets the digest.
+ * Encrypted images (info->encrypted) give SMPDFU_ENOTSUP: their hash is over
+ * the plaintext, which only the bootloader can recover. */
 int smpdfu_image_verify_hash(const smpdfu_image_info_t *info, const smpdfu_hash_t *h,
                              smpdfu_read_fn read, void *ctx, uint8_t *scratch,
                              size_t scratch_len, uint8_t *computed);
@@ -161,6 +173,37 @@ int smpdfu_image_version_cmp(const smpdfu_image_version_t *a, const smpdfu_image
 
 /* Name of a TLV type ("SHA256", "ECDSA_SIG", ...) or "unknown". */
 const char *smpdfu_image_tlv_name(uint16_t type);
+
+/* Signature check hook: the core finds the TLVs and the digest, the hook
+ * does the public-key maths (mbedTLS/libsodium on POSIX, a crypto engine on
+ * an MCU). verify() gets the signature TLV type (ECDSA_SIG, ED25519, ...),
+ * the image digest (the hash TLV's algorithm) and the signature bytes; it
+ * returns 0 when they verify, SMPDFU_EIMG_SIG when they do not (also for a
+ * TLV type that does not fit the key), SMPDFU_ENOTSUP for an algorithm it
+ * lacks. key_der/key_der_len is the public key as DER SubjectPublicKeyInfo,
+ * the bytes imgtool hashes into KEYHASH (or stores as PUBKEY). */
+typedef struct {
+    int (*verify)(void *ctx, uint16_t sig_tlv, smpdfu_hash_alg_t alg, const uint8_t *digest,
+                  size_t digest_len, const uint8_t *sig, size_t sig_len);
+    void *ctx;
+    const uint8_t *key_der;
+    size_t key_der_len;
+} smpdfu_sig_verify_t;
+
+/* Check the image's signature against one public key, as MCUboot does:
+ * recompute the hash (SMPDFU_EIMG_HASH_MISMATCH), require a KEYHASH equal to
+ * hash(key_der) with the image's hash algorithm or a PUBKEY equal to key_der
+ * (SMPDFU_EIMG_KEY), then verify the first signature TLV over the digest
+ * (SMPDFU_EIMG_SIG). SMPDFU_EIMG_NO_SIG when the image is unsigned;
+ * SMPDFU_ENOTSUP for SIG_PURE (signature over the whole covered bytes) and
+ * encrypted images. scratch (caller-owned) must hold the signature and the
+ * key TLV value (>= 512 bytes always does); else SMPDFU_ENOSPC. */
+int smpdfu_image_verify_sig(const smpdfu_image_info_t *info, const smpdfu_hash_t *h,
+                            smpdfu_read_fn read, void *ctx, const smpdfu_sig_verify_t *sv,
+                            uint8_t *scratch, size_t scratch_len);
+
+/* True for the signature TLV types 0x20..0x24. */
+bool smpdfu_image_tlv_is_sig(uint16_t type);
 
 /* smpdfu_read_fn over a memory buffer; ctx points to a smpdfu_image_buf_t. */
 typedef struct {

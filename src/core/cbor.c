@@ -626,7 +626,7 @@ static int peek_type(const smpdfu_cbor_dec_t *d, smpdfu_cbor_item_t *it, size_t 
 int smpdfu_cbor_get_uint(smpdfu_cbor_dec_t *d, uint64_t *v)
 {
     smpdfu_cbor_item_t it;
-    size_t end;
+    size_t end = 0;
     int r = peek_type(d, &it, &end, SMPDFU_CBOR_UINT);
 
     if (r != 0) {
@@ -642,7 +642,7 @@ int smpdfu_cbor_get_uint(smpdfu_cbor_dec_t *d, uint64_t *v)
 int smpdfu_cbor_get_int(smpdfu_cbor_dec_t *d, int64_t *v)
 {
     smpdfu_cbor_item_t it;
-    size_t end;
+    size_t end = 0;
     int64_t x;
     int r = peek_type(d, &it, &end, SMPDFU_CBOR_UINT);
 
@@ -667,7 +667,7 @@ int smpdfu_cbor_get_int(smpdfu_cbor_dec_t *d, int64_t *v)
 int smpdfu_cbor_get_bool(smpdfu_cbor_dec_t *d, bool *v)
 {
     smpdfu_cbor_item_t it;
-    size_t end;
+    size_t end = 0;
     int r = peek_type(d, &it, &end, SMPDFU_CBOR_BOOL);
 
     if (r != 0) {
@@ -683,7 +683,7 @@ int smpdfu_cbor_get_bool(smpdfu_cbor_dec_t *d, bool *v)
 static int get_string(smpdfu_cbor_dec_t *d, smpdfu_cbor_type_t want, const uint8_t **p, size_t *n)
 {
     smpdfu_cbor_item_t it;
-    size_t end;
+    size_t end = 0;
     int r = peek_type(d, &it, &end, want);
 
     if (r != 0) {
