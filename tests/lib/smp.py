@@ -10,6 +10,7 @@ import binascii
 import hashlib
 import json
 import os
+import queue
 import select
 import signal
 import socket
@@ -248,6 +249,11 @@ class Client:
 
 # ---------------------------------------------------------------- images
 
+def _read(path):
+    with open(path, "rb") as f:
+        return f.read()
+
+
 def _mkimage_script():
     p = os.path.join(SOURCE, "scripts", "mkimage.py")
     return p if os.path.exists(p) else None
@@ -262,7 +268,7 @@ def make_image(path, version="1.0.0", payload_size=4096, seed="0", extra=()):
                               "--json"] + list(extra),
                              check=True, capture_output=True, text=True).stdout
         info = json.loads(out)
-        data = open(path, "rb").read()
+        data = _read(path)
         return {"data": data, "image_hash": bytes.fromhex(info["image_hash"]),
                 "sha": hashlib.sha256(data).digest(), "version": version}
     return _make_image_min(path, version, payload_size, seed)
@@ -282,7 +288,8 @@ def _make_image_min(path, version, payload_size, seed):
     h = hashlib.sha256(body).digest()
     tlvs = struct.pack("<BBH", 0x10, 0, 32) + h
     data = body + struct.pack("<HH", 0x6907, 4 + len(tlvs)) + tlvs
-    open(path, "wb").write(data)
+    with open(path, "wb") as f:
+        f.write(data)
     return {"data": data, "image_hash": h, "sha": hashlib.sha256(data).digest(),
             "version": version}
 
@@ -313,30 +320,33 @@ class Target:
             cmd += ["--serial"]
         self.proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
         self.log = []
+        self.lines = queue.Queue()
         threading.Thread(target=self._drain, daemon=True).start()
+        threading.Thread(target=self._stdout, daemon=True).start()
         self.udp_addr = None
         self.pty = None
         deadline = time.monotonic() + timeout
         while True:
-            if time.monotonic() > deadline:
+            try:
+                line = self.lines.get(timeout=max(0.0, deadline - time.monotonic()))
+            except queue.Empty:
                 raise RuntimeError("target did not get ready: %s" % "\n".join(self.log))
-            r, _, _ = select.select([self.proc.stdout], [], [], 0.5)
-            if not r:
-                if self.proc.poll() is not None:
-                    raise RuntimeError("target exited %d: %s" % (self.proc.returncode,
-                                                                 "\n".join(self.log)))
-                continue
-            line = self.proc.stdout.readline().decode().strip()
-            if not line and self.proc.poll() is not None:
-                raise RuntimeError("target exited: %s" % "\n".join(self.log))
+            if line is None:
+                self.proc.wait(5)
+                raise RuntimeError("target exited %s: %s" % (self.proc.returncode,
+                                                             "\n".join(self.log)))
             if line.startswith("udp: "):
-                hp = line[5:]
-                host, port = hp.rsplit(":", 1)
+                host, port = line[5:].rsplit(":", 1)
                 self.udp_addr = (host.strip("[]"), int(port))
             elif line.startswith("serial: "):
                 self.pty = line[8:]
             elif line == "ready":
                 return self
+
+    def _stdout(self):
+        for line in self.proc.stdout:
+            self.lines.put(line.decode(errors="replace").strip())
+        self.lines.put(None)
 
     def _drain(self):
         for line in self.proc.stderr:
@@ -352,6 +362,9 @@ class Target:
             self.proc.send_signal(sig)
             self.proc.wait(10)
         rc = self.proc.returncode if self.proc else None
+        if self.proc:
+            self.proc.stdout.close()
+            self.proc.stderr.close()
         return rc
 
     def kill(self):
@@ -373,4 +386,4 @@ def flash_read(path, off, n):
 
 
 def file_digest(path):
-    return hashlib.sha256(open(path, "rb").read()).hexdigest()
+    return hashlib.sha256(_read(path)).hexdigest()

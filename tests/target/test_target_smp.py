@@ -133,7 +133,7 @@ class Dispatch(tcase.TargetCase):
         s.t.write_bytes(smp.serial_encode(pkt, line_max=220))
         self.assertEqual(s.recv_packets(0.4), [])
         # a frame longer than buf_size - 4 is dropped
-        pkt = smp.packet(2, 0, 0, {"d": "z" * 372}, seq=51)
+        pkt = smp.packet(2, 0, 0, {"d": "z" * 369}, seq=51)
         self.assertEqual(len(pkt), 8 + 375)
         s.t.write_bytes(smp.serial_encode(pkt))
         self.assertEqual(s.recv_packets(0.4), [])

@@ -175,8 +175,15 @@ class Upload(tcase.TargetCase):
         self.assertErr(c.write(IMG, 0, {"hash": h2, "confirm": True}), 1, 28)
         self.assertEqual(c.write(IMG, 0, {"hash": h2, "confirm": True}, version=0), {"rc": 6})
         self.assertErr(c.write(IMG, 0, {"confirm": True}), 1, 28)
-        # a new upload over a pending slot is allowed (ALLOW_ERASE_PENDING)
+        # re-uploading the same image hits the "already there" shortcut: the
+        # pending test stays (nothing is erased)
+        self.assertEqual(c.upload(self.v2["data"])["match"], True)
+        self.assertTrue(self.slot(c, 1)["pending"])
+        # erasing a pending slot is allowed (ALLOW_ERASE_PENDING), and so is a
+        # new upload into it
+        self.assertEqual(c.write(IMG, 5, {}), {})
         c.upload(self.v2["data"])
+        self.assertFalse(self.slot(c, 1)["pending"])
         st = c.write(IMG, 0, {"hash": h2, "confirm": True})
         self.assertTrue(st["images"][1]["pending"] and st["images"][1]["permanent"])
         self.assertErr(c.write(IMG, 0, {"hash": h2}), 1, 28)
