@@ -857,7 +857,9 @@ static int img_upload(smpdfu_server_req_t *r, void *ctx)
         s->size = (uint32_t)len;
         s->off = 0;
         s->sha_len = (uint8_t)sha.len;
-        memcpy(s->sha, sha.ptr, sha.len);
+        if (sha.len > 0) {
+            memcpy(s->sha, sha.ptr, sha.len);
+        }
         if (img->image_check && s->sha_len == 32 && slot_matches(img, slot, s->size, s->sha)) {
             /* Already on flash: skip the transfer. */
             s->off = s->size;
