@@ -133,7 +133,9 @@ int h_request(h_dev_t *d, uint8_t version, uint8_t op, uint16_t group, uint8_t i
     static uint8_t pkt[8 + 4096];
     smpdfu_smp_hdr_t h = {op, version, 0, (uint16_t)len, group, 1, id};
     smpdfu_smp_hdr_encode(&h, pkt);
-    memcpy(pkt + 8, payload, len);
+    if (len > 0) {
+        memcpy(pkt + 8, payload, len);
+    }
     return h_packet(d, pkt, 8 + len);
 }
 

@@ -93,6 +93,9 @@ static void on_signal(int sig)
     g_stop = 1;
 }
 
+static void logf_(const target_t *t, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void die(const char *fmt, ...) __attribute__((format(printf, 1, 2), noreturn));
+
 static void logf_(const target_t *t, const char *fmt, ...)
 {
     va_list ap;
