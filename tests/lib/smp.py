@@ -310,6 +310,15 @@ class Target:
         self.log = []
 
     def start(self, timeout=10):
+        try:
+            return self._start(timeout)
+        except Exception:
+            if self.proc and self.proc.poll() is None:
+                self.proc.kill()
+                self.proc.wait(5)
+            raise
+
+    def _start(self, timeout):
         exe = os.path.join(BUILD, "smpdfu-target")
         cmd = [exe, "--flash", self.flash] + self.args
         if self.udp:

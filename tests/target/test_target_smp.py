@@ -160,6 +160,17 @@ class Dispatch(tcase.TargetCase):
         self.assertEqual(self.t.stop(signal.SIGTERM), 0)
 
 
+class ResetDelay(tcase.TargetCase):
+    def test_old_image_answers_until_the_reboot(self):
+        t = self.start(["--reset-delay-ms", "400"])
+        c = self.client(t)
+        self.assertEqual(c.write(0, 5, {}), {})
+        self.assertEqual(c.echo("before"), {"r": "before"})
+        self.assertFalse(any("reset: running" in l for l in t.log))
+        self.assertTrue(t.wait_log("reset: application running"))
+        self.assertEqual(c.echo("after"), {"r": "after"})
+
+
 class RawUart(tcase.TargetCase):
     raw = True
 

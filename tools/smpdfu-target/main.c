@@ -833,7 +833,7 @@ int main(int argc, char **argv)
             }
             break;
         }
-        for (int i = 0; i < np && !t->reset_pending; i++) {
+        for (int i = 0; i < np; i++) {
             if (!(pfd[i].revents & (POLLIN | POLLERR | POLLHUP))) {
                 continue;
             }
