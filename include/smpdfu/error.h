@@ -81,6 +81,11 @@ typedef enum {
     SMPDFU_EUSAGE = -90,       /* bad command line */
     SMPDFU_EFILE = -91,        /* a file could not be read or written */
 
+    /* Server / boot emulation (-100 .. -109) */
+    SMPDFU_EBOOT_BADVECT = -100,  /* running slot's trailer magic is corrupt (BOOT_EBADVECT) */
+    SMPDFU_EBOOT_BADIMAGE = -101, /* slot's trailer magic is corrupt (BOOT_EBADIMAGE) */
+    SMPDFU_EBOOT_NOT_BOOTABLE = -102, /* no valid image in the primary slot: MCUboot halts */
+
     /* Client / DFU (-110 .. -119) */
     SMPDFU_ENOTBOOTED = -110,    /* after the reset the device does not run the new image */
     SMPDFU_ENOTCONFIRMED = -111, /* the device did not confirm the image */

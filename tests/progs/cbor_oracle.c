@@ -232,7 +232,7 @@ static void gen_value(smpdfu_cbor_enc_t *e, text_t *t, int depth);
 
 static void gen_leaf(smpdfu_cbor_enc_t *e, text_t *t)
 {
-    uint8_t s[300];
+    uint8_t s[300] = {0};
     size_t n, i;
     uint64_t u;
 

@@ -1,0 +1,398 @@
+"""Independent SMP client for conformance tests (protocol.md §1, §5).
+
+Written from the spec, not from smpdfu's C code: header packing, cbor2
+payloads, console framing (binascii.crc_hqx + base64), UDP and pty transports,
+MCUboot images through scripts/mkimage.py (or a minimal builder when that
+script is absent), and a helper that runs the smpdfu-target process.
+"""
+import base64
+import binascii
+import hashlib
+import json
+import os
+import queue
+import select
+import signal
+import socket
+import struct
+import subprocess
+import sys
+import tempfile
+import termios
+import threading
+import time
+import tty
+
+import cbor2
+
+SOURCE = os.environ.get("SMPDFU_SOURCE", os.path.join(os.path.dirname(__file__), "..", ".."))
+BUILD = os.environ.get("SMPDFU_BUILD", os.path.join(SOURCE, "build"))
+
+OP_READ, OP_READ_RSP, OP_WRITE, OP_WRITE_RSP = 0, 1, 2, 3
+GROUP_OS, GROUP_IMAGE = 0, 1
+
+
+# ------------------------------------------------------------------ header
+
+def pack_hdr(op, group, cmd, seq, length, version=1, flags=0):
+    return struct.pack(">BBHHBB", ((version & 3) << 3) | (op & 7), flags, length, group, seq, cmd)
+
+
+def unpack_hdr(b):
+    b0, flags, length, group, seq, cmd = struct.unpack(">BBHHBB", b[:8])
+    return {"op": b0 & 7, "version": (b0 >> 3) & 3, "res": b0 >> 5, "flags": flags,
+            "len": length, "group": group, "seq": seq, "id": cmd}
+
+
+def packet(op, group, cmd, body, seq=0, version=1):
+    """body: dict (CBOR-encoded) or raw bytes."""
+    payload = body if isinstance(body, (bytes, bytearray)) else cbor2.dumps(body)
+    return pack_hdr(op, group, cmd, seq, len(payload), version) + bytes(payload)
+
+
+# ------------------------------------------------------------ console framing
+
+def serial_encode(pkt, line_max=127):
+    """SMP over console: len_be16 + packet + crc16-xmodem_be16, base64, lines."""
+    crc = binascii.crc_hqx(pkt, 0)
+    frame = struct.pack(">H", len(pkt) + 2) + pkt + struct.pack(">H", crc)
+    text = base64.b64encode(frame)
+    per = (line_max - 3) // 4 * 4
+    out = b""
+    for i in range(0, len(text), per):
+        out += (b"\x06\x09" if i == 0 else b"\x04\x14") + text[i:i + per] + b"\n"
+    return out
+
+
+class SerialDecoder:
+    """Collects console lines; yields SMP packets whose CRC checks."""
+
+    def __init__(self):
+        self.buf = b""
+        self.frame = None
+        self.bad = 0
+
+    def feed(self, data):
+        self.buf += data
+        pkts = []
+        while b"\n" in self.buf:
+            line, self.buf = self.buf.split(b"\n", 1)
+            if line.startswith(b"\x06\x09"):
+                self.frame = b""
+            elif not line.startswith(b"\x04\x14") or self.frame is None:
+                continue
+            try:
+                self.frame += base64.b64decode(line[2:], validate=True)
+            except binascii.Error:
+                self.frame, self.bad = None, self.bad + 1
+                continue
+            if len(self.frame) >= 2:
+                need = struct.unpack(">H", self.frame[:2])[0]
+                if len(self.frame) - 2 >= need:
+                    body = self.frame[2:2 + need]
+                    self.frame = None
+                    if binascii.crc_hqx(body, 0) == 0:
+                        pkts.append(body[:-2])
+                    else:
+                        self.bad += 1
+        return pkts
+
+
+# ----------------------------------------------------------------- transports
+
+class UdpTransport:
+    def __init__(self, addr):
+        host, port = addr
+        fam = socket.AF_INET6 if ":" in host else socket.AF_INET
+        self.sock = socket.socket(fam, socket.SOCK_DGRAM)
+        self.addr = (host, port)
+
+    def send(self, pkt):
+        self.sock.sendto(pkt, self.addr)
+
+    def recv(self, timeout):
+        r, _, _ = select.select([self.sock], [], [], timeout)
+        if not r:
+            return []
+        data, _ = self.sock.recvfrom(65536)
+        return [data]
+
+    def close(self):
+        self.sock.close()
+
+
+class PtyTransport:
+    """The device's pty; raw=True for the raw UART variant (bare packets)."""
+
+    def __init__(self, path, raw=False):
+        self.fd = os.open(path, os.O_RDWR | os.O_NOCTTY)
+        tty.setraw(self.fd)
+        self.raw = raw
+        self.dec = SerialDecoder()
+        self.rbuf = b""
+
+    def send(self, pkt):
+        self.write_bytes(pkt if self.raw else serial_encode(pkt))
+
+    def write_bytes(self, data):
+        os.write(self.fd, data)
+
+    def recv(self, timeout):
+        r, _, _ = select.select([self.fd], [], [], timeout)
+        if not r:
+            return []
+        data = os.read(self.fd, 65536)
+        if not self.raw:
+            return self.dec.feed(data)
+        self.rbuf += data
+        out = []
+        while len(self.rbuf) >= 8:
+            n = 8 + struct.unpack(">H", self.rbuf[2:4])[0]
+            if len(self.rbuf) < n:
+                break
+            out.append(self.rbuf[:n])
+            self.rbuf = self.rbuf[n:]
+        return out
+
+    def close(self):
+        os.close(self.fd)
+
+
+class Timeout(Exception):
+    pass
+
+
+class Client:
+    def __init__(self, transport, timeout=5.0):
+        self.t = transport
+        self.seq = 0
+        self.timeout = timeout
+
+    def send_raw(self, pkt):
+        self.t.send(pkt)
+
+    def recv_packets(self, timeout=None, count=1):
+        """Collect `count` response packets (or fewer on timeout)."""
+        deadline = time.monotonic() + (self.timeout if timeout is None else timeout)
+        out = []
+        while len(out) < count:
+            left = deadline - time.monotonic()
+            if left <= 0:
+                break
+            out += self.t.recv(left)
+        return out
+
+    def transact_raw(self, pkt, timeout=None):
+        """Send a packet, return (hdr, body_bytes) of the first response."""
+        self.t.send(pkt)
+        pkts = self.recv_packets(timeout)
+        if not pkts:
+            raise Timeout("no response")
+        return unpack_hdr(pkts[0]), pkts[0][8:]
+
+    def request(self, op, group, cmd, body=None, version=1, timeout=None):
+        """Returns (hdr, decoded map)."""
+        self.seq = (self.seq + 1) & 0xFF
+        pkt = packet(op, group, cmd, {} if body is None else body, self.seq, version)
+        self.t.send(pkt)
+        deadline = time.monotonic() + (self.timeout if timeout is None else timeout)
+        while True:
+            left = deadline - time.monotonic()
+            if left <= 0:
+                raise Timeout("no response to group %d cmd %d" % (group, cmd))
+            for p in self.t.recv(left):
+                h = unpack_hdr(p)
+                if h["seq"] == self.seq and h["group"] == group and h["id"] == cmd:
+                    return h, cbor2.loads(p[8:8 + h["len"]])
+
+    # convenience
+    def read(self, group, cmd, body=None, **kw):
+        return self.request(OP_READ, group, cmd, body, **kw)[1]
+
+    def write(self, group, cmd, body=None, **kw):
+        return self.request(OP_WRITE, group, cmd, body, **kw)[1]
+
+    def echo(self, text):
+        return self.write(GROUP_OS, 0, {"d": text})
+
+    def state(self):
+        return self.read(GROUP_IMAGE, 0)
+
+    def upload(self, data, image=None, chunk=256, sha=True, start=0, stop=None, upgrade=None):
+        """Upload following the server's `off`. Returns the last response."""
+        off = start
+        full_sha = hashlib.sha256(data).digest()
+        rsp = None
+        while off < len(data):
+            body = {"off": off, "data": data[off:off + chunk]}
+            if off == 0:
+                body["len"] = len(data)
+                if sha:
+                    body["sha"] = full_sha if sha is True else sha
+                if image is not None:
+                    body["image"] = image
+                if upgrade is not None:
+                    body["upgrade"] = upgrade
+            rsp = self.write(GROUP_IMAGE, 1, body)
+            if "off" not in rsp:
+                return rsp
+            if rsp["off"] <= off and off != 0:
+                raise AssertionError("server did not advance: %r" % rsp)
+            off = rsp["off"]
+            if stop is not None and off >= stop:
+                break
+        return rsp
+
+    def close(self):
+        self.t.close()
+
+
+# ---------------------------------------------------------------- images
+
+def _read(path):
+    with open(path, "rb") as f:
+        return f.read()
+
+
+def _mkimage_script():
+    p = os.path.join(SOURCE, "scripts", "mkimage.py")
+    return p if os.path.exists(p) else None
+
+
+def make_image(path, version="1.0.0", payload_size=4096, seed="0", extra=()):
+    """Build an MCUboot image; returns dict(data, image_hash (bytes), sha)."""
+    script = _mkimage_script()
+    if script:
+        out = subprocess.run([sys.executable, script, "sign", path, "--version", version,
+                              "--payload-size", str(payload_size), "--seed", str(seed),
+                              "--json"] + list(extra),
+                             check=True, capture_output=True, text=True).stdout
+        info = json.loads(out)
+        data = _read(path)
+        return {"data": data, "image_hash": bytes.fromhex(info["image_hash"]),
+                "sha": hashlib.sha256(data).digest(), "version": version}
+    return _make_image_min(path, version, payload_size, seed)
+
+
+def _make_image_min(path, version, payload_size, seed):
+    """Minimal unsigned image (§6): header 0x200, payload, SHA-256 TLV."""
+    parts = [int(x) for x in version.replace("+", ".").split(".")] + [0, 0, 0, 0]
+    hdr_size = 0x200
+    payload = hashlib.sha256(str(seed).encode()).digest()
+    while len(payload) < payload_size:
+        payload += hashlib.sha256(payload[-32:]).digest()
+    payload = payload[:payload_size]
+    hdr = struct.pack("<IIHHII BBHI I", 0x96F3B83D, 0, hdr_size, 0, payload_size, 0,
+                      parts[0], parts[1], parts[2], parts[3], 0)
+    body = hdr + b"\0" * (hdr_size - len(hdr)) + payload
+    h = hashlib.sha256(body).digest()
+    tlvs = struct.pack("<BBH", 0x10, 0, 32) + h
+    data = body + struct.pack("<HH", 0x6907, 4 + len(tlvs)) + tlvs
+    with open(path, "wb") as f:
+        f.write(data)
+    return {"data": data, "image_hash": h, "sha": hashlib.sha256(data).digest(),
+            "version": version}
+
+
+# ----------------------------------------------------------- target process
+
+class Target:
+    """Runs build/smpdfu-target; reads its stdout lines (udp:, serial:, ready)."""
+
+    def __init__(self, tmpdir, args=(), flash=None, udp=True, serial=False, raw=False):
+        self.tmpdir = tmpdir
+        self.flash = flash or os.path.join(tmpdir, "flash.bin")
+        self.args = list(args)
+        self.udp = udp
+        self.serial = serial
+        self.raw = raw
+        self.proc = None
+        self.log = []
+
+    def start(self, timeout=10):
+        try:
+            return self._start(timeout)
+        except Exception:
+            if self.proc and self.proc.poll() is None:
+                self.proc.kill()
+                self.proc.wait(5)
+            raise
+
+    def _start(self, timeout):
+        exe = os.path.join(BUILD, "smpdfu-target")
+        cmd = [exe, "--flash", self.flash] + self.args
+        if self.udp:
+            cmd += ["--udp", "127.0.0.1:0"]
+        if self.raw:
+            cmd += ["--raw-uart"]
+        elif self.serial:
+            cmd += ["--serial"]
+        self.proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        self.log = []
+        self.lines = queue.Queue()
+        threading.Thread(target=self._drain, daemon=True).start()
+        threading.Thread(target=self._stdout, daemon=True).start()
+        self.udp_addr = None
+        self.pty = None
+        deadline = time.monotonic() + timeout
+        while True:
+            try:
+                line = self.lines.get(timeout=max(0.0, deadline - time.monotonic()))
+            except queue.Empty:
+                raise RuntimeError("target did not get ready: %s" % "\n".join(self.log))
+            if line is None:
+                self.proc.wait(5)
+                raise RuntimeError("target exited %s: %s" % (self.proc.returncode,
+                                                             "\n".join(self.log)))
+            if line.startswith("udp: "):
+                host, port = line[5:].rsplit(":", 1)
+                self.udp_addr = (host.strip("[]"), int(port))
+            elif line.startswith("serial: "):
+                self.pty = line[8:]
+            elif line == "ready":
+                return self
+
+    def _stdout(self):
+        for line in self.proc.stdout:
+            self.lines.put(line.decode(errors="replace").strip())
+        self.lines.put(None)
+
+    def _drain(self):
+        for line in self.proc.stderr:
+            self.log.append(line.decode(errors="replace").rstrip())
+
+    def client(self, kind="udp", timeout=5.0):
+        if kind == "udp":
+            return Client(UdpTransport(self.udp_addr), timeout)
+        return Client(PtyTransport(self.pty, raw=self.raw), timeout)
+
+    def stop(self, sig=signal.SIGTERM):
+        if self.proc and self.proc.poll() is None:
+            self.proc.send_signal(sig)
+            self.proc.wait(10)
+        rc = self.proc.returncode if self.proc else None
+        if self.proc:
+            self.proc.stdout.close()
+            self.proc.stderr.close()
+        return rc
+
+    def kill(self):
+        return self.stop(signal.SIGKILL)
+
+    def wait_log(self, text, timeout=5):
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if any(text in l for l in self.log):
+                return True
+            time.sleep(0.01)
+        return False
+
+
+def flash_read(path, off, n):
+    with open(path, "rb") as f:
+        f.seek(off)
+        return f.read(n)
+
+
+def file_digest(path):
+    return hashlib.sha256(_read(path)).hexdigest()

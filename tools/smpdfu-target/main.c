@@ -1,0 +1,867 @@
+/* smpdfu-target: one emulated Zephyr + MCUboot device on a flash file.
+ * Serves SMP over UDP and/or a pty (console framing or raw UART), logs every
+ * request in words on stderr, and on `reset` runs the boot emulation and
+ * restarts the server from what is on flash. See docs/target.md. */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <netdb.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <termios.h>
+#include <unistd.h>
+
+#include "smpdfu/boot.h"
+#include "smpdfu/error.h"
+#include "smpdfu/image.h"
+#include "smpdfu/link.h"
+#include "smpdfu/posix.h"
+#include "smpdfu/posix_crypto.h"
+#include "smpdfu/posix_flash.h"
+#include "smpdfu/server.h"
+#include "smpdfu/smp.h"
+
+#define MAX_UDP 2
+
+typedef struct {
+    /* options */
+    const char *udp_spec[MAX_UDP];
+    int nudp;
+    bool serial;
+    bool raw_uart;
+    const char *flash_path;
+    const char *factory[SMPDFU_BOOT_MAX_IMAGES];
+    const char *key_path;
+    uint32_t slot_size, page_size, write_align;
+    int images;
+    uint32_t buf_size, buf_count;
+    bool self_confirm, test_on_upload, image_check, resume;
+    smpdfu_boot_mode_t mode;
+    uint32_t erase_ms, write_us_per_kib;
+    uint32_t reset_delay_ms;
+    uint32_t rx_line_max;
+    bool quiet;
+
+    /* device */
+    smpdfu_posix_flash_t pf;
+    smpdfu_boot_cfg_t boot;
+    smpdfu_flash_area_t progress;
+    smpdfu_posix_hash_state_t hash_state;
+    smpdfu_hash_t hash;
+    smpdfu_posix_sigkey_t key;
+    smpdfu_sig_verify_t sv;
+    bool have_key;
+    uint8_t *work;
+    size_t work_len;
+    uint8_t *rsp;
+    smpdfu_server_t srv;
+    smpdfu_os_group_t os;
+    smpdfu_img_group_t img;
+    bool halted;
+
+    /* transports */
+    int udp_fd[MAX_UDP];
+    int pty_master, pty_slave;
+    char pty_name[128];
+    smpdfu_link_t ser_link;
+    smpdfu_link_dec_t ser_dec;
+    uint8_t *ser_buf;
+    uint8_t *udp_in;
+    uint8_t *out;
+    size_t out_cap;
+    uint64_t ser_last_rx;
+
+    /* reset */
+    bool reset_pending;
+    uint64_t reset_at;
+    const char *via; /* transport of the request being handled, for the log */
+} target_t;
+
+static volatile sig_atomic_t g_stop;
+
+static void on_signal(int sig)
+{
+    (void)sig;
+    g_stop = 1;
+}
+
+static void logf_(const target_t *t, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void die(const char *fmt, ...) __attribute__((format(printf, 1, 2), noreturn));
+
+static void logf_(const target_t *t, const char *fmt, ...)
+{
+    va_list ap;
+    if (t->quiet) {
+        return;
+    }
+    va_start(ap, fmt);
+    vfprintf(stderr, fmt, ap);
+    va_end(ap);
+    fputc('\n', stderr);
+}
+
+static void die(const char *fmt, ...)
+{
+    va_list ap;
+    fputs("smpdfu-target: ", stderr);
+    va_start(ap, fmt);
+    vfprintf(stderr, fmt, ap);
+    va_end(ap);
+    fputc('\n', stderr);
+    exit(2);
+}
+
+static void usage(FILE *f)
+{
+    fprintf(f,
+            "usage: smpdfu-target [options]\n"
+            "  --udp ADDR:PORT      serve SMP over UDP (default 127.0.0.1:1337 when no\n"
+            "                       transport is given; [::1]:1337 for IPv6; port 0 = any)\n"
+            "  --serial             serve SMP console framing on a new pty (path printed)\n"
+            "  --raw-uart           the pty carries raw SMP packets instead\n"
+            "  --flash FILE         flash image file (default smpdfu-target.flash)\n"
+            "  --factory IMAGE      image 0 programmed into its primary slot of a new flash\n"
+            "  --factory1 IMAGE     same for image 1 (with --images 2)\n"
+            "  --images 1|2         updatable images (2 = nRF5340 app + network core)\n"
+            "  --slot-size N        bytes per slot (default 262144; K/M suffixes)\n"
+            "  --page-size N        erase page (default 4096)\n"
+            "  --write-align N      flash write unit (default 4)\n"
+            "  --buf-size N         MCUmgr buffer size (default 384)\n"
+            "  --buf-count N        MCUmgr buffer count (default 4)\n"
+            "  --mode M             move | scratch | overwrite (default move)\n"
+            "  --self-confirm       a booted image confirms itself (boot_write_img_confirmed)\n"
+            "  --test-on-upload     mark an upload for test once complete and valid\n"
+            "  --no-image-check     no \"match\" (CONFIG_IMG_ENABLE_IMAGE_CHECK=n)\n"
+            "  --no-resume          no upload progress record across restarts\n"
+            "  --key PUBKEY         MCUboot checks image signatures with this key\n"
+            "  --erase-ms N         sleep N ms per erased page\n"
+            "  --write-us-per-kib N sleep N us per KiB written\n"
+            "  --reset-delay-ms N   time from reset response to reboot (default 250)\n"
+            "  --rx-line-max N      serial RX line buffer (default 128)\n"
+            "  -q, --quiet          no request log on stderr\n");
+}
+
+static uint32_t parse_size(const char *s, const char *what)
+{
+    char *end;
+    errno = 0;
+    unsigned long long v = strtoull(s, &end, 0);
+    if (errno || end == s) {
+        die("bad %s: %s", what, s);
+    }
+    if (*end == 'k' || *end == 'K') {
+        v *= 1024;
+        end++;
+    } else if (*end == 'm' || *end == 'M') {
+        v *= 1024 * 1024;
+        end++;
+    }
+    if (*end || v > UINT32_MAX) {
+        die("bad %s: %s", what, s);
+    }
+    return (uint32_t)v;
+}
+
+static void parse_args(target_t *t, int argc, char **argv)
+{
+    enum {
+        O_UDP = 256, O_SERIAL, O_RAW, O_FLASH, O_FACTORY, O_FACTORY1, O_IMAGES, O_SLOT, O_PAGE,
+        O_ALIGN, O_BUFSZ, O_BUFCNT, O_MODE, O_SELF, O_TEST, O_NOCHECK, O_NORESUME, O_KEY,
+        O_ERASE, O_WRITE, O_RESET, O_LINE, O_HELP
+    };
+    static const struct option opts[] = {
+        {"udp", required_argument, 0, O_UDP},
+        {"serial", no_argument, 0, O_SERIAL},
+        {"raw-uart", no_argument, 0, O_RAW},
+        {"flash", required_argument, 0, O_FLASH},
+        {"factory", required_argument, 0, O_FACTORY},
+        {"factory1", required_argument, 0, O_FACTORY1},
+        {"images", required_argument, 0, O_IMAGES},
+        {"slot-size", required_argument, 0, O_SLOT},
+        {"page-size", required_argument, 0, O_PAGE},
+        {"write-align", required_argument, 0, O_ALIGN},
+        {"buf-size", required_argument, 0, O_BUFSZ},
+        {"buf-count", required_argument, 0, O_BUFCNT},
+        {"mode", required_argument, 0, O_MODE},
+        {"self-confirm", no_argument, 0, O_SELF},
+        {"test-on-upload", no_argument, 0, O_TEST},
+        {"no-image-check", no_argument, 0, O_NOCHECK},
+        {"no-resume", no_argument, 0, O_NORESUME},
+        {"key", required_argument, 0, O_KEY},
+        {"erase-ms", required_argument, 0, O_ERASE},
+        {"write-us-per-kib", required_argument, 0, O_WRITE},
+        {"reset-delay-ms", required_argument, 0, O_RESET},
+        {"rx-line-max", required_argument, 0, O_LINE},
+        {"quiet", no_argument, 0, 'q'},
+        {"help", no_argument, 0, O_HELP},
+        {0, 0, 0, 0},
+    };
+    int c;
+    t->flash_path = "smpdfu-target.flash";
+    t->slot_size = 256 * 1024;
+    t->page_size = 4096;
+    t->write_align = 4;
+    t->images = 1;
+    t->buf_size = 384;
+    t->buf_count = 4;
+    t->image_check = true;
+    t->resume = true;
+    t->mode = SMPDFU_BOOT_SWAP_MOVE;
+    t->reset_delay_ms = 250;
+    t->rx_line_max = 128;
+    while ((c = getopt_long(argc, argv, "qh", opts, NULL)) != -1) {
+        switch (c) {
+        case O_UDP:
+            if (t->nudp >= MAX_UDP) {
+                die("at most %d --udp", MAX_UDP);
+            }
+            t->udp_spec[t->nudp++] = optarg;
+            break;
+        case O_SERIAL:
+            t->serial = true;
+            break;
+        case O_RAW:
+            t->serial = true;
+            t->raw_uart = true;
+            break;
+        case O_FLASH:
+            t->flash_path = optarg;
+            break;
+        case O_FACTORY:
+            t->factory[0] = optarg;
+            break;
+        case O_FACTORY1:
+            t->factory[1] = optarg;
+            break;
+        case O_IMAGES:
+            t->images = (int)parse_size(optarg, "--images");
+            if (t->images < 1 || t->images > 2) {
+                die("--images must be 1 or 2");
+            }
+            break;
+        case O_SLOT:
+            t->slot_size = parse_size(optarg, "--slot-size");
+            break;
+        case O_PAGE:
+            t->page_size = parse_size(optarg, "--page-size");
+            break;
+        case O_ALIGN:
+            t->write_align = parse_size(optarg, "--write-align");
+            break;
+        case O_BUFSZ:
+            t->buf_size = parse_size(optarg, "--buf-size");
+            if (t->buf_size < 64 || t->buf_size > 65535) {
+                die("--buf-size must be 64..65535");
+            }
+            break;
+        case O_BUFCNT:
+            t->buf_count = parse_size(optarg, "--buf-count");
+            break;
+        case O_MODE:
+            if (strcmp(optarg, "move") == 0) {
+                t->mode = SMPDFU_BOOT_SWAP_MOVE;
+            } else if (strcmp(optarg, "scratch") == 0) {
+                t->mode = SMPDFU_BOOT_SWAP_SCRATCH;
+            } else if (strcmp(optarg, "overwrite") == 0) {
+                t->mode = SMPDFU_BOOT_OVERWRITE;
+            } else {
+                die("--mode must be move, scratch or overwrite");
+            }
+            break;
+        case O_SELF:
+            t->self_confirm = true;
+            break;
+        case O_TEST:
+            t->test_on_upload = true;
+            break;
+        case O_NOCHECK:
+            t->image_check = false;
+            break;
+        case O_NORESUME:
+            t->resume = false;
+            break;
+        case O_KEY:
+            t->key_path = optarg;
+            break;
+        case O_ERASE:
+            t->erase_ms = parse_size(optarg, "--erase-ms");
+            break;
+        case O_WRITE:
+            t->write_us_per_kib = parse_size(optarg, "--write-us-per-kib");
+            break;
+        case O_RESET:
+            t->reset_delay_ms = parse_size(optarg, "--reset-delay-ms");
+            break;
+        case O_LINE:
+            t->rx_line_max = parse_size(optarg, "--rx-line-max");
+            break;
+        case 'q':
+            t->quiet = true;
+            break;
+        case O_HELP:
+        case 'h':
+            usage(stdout);
+            exit(0);
+        default:
+            usage(stderr);
+            exit(2);
+        }
+    }
+    if (optind != argc) {
+        usage(stderr);
+        exit(2);
+    }
+    if (t->factory[1] && t->images < 2) {
+        die("--factory1 needs --images 2");
+    }
+    if (t->nudp == 0 && !t->serial) {
+        t->udp_spec[t->nudp++] = "127.0.0.1:1337";
+    }
+}
+
+/* ------------------------------------------------------------- device */
+
+static int read_file(const char *path, uint8_t **data, size_t *len)
+{
+    FILE *f = fopen(path, "rb");
+    long n;
+    if (!f) {
+        return SMPDFU_EFILE;
+    }
+    if (fseek(f, 0, SEEK_END) != 0 || (n = ftell(f)) < 0 || fseek(f, 0, SEEK_SET) != 0) {
+        fclose(f);
+        return SMPDFU_EFILE;
+    }
+    *data = malloc((size_t)n + 1);
+    if (!*data || fread(*data, 1, (size_t)n, f) != (size_t)n) {
+        fclose(f);
+        free(*data);
+        return SMPDFU_EFILE;
+    }
+    fclose(f);
+    *len = (size_t)n;
+    return 0;
+}
+
+static void program_factory(target_t *t, int image)
+{
+    uint8_t *data;
+    size_t len;
+    const smpdfu_flash_area_t *a = &t->boot.slot[2 * image];
+    if (read_file(t->factory[image], &data, &len) != 0) {
+        die("cannot read %s", t->factory[image]);
+    }
+    if (len > a->size) {
+        die("%s (%zu bytes) does not fit a %u-byte slot", t->factory[image], len, a->size);
+    }
+    size_t whole = len - len % t->write_align;
+    int rc = smpdfu_flash_area_write(&t->pf.flash, a, 0, data, whole);
+    if (rc == 0 && whole < len) {
+        uint8_t tail[SMPDFU_FLASH_MAX_ALIGN];
+        memset(tail, 0xff, sizeof(tail));
+        memcpy(tail, data + whole, len - whole);
+        rc = smpdfu_flash_area_write(&t->pf.flash, a, (uint32_t)whole, tail, t->write_align);
+    }
+    free(data);
+    if (rc != 0) {
+        die("programming %s: %s", t->factory[image], smpdfu_strerror(rc));
+    }
+    logf_(t, "flash: programmed %s into image %d primary (%zu bytes)", t->factory[image], image,
+          len);
+}
+
+static int verify_sig(void *ctx, const smpdfu_image_info_t *info, const uint8_t *digest,
+                      smpdfu_read_fn read, void *read_ctx)
+{
+    target_t *t = ctx;
+    uint8_t scratch[1024];
+    (void)digest;
+    return smpdfu_image_verify_sig(info, &t->hash, read, read_ctx, &t->sv, scratch,
+                                   sizeof(scratch));
+}
+
+static int send_nothing(void *ctx, const uint8_t *p, size_t n)
+{
+    (void)ctx;
+    (void)p;
+    (void)n;
+    return 0;
+}
+
+static void on_reset(void *ctx)
+{
+    target_t *t = ctx;
+    t->reset_pending = true;
+    t->reset_at = smpdfu_posix_now_ms() + t->reset_delay_ms;
+    logf_(t, "os reset: rebooting in %u ms", t->reset_delay_ms);
+}
+
+static void on_event(void *ctx, const smpdfu_server_event_t *ev)
+{
+    const target_t *t = ctx;
+    char what[64], res[96];
+    if (t->quiet) {
+        return;
+    }
+    if (ev->hdr == NULL) {
+        logf_(t, "[%s] packet shorter than an SMP header: dropped", t->via);
+        return;
+    }
+    if (ev->group_name && ev->cmd_name) {
+        snprintf(what, sizeof(what), "%s %s", ev->group_name, ev->cmd_name);
+    } else if (ev->group_name) {
+        snprintf(what, sizeof(what), "%s cmd %u", ev->group_name, ev->hdr->id);
+    } else {
+        snprintf(what, sizeof(what), "group %u cmd %u", ev->hdr->group, ev->hdr->id);
+    }
+    if (ev->rc != 0) {
+        smpdfu_dev_err_t e = {false, ev->hdr->group, ev->rc, ev->hdr->version};
+        const char *name;
+        smpdfu_dev_err_text(&e, &name, NULL);
+        snprintf(res, sizeof(res), "rc=%d (%s)", ev->rc, name);
+    } else if (ev->err_rc != 0) {
+        smpdfu_dev_err_t e = {true, ev->err_group, ev->err_rc, ev->hdr->version};
+        const char *name;
+        smpdfu_dev_err_text(&e, &name, NULL);
+        snprintf(res, sizeof(res), "err group=%u rc=%u (%s)%s", ev->err_group, ev->err_rc, name,
+                 ev->hdr->version == 0 ? " as v1 rc" : "");
+    } else {
+        snprintf(res, sizeof(res), "ok");
+    }
+    logf_(t, "[%s] v%u %s seq=%u %s%s-> %s", t->via, ev->hdr->version + 1, what, ev->hdr->seq,
+          ev->note && ev->note[0] ? ev->note : "", ev->note && ev->note[0] ? " " : "", res);
+}
+
+/* Power on / reboot: MCUboot, then the application's server from flash. */
+static void boot_device(target_t *t)
+{
+    smpdfu_boot_result_t res;
+    int rc = smpdfu_boot_run(&t->boot, t->work, t->work_len, &res);
+    if (rc != 0) {
+        die("boot emulation failed: %s", smpdfu_strerror(rc));
+    }
+    for (int i = 0; i < t->images; i++) {
+        if (res.performed[i] != SMPDFU_SWAP_NONE || res.decided[i] != SMPDFU_SWAP_NONE) {
+            logf_(t, "boot: image %d swap %s%s%s", i, smpdfu_boot_swap_name(res.performed[i]),
+                  res.validate_err[i] ? ": " : "",
+                  res.validate_err[i] ? smpdfu_strerror(res.validate_err[i]) : "");
+        }
+    }
+    t->halted = !res.bootable;
+    if (t->halted) {
+        fprintf(stderr, "boot: no valid image in the primary slot: MCUboot halts, no SMP\n");
+        return;
+    }
+    if (t->self_confirm) {
+        rc = smpdfu_boot_confirm(&t->boot, 0);
+        if (rc != 0) {
+            logf_(t, "app: confirming itself failed: %s", smpdfu_strerror(rc));
+        }
+    }
+    smpdfu_server_init(&t->srv, t->rsp, t->buf_size);
+    t->srv.on_reset = on_reset;
+    t->srv.reset_ctx = t;
+    t->srv.on_event = on_event;
+    t->srv.event_ctx = t;
+    smpdfu_os_group_init(&t->os);
+    t->os.buf_size = t->buf_size;
+    t->os.buf_count = t->buf_count;
+    t->os.bootloader_mode = smpdfu_boot_mode_value(t->mode);
+    t->os.node_name = "smpdfu-target";
+    t->os.build_date_time = "2026-01-01T00:00:00";
+    if (smpdfu_img_group_init(&t->img, &t->boot, t->resume ? &t->progress : NULL, t->work,
+                              t->work_len) != 0) {
+        die("bad flash layout");
+    }
+    t->img.image_check = t->image_check;
+    t->img.test_on_upload = t->test_on_upload;
+    smpdfu_server_register(&t->srv, &t->os.group);
+    smpdfu_server_register(&t->srv, &t->img.group);
+    rc = smpdfu_img_group_restore(&t->img);
+    if (rc > 0) {
+        logf_(t, "img: upload progress restored: slot %d at %d of %u bytes", t->img.s.slot, rc,
+              t->img.s.size);
+    } else if (rc < 0) {
+        logf_(t, "img: reading the progress record failed: %s", smpdfu_strerror(rc));
+    }
+    (void)send_nothing;
+}
+
+static void setup_device(target_t *t)
+{
+    int n = 2 * t->images;
+    uint32_t size = (uint32_t)n * t->slot_size + t->page_size;
+    uint32_t max_align = t->write_align > 8 ? t->write_align : 8;
+    if (t->slot_size % t->page_size) {
+        die("--slot-size must be a multiple of --page-size");
+    }
+    int rc = smpdfu_posix_flash_open(&t->pf, t->flash_path, size, t->page_size, t->write_align,
+                                     0xff);
+    if (rc == SMPDFU_EBUSY) {
+        die("%s is in use by another process", t->flash_path);
+    } else if (rc == SMPDFU_EFILE) {
+        die("%s: cannot open, or its size is not %u bytes (layout changed?)", t->flash_path,
+            size);
+    } else if (rc != 0) {
+        die("flash geometry: %s", smpdfu_strerror(rc));
+    }
+    smpdfu_posix_hash_init(&t->hash_state, &t->hash);
+    memset(&t->boot, 0, sizeof(t->boot));
+    t->boot.flash = &t->pf.flash;
+    t->boot.image_count = (uint8_t)t->images;
+    for (int i = 0; i < n; i++) {
+        t->boot.slot[i].off = (uint32_t)i * t->slot_size;
+        t->boot.slot[i].size = t->slot_size;
+    }
+    t->boot.mode = t->mode;
+    t->boot.max_align = max_align;
+    t->boot.hash = &t->hash;
+    if (t->key_path) {
+        rc = smpdfu_posix_sigkey_load(&t->key, t->key_path, &t->sv);
+        if (rc != 0) {
+            die("--key %s: %s", t->key_path, smpdfu_strerror(rc));
+        }
+        t->have_key = true;
+        t->boot.verify = verify_sig;
+        t->boot.verify_ctx = t;
+    }
+    if (smpdfu_boot_cfg_check(&t->boot) != 0) {
+        die("flash layout does not work (slot too small for the trailer?)");
+    }
+    t->progress.off = (uint32_t)n * t->slot_size;
+    t->progress.size = t->page_size;
+    t->work_len = 2u * t->page_size;
+    t->work = malloc(t->work_len);
+    t->rsp = malloc(t->buf_size);
+    if (!t->work || !t->rsp) {
+        die("out of memory");
+    }
+    if (t->pf.created) {
+        if (!t->factory[0]) {
+            logf_(t, "flash: new flash without --factory: the primary slot is empty");
+        }
+        for (int i = 0; i < t->images; i++) {
+            if (t->factory[i]) {
+                program_factory(t, i);
+            }
+        }
+    } else if (t->factory[0] || t->factory[1]) {
+        logf_(t, "flash: %s exists: --factory ignored", t->flash_path);
+    }
+    t->pf.erase_ms_per_page = t->erase_ms;
+    t->pf.write_us_per_kib = t->write_us_per_kib;
+}
+
+/* --------------------------------------------------------- transports */
+
+static int parse_addr(const char *spec, struct sockaddr_storage *ss, socklen_t *len)
+{
+    char host[128];
+    const char *port;
+    const char *colon;
+    struct addrinfo hints, *ai;
+    if (spec[0] == '[') {
+        const char *rb = strchr(spec, ']');
+        if (!rb || rb[1] != ':' || (size_t)(rb - spec - 1) >= sizeof(host)) {
+            return -1;
+        }
+        memcpy(host, spec + 1, (size_t)(rb - spec - 1));
+        host[rb - spec - 1] = 0;
+        port = rb + 2;
+    } else {
+        colon = strrchr(spec, ':');
+        if (!colon || (size_t)(colon - spec) >= sizeof(host)) {
+            return -1;
+        }
+        memcpy(host, spec, (size_t)(colon - spec));
+        host[colon - spec] = 0;
+        port = colon + 1;
+    }
+    memset(&hints, 0, sizeof(hints));
+    hints.ai_socktype = SOCK_DGRAM;
+    hints.ai_flags = AI_NUMERICSERV | AI_PASSIVE;
+    if (getaddrinfo(host[0] ? host : NULL, port, &hints, &ai) != 0) {
+        return -1;
+    }
+    memcpy(ss, ai->ai_addr, ai->ai_addrlen);
+    *len = ai->ai_addrlen;
+    freeaddrinfo(ai);
+    return 0;
+}
+
+static void open_udp(target_t *t)
+{
+    for (int i = 0; i < t->nudp; i++) {
+        struct sockaddr_storage ss;
+        socklen_t len;
+        char host[INET6_ADDRSTRLEN], port[16];
+        if (parse_addr(t->udp_spec[i], &ss, &len) != 0) {
+            die("bad --udp address %s (ADDR:PORT or [V6ADDR]:PORT)", t->udp_spec[i]);
+        }
+        int fd = socket(ss.ss_family, SOCK_DGRAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+        if (fd < 0 || bind(fd, (struct sockaddr *)&ss, len) != 0) {
+            die("udp %s: %s", t->udp_spec[i], strerror(errno));
+        }
+        len = sizeof(ss);
+        getsockname(fd, (struct sockaddr *)&ss, &len);
+        getnameinfo((struct sockaddr *)&ss, len, host, sizeof(host), port, sizeof(port),
+                    NI_NUMERICHOST | NI_NUMERICSERV);
+        t->udp_fd[i] = fd;
+        printf(ss.ss_family == AF_INET6 ? "udp: [%s]:%s\n" : "udp: %s:%s\n", host, port);
+    }
+}
+
+static void open_pty(target_t *t)
+{
+    struct termios tio;
+    t->pty_master = posix_openpt(O_RDWR | O_NOCTTY | O_CLOEXEC);
+    if (t->pty_master < 0 || grantpt(t->pty_master) != 0 || unlockpt(t->pty_master) != 0 ||
+        ptsname_r(t->pty_master, t->pty_name, sizeof(t->pty_name)) != 0) {
+        die("cannot create a pty: %s", strerror(errno));
+    }
+    /* Keep the slave open ourselves, in raw mode: no echo of our own output
+     * back to us, and no hang-up when a client closes it. */
+    t->pty_slave = open(t->pty_name, O_RDWR | O_NOCTTY | O_CLOEXEC);
+    if (t->pty_slave < 0 || tcgetattr(t->pty_slave, &tio) != 0) {
+        die("cannot open %s: %s", t->pty_name, strerror(errno));
+    }
+    cfmakeraw(&tio);
+    tcsetattr(t->pty_slave, TCSANOW, &tio);
+    fcntl(t->pty_master, F_SETFL, fcntl(t->pty_master, F_GETFL) | O_NONBLOCK);
+    memset(&t->ser_link, 0, sizeof(t->ser_link));
+    t->ser_link.kind = t->raw_uart ? SMPDFU_LINK_RAW_UART : SMPDFU_LINK_SERIAL;
+    t->ser_link.line_max = SMPDFU_SERIAL_LINE_MAX;
+    t->ser_link.rx_line_max = t->rx_line_max;
+    /* Zephyr: the whole frame (length, packet, CRC) fits one buf_size net_buf. */
+    t->ser_buf = malloc(t->buf_size);
+    if (!t->ser_buf) {
+        die("out of memory");
+    }
+    smpdfu_link_dec_init(&t->ser_dec, &t->ser_link, t->ser_buf, t->buf_size);
+    printf("serial: %s\n", t->pty_name);
+}
+
+typedef struct {
+    target_t *t;
+    int fd;
+    const struct sockaddr_storage *peer;
+    socklen_t peer_len;
+} send_ctx_t;
+
+static int send_udp(void *ctx, const uint8_t *p, size_t n)
+{
+    send_ctx_t *c = ctx;
+    if (sendto(c->fd, p, n, 0, (const struct sockaddr *)c->peer, c->peer_len) < 0) {
+        logf_(c->t, "[udp] send failed: %s", strerror(errno));
+    }
+    return 0; /* a lost datagram is the client's business */
+}
+
+static int send_serial(void *ctx, const uint8_t *p, size_t n)
+{
+    send_ctx_t *c = ctx;
+    target_t *t = c->t;
+    int len = smpdfu_link_encode(&t->ser_link, p, n, t->out, t->out_cap);
+    if (len < 0) {
+        return 0;
+    }
+    size_t done = 0;
+    while (done < (size_t)len) {
+        ssize_t w = write(t->pty_master, t->out + done, (size_t)len - done);
+        if (w < 0 && errno == EINTR) {
+            continue;
+        }
+        if (w < 0 && errno == EAGAIN) {
+            struct pollfd pfd = {t->pty_master, POLLOUT, 0};
+            if (poll(&pfd, 1, 200) <= 0) {
+                logf_(t, "[serial] nobody reads the pty: response dropped");
+                return 0;
+            }
+            continue;
+        }
+        if (w <= 0) {
+            return 0;
+        }
+        done += (size_t)w;
+    }
+    return 0;
+}
+
+static void serve(target_t *t, const uint8_t *pkt, size_t len, smpdfu_server_send_fn send,
+                  send_ctx_t *c, const char *via)
+{
+    if (t->halted) {
+        return;
+    }
+    t->via = via;
+    smpdfu_server_process(&t->srv, pkt, len, send, c);
+}
+
+static void handle_udp(target_t *t, int fd)
+{
+    for (;;) {
+        struct sockaddr_storage peer;
+        socklen_t plen = sizeof(peer);
+        ssize_t n = recvfrom(fd, t->udp_in, 65536, 0, (struct sockaddr *)&peer, &plen);
+        if (n < 0) {
+            return;
+        }
+        if ((size_t)n > t->buf_size) {
+            logf_(t, "[udp] datagram of %zd bytes larger than buf_size %u: dropped", n,
+                  t->buf_size);
+            continue;
+        }
+        send_ctx_t c = {t, fd, &peer, plen};
+        serve(t, t->udp_in, (size_t)n, send_udp, &c, "udp");
+        if (t->reset_pending) {
+            return; /* let the main loop reboot before reading more */
+        }
+    }
+}
+
+static void handle_pty(target_t *t)
+{
+    uint8_t buf[1024];
+    ssize_t n = read(t->pty_master, buf, sizeof(buf));
+    if (n <= 0) {
+        return;
+    }
+    t->ser_last_rx = smpdfu_posix_now_ms();
+    size_t pos = 0;
+    while (pos < (size_t)n) {
+        size_t used = 0;
+        int rc = smpdfu_link_dec_feed(&t->ser_dec, buf + pos, (size_t)n - pos, &used);
+        pos += used;
+        if (rc > 0) {
+            send_ctx_t c = {t, t->pty_master, NULL, 0};
+            serve(t, smpdfu_link_dec_packet(&t->ser_dec), (size_t)rc, send_serial, &c, "serial");
+        }
+        if (used == 0) {
+            break;
+        }
+    }
+}
+
+static void do_reset(target_t *t)
+{
+    t->reset_pending = false;
+    logf_(t, "reset: running the bootloader");
+    if (t->pty_master >= 0) {
+        smpdfu_link_dec_reset(&t->ser_dec);
+    }
+    boot_device(t);
+    logf_(t, "reset: %s", t->halted ? "halted" : "application running");
+}
+
+int main(int argc, char **argv)
+{
+    target_t *t = calloc(1, sizeof(*t));
+    struct sigaction sa;
+    if (!t) {
+        return 2;
+    }
+    t->pty_master = t->pty_slave = -1;
+    for (int i = 0; i < MAX_UDP; i++) {
+        t->udp_fd[i] = -1;
+    }
+    parse_args(t, argc, argv);
+    setvbuf(stdout, NULL, _IOLBF, 0);
+    setvbuf(stderr, NULL, _IOLBF, 0);
+    memset(&sa, 0, sizeof(sa));
+    sa.sa_handler = on_signal;
+    sigaction(SIGTERM, &sa, NULL);
+    sigaction(SIGINT, &sa, NULL);
+    signal(SIGPIPE, SIG_IGN);
+
+    setup_device(t);
+    t->udp_in = malloc(65536);
+    t->out_cap = 4 * (size_t)t->buf_size + 1024;
+    t->out = malloc(t->out_cap);
+    if (!t->udp_in || !t->out) {
+        die("out of memory");
+    }
+    boot_device(t);
+    open_udp(t);
+    if (t->serial) {
+        open_pty(t);
+    }
+    printf("ready\n");
+    fflush(stdout);
+
+    while (!g_stop) {
+        struct pollfd pfd[MAX_UDP + 1];
+        int np = 0, timeout = -1;
+        for (int i = 0; i < t->nudp; i++) {
+            pfd[np].fd = t->udp_fd[i];
+            pfd[np].events = POLLIN;
+            np++;
+        }
+        if (t->pty_master >= 0) {
+            pfd[np].fd = t->pty_master;
+            pfd[np].events = POLLIN;
+            np++;
+        }
+        uint64_t now = smpdfu_posix_now_ms();
+        if (t->reset_pending) {
+            if (now >= t->reset_at) {
+                do_reset(t);
+                continue;
+            }
+            timeout = (int)(t->reset_at - now);
+        }
+        if (t->raw_uart && t->ser_dec.u.raw.have > 0) {
+            /* Raw UART resynchronises on a quiet line (receive timeout). */
+            uint64_t idle = t->ser_last_rx + 100;
+            if (now >= idle) {
+                smpdfu_raw_dec_idle(&t->ser_dec.u.raw);
+            } else if (timeout < 0 || (int)(idle - now) < timeout) {
+                timeout = (int)(idle - now);
+            }
+        }
+        int rc = poll(pfd, (nfds_t)np, timeout);
+        if (rc < 0) {
+            if (errno == EINTR) {
+                continue;
+            }
+            break;
+        }
+        for (int i = 0; i < np; i++) {
+            if (!(pfd[i].revents & (POLLIN | POLLERR | POLLHUP))) {
+                continue;
+            }
+            if (pfd[i].fd == t->pty_master) {
+                handle_pty(t);
+            } else {
+                handle_udp(t, pfd[i].fd);
+            }
+        }
+    }
+    logf_(t, "stopping");
+    for (int i = 0; i < t->nudp; i++) {
+        close(t->udp_fd[i]);
+    }
+    if (t->pty_master >= 0) {
+        close(t->pty_master);
+        close(t->pty_slave);
+    }
+    smpdfu_posix_flash_close(&t->pf);
+    if (t->have_key) {
+        smpdfu_posix_sigkey_free(&t->key);
+    }
+    smpdfu_posix_hash_free(&t->hash_state);
+    free(t->work);
+    free(t->rsp);
+    free(t->ser_buf);
+    free(t->udp_in);
+    free(t->out);
+    free(t);
+    return 0;
+}
