@@ -65,7 +65,8 @@ static int parse_hostport(smpdfu_posix_port_t *p, const char *s, size_t n)
     }
     memcpy(p->host, h, hl);
     p->host[hl] = 0;
-    snprintf(p->port, sizeof(p->port), "%lu", port);
+    /* port <= 65535 (checked above); the cast tells the compiler so. */
+    snprintf(p->port, sizeof(p->port), "%u", (unsigned)(port & 0xffffu));
     return 0;
 }
 
