@@ -3,37 +3,12 @@
 
 #include <string.h>
 
-static uint32_t opt_timeout(const smpdfu_req_opts_t *o)
-{
-    return o ? o->timeout_ms : 0;
-}
-
-static int opt_retries(const smpdfu_req_opts_t *o)
-{
-    return o ? o->retries : -1;
-}
-
-static smpdfu_req_t **opt_out(const smpdfu_req_opts_t *o)
-{
-    return o ? o->out : NULL;
-}
-
-/* Send a begun request and hand its slot to o->out. */
-static int send_req(smpdfu_client_t *c, smpdfu_req_t *r, const smpdfu_req_opts_t *o,
-                    smpdfu_rsp_fn cb, void *arg)
-{
-    int rc = smpdfu_client_req_send(c, r, opt_timeout(o), opt_retries(o), 0, cb, arg);
-    if (rc == 0 && opt_out(o)) {
-        *opt_out(o) = r;
-    }
-    return rc;
-}
+#include "req_opts.h"
 
 int smpdfu_img_state_read(smpdfu_client_t *c, const smpdfu_req_opts_t *o, smpdfu_rsp_fn cb,
                           void *arg)
 {
-    return smpdfu_client_request(c, SMPDFU_OP_READ, SMPDFU_GROUP_IMAGE, SMPDFU_IMG_STATE, NULL, 0,
-                                 opt_timeout(o), opt_retries(o), cb, arg, opt_out(o));
+    return smpdfu_opt_request(c, SMPDFU_OP_READ, SMPDFU_GROUP_IMAGE, SMPDFU_IMG_STATE, o, cb, arg);
 }
 
 int smpdfu_img_state_write(smpdfu_client_t *c, const uint8_t *hash, size_t hash_len, bool confirm,
@@ -56,7 +31,7 @@ int smpdfu_img_state_write(smpdfu_client_t *c, const uint8_t *hash, size_t hash_
     }
     smpdfu_cbor_put_tstrz(e, "confirm");
     smpdfu_cbor_put_bool(e, confirm);
-    return send_req(c, r, o, cb, arg);
+    return smpdfu_opt_send(c, r, o, cb, arg);
 }
 
 static int parse_slot(smpdfu_cbor_dec_t *d, smpdfu_img_slot_t *s)
@@ -207,14 +182,13 @@ int smpdfu_img_erase(smpdfu_client_t *c, int32_t slot, const smpdfu_req_opts_t *
     }
     /* Erasing is synchronous on the device and may take seconds: callers
      * give a long timeout. */
-    return send_req(c, r, o, cb, arg);
+    return smpdfu_opt_send(c, r, o, cb, arg);
 }
 
 int smpdfu_img_slot_info(smpdfu_client_t *c, const smpdfu_req_opts_t *o, smpdfu_rsp_fn cb,
                          void *arg)
 {
-    return smpdfu_client_request(c, SMPDFU_OP_READ, SMPDFU_GROUP_IMAGE, SMPDFU_IMG_SLOT_INFO, NULL,
-                                 0, opt_timeout(o), opt_retries(o), cb, arg, opt_out(o));
+    return smpdfu_opt_request(c, SMPDFU_OP_READ, SMPDFU_GROUP_IMAGE, SMPDFU_IMG_SLOT_INFO, o, cb, arg);
 }
 
 static int parse_slotinfo_slot(smpdfu_cbor_dec_t *d, smpdfu_img_slotinfo_slot_t *s)

@@ -3,31 +3,7 @@
 
 #include <string.h>
 
-static uint32_t opt_timeout(const smpdfu_req_opts_t *o)
-{
-    return o ? o->timeout_ms : 0;
-}
-
-static int opt_retries(const smpdfu_req_opts_t *o)
-{
-    return o ? o->retries : -1;
-}
-
-static smpdfu_req_t **opt_out(const smpdfu_req_opts_t *o)
-{
-    return o ? o->out : NULL;
-}
-
-/* Send a begun request and hand its slot to o->out. */
-static int send_req(smpdfu_client_t *c, smpdfu_req_t *r, const smpdfu_req_opts_t *o,
-                    smpdfu_rsp_fn cb, void *arg)
-{
-    int rc = smpdfu_client_req_send(c, r, opt_timeout(o), opt_retries(o), 0, cb, arg);
-    if (rc == 0 && opt_out(o)) {
-        *opt_out(o) = r;
-    }
-    return rc;
-}
+#include "req_opts.h"
 
 /* Begin a request whose body is {} or {k: v}, and send it. */
 static int send_map(smpdfu_client_t *c, uint8_t op, uint8_t id, const char *k, const char *v,
@@ -46,7 +22,7 @@ static int send_map(smpdfu_client_t *c, uint8_t op, uint8_t id, const char *k, c
     } else {
         smpdfu_cbor_map_begin(e, 0); /* Zephyr wants a map, never an empty body */
     }
-    return send_req(c, r, o, cb, arg);
+    return smpdfu_opt_send(c, r, o, cb, arg);
 }
 
 static int parse_fields(const smpdfu_rsp_t *r, const smpdfu_cbor_field_t *f, size_t n)
@@ -102,7 +78,7 @@ int smpdfu_os_reset(smpdfu_client_t *c, bool force, const smpdfu_req_opts_t *o, 
     } else {
         smpdfu_cbor_map_begin(e, 0);
     }
-    return send_req(c, r, o, cb, arg);
+    return smpdfu_opt_send(c, r, o, cb, arg);
 }
 
 int smpdfu_os_params(smpdfu_client_t *c, const smpdfu_req_opts_t *o, smpdfu_rsp_fn cb, void *arg)
