@@ -34,6 +34,25 @@ int smpdfu_img_state_write(smpdfu_client_t *c, const uint8_t *hash, size_t hash_
     return smpdfu_opt_send(c, r, o, cb, arg);
 }
 
+/* Decode each element of a CBOR array (a slice holding the whole array) with
+ * elem(); SMPDFU_EPROTO if the array or any element is malformed. */
+static int each_elem(smpdfu_cbor_slice_t arr, int (*elem)(smpdfu_cbor_dec_t *d, void *ctx), void *ctx)
+{
+    smpdfu_cbor_dec_t a;
+    smpdfu_cbor_container_t ct;
+    smpdfu_cbor_dec_init(&a, arr.ptr, arr.len);
+    if (smpdfu_cbor_enter_array(&a, &ct) < 0) {
+        return SMPDFU_EPROTO;
+    }
+    int more;
+    while ((more = smpdfu_cbor_more(&a, &ct)) > 0) {
+        if (elem(&a, ctx) < 0) {
+            return SMPDFU_EPROTO;
+        }
+    }
+    return more < 0 ? SMPDFU_EPROTO : 0;
+}
+
 static int parse_slot(smpdfu_cbor_dec_t *d, smpdfu_img_slot_t *s)
 {
     uint64_t image = 0, slot = 0;
@@ -80,6 +99,22 @@ static int parse_slot(smpdfu_cbor_dec_t *d, smpdfu_img_slot_t *s)
     return 0;
 }
 
+/* One "images" entry: kept while there is room, else counted as dropped. */
+static int state_elem(smpdfu_cbor_dec_t *d, void *ctx)
+{
+    smpdfu_img_state_t *s = ctx;
+    smpdfu_img_slot_t *slot = s->count < SMPDFU_IMG_STATE_MAX ? &s->slots[s->count] : NULL;
+    int rc = parse_slot(d, slot);
+    if (rc == 0) {
+        if (slot) {
+            s->count++;
+        } else {
+            s->dropped++;
+        }
+    }
+    return rc;
+}
+
 int smpdfu_img_state_parse_buf(const uint8_t *cbor, size_t len, smpdfu_img_state_t *s)
 {
     if (!s || (!cbor && len)) {
@@ -102,25 +137,7 @@ int smpdfu_img_state_parse_buf(const uint8_t *cbor, size_t len, smpdfu_img_state
     if (!f_images) {
         return 0; /* a device with no readable image lists nothing */
     }
-    smpdfu_cbor_dec_t a;
-    smpdfu_cbor_container_t ct;
-    smpdfu_cbor_dec_init(&a, images.ptr, images.len);
-    if (smpdfu_cbor_enter_array(&a, &ct) < 0) {
-        return SMPDFU_EPROTO;
-    }
-    int more;
-    while ((more = smpdfu_cbor_more(&a, &ct)) > 0) {
-        smpdfu_img_slot_t *slot = s->count < SMPDFU_IMG_STATE_MAX ? &s->slots[s->count] : NULL;
-        if (parse_slot(&a, slot) < 0) {
-            return SMPDFU_EPROTO;
-        }
-        if (slot) {
-            s->count++;
-        } else {
-            s->dropped++;
-        }
-    }
-    return more < 0 ? SMPDFU_EPROTO : 0;
+    return each_elem(images, state_elem, s);
 }
 
 int smpdfu_img_state_parse(const smpdfu_rsp_t *r, smpdfu_img_state_t *s)
@@ -218,6 +235,18 @@ static int parse_slotinfo_slot(smpdfu_cbor_dec_t *d, smpdfu_img_slotinfo_slot_t 
     return 0;
 }
 
+/* One "slots" entry: the first two are kept, further ones only checked. */
+static int slotinfo_slot_elem(smpdfu_cbor_dec_t *d, void *ctx)
+{
+    smpdfu_img_slotinfo_image_t *im = ctx;
+    smpdfu_img_slotinfo_slot_t *s = im->nslots < 2 ? &im->slots[im->nslots] : NULL;
+    int rc = parse_slotinfo_slot(d, s);
+    if (rc == 0 && s) {
+        im->nslots++;
+    }
+    return rc;
+}
+
 static int parse_slotinfo_image(smpdfu_cbor_dec_t *d, smpdfu_img_slotinfo_image_t *im)
 {
     uint64_t image = 0, max = 0;
@@ -236,31 +265,29 @@ static int parse_slotinfo_image(smpdfu_cbor_dec_t *d, smpdfu_img_slotinfo_image_
     tmp.image = (uint32_t)image;
     tmp.has_max_image_size = f_max;
     tmp.max_image_size = (uint32_t)max;
-    if (f_slots) {
-        smpdfu_cbor_dec_t a;
-        smpdfu_cbor_container_t ct;
-        smpdfu_cbor_dec_init(&a, slots.ptr, slots.len);
-        if (smpdfu_cbor_enter_array(&a, &ct) < 0) {
-            return SMPDFU_EPROTO;
-        }
-        int more;
-        while ((more = smpdfu_cbor_more(&a, &ct)) > 0) {
-            smpdfu_img_slotinfo_slot_t *s = tmp.nslots < 2 ? &tmp.slots[tmp.nslots] : NULL;
-            if (parse_slotinfo_slot(&a, s) < 0) {
-                return SMPDFU_EPROTO;
-            }
-            if (s) {
-                tmp.nslots++;
-            }
-        }
-        if (more < 0) {
-            return SMPDFU_EPROTO;
-        }
+    if (f_slots && each_elem(slots, slotinfo_slot_elem, &tmp) < 0) {
+        return SMPDFU_EPROTO;
     }
     if (im) {
         *im = tmp;
     }
     return 0;
+}
+
+/* One "images" entry: kept while there is room, else counted as dropped. */
+static int slotinfo_image_elem(smpdfu_cbor_dec_t *d, void *ctx)
+{
+    smpdfu_img_slotinfo_t *s = ctx;
+    smpdfu_img_slotinfo_image_t *im = s->count < SMPDFU_IMG_SLOTINFO_MAX ? &s->images[s->count] : NULL;
+    int rc = parse_slotinfo_image(d, im);
+    if (rc == 0) {
+        if (im) {
+            s->count++;
+        } else {
+            s->dropped++;
+        }
+    }
+    return rc;
 }
 
 int smpdfu_img_slot_info_parse(const smpdfu_rsp_t *r, smpdfu_img_slotinfo_t *s)
@@ -280,23 +307,5 @@ int smpdfu_img_slot_info_parse(const smpdfu_rsp_t *r, smpdfu_img_slotinfo_t *s)
     if (!f_images) {
         return SMPDFU_ENOTFOUND;
     }
-    smpdfu_cbor_dec_t a;
-    smpdfu_cbor_container_t ct;
-    smpdfu_cbor_dec_init(&a, images.ptr, images.len);
-    if (smpdfu_cbor_enter_array(&a, &ct) < 0) {
-        return SMPDFU_EPROTO;
-    }
-    int more;
-    while ((more = smpdfu_cbor_more(&a, &ct)) > 0) {
-        smpdfu_img_slotinfo_image_t *im = s->count < SMPDFU_IMG_SLOTINFO_MAX ? &s->images[s->count] : NULL;
-        if (parse_slotinfo_image(&a, im) < 0) {
-            return SMPDFU_EPROTO;
-        }
-        if (im) {
-            s->count++;
-        } else {
-            s->dropped++;
-        }
-    }
-    return more < 0 ? SMPDFU_EPROTO : 0;
+    return each_elem(images, slotinfo_image_elem, s);
 }
