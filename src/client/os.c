@@ -35,6 +35,24 @@ static int parse_fields(const smpdfu_rsp_t *r, const smpdfu_cbor_field_t *f, siz
     return smpdfu_cbor_decode_map(&d, f, n) < 0 ? SMPDFU_EPROTO : 0;
 }
 
+/* A response whose one field of interest is the text string `key`. */
+static int parse_text(const smpdfu_rsp_t *r, const char *key, const char **text, size_t *len)
+{
+    smpdfu_cbor_slice_t s = {0};
+    bool found = false;
+    const smpdfu_cbor_field_t f[] = {{key, SMPDFU_CBOR_TSTR, &s, &found}};
+    int rc = parse_fields(r, f, 1);
+    if (rc) {
+        return rc;
+    }
+    if (!found) {
+        return SMPDFU_ENOTFOUND;
+    }
+    *text = (const char *)s.ptr;
+    *len = s.len;
+    return 0;
+}
+
 int smpdfu_os_echo(smpdfu_client_t *c, const char *text, const smpdfu_req_opts_t *o,
                    smpdfu_rsp_fn cb, void *arg)
 {
@@ -46,19 +64,7 @@ int smpdfu_os_echo(smpdfu_client_t *c, const char *text, const smpdfu_req_opts_t
 
 int smpdfu_os_echo_parse(const smpdfu_rsp_t *r, const char **text, size_t *len)
 {
-    smpdfu_cbor_slice_t s = {0};
-    bool found = false;
-    const smpdfu_cbor_field_t f[] = {{"r", SMPDFU_CBOR_TSTR, &s, &found}};
-    int rc = parse_fields(r, f, 1);
-    if (rc) {
-        return rc;
-    }
-    if (!found) {
-        return SMPDFU_ENOTFOUND;
-    }
-    *text = (const char *)s.ptr;
-    *len = s.len;
-    return 0;
+    return parse_text(r, "r", text, len);
 }
 
 int smpdfu_os_reset(smpdfu_client_t *c, bool force, const smpdfu_req_opts_t *o, smpdfu_rsp_fn cb,
@@ -118,19 +124,7 @@ int smpdfu_os_info(smpdfu_client_t *c, const char *format, const smpdfu_req_opts
 
 int smpdfu_os_info_parse(const smpdfu_rsp_t *r, const char **output, size_t *len)
 {
-    smpdfu_cbor_slice_t s = {0};
-    bool found = false;
-    const smpdfu_cbor_field_t f[] = {{"output", SMPDFU_CBOR_TSTR, &s, &found}};
-    int rc = parse_fields(r, f, 1);
-    if (rc) {
-        return rc;
-    }
-    if (!found) {
-        return SMPDFU_ENOTFOUND;
-    }
-    *output = (const char *)s.ptr;
-    *len = s.len;
-    return 0;
+    return parse_text(r, "output", output, len);
 }
 
 int smpdfu_os_bootloader_info(smpdfu_client_t *c, const char *query, const smpdfu_req_opts_t *o,
