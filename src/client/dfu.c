@@ -59,7 +59,8 @@ static void emit(smpdfu_dfu_t *d, smpdfu_dfu_ev_t ev, int image, int status, uin
     }
 }
 
-static void finish(smpdfu_dfu_t *d, int status, int image)
+/* Stop everything in flight (timer, request, upload): no callbacks follow. */
+static void halt(smpdfu_dfu_t *d)
 {
     smpdfu_client_timer_stop(d->c, &d->timer);
     if (d->req) {
@@ -70,6 +71,11 @@ static void finish(smpdfu_dfu_t *d, int status, int image)
         smpdfu_upload_abort(&d->up);
     }
     d->state = D_IDLE;
+}
+
+static void finish(smpdfu_dfu_t *d, int status, int image)
+{
+    halt(d);
     d->res.status = status;
     d->res.failed_image = status ? image : -1;
     emit(d, status ? SMPDFU_DFU_EV_FAILED : SMPDFU_DFU_EV_DONE, image, status, 0);
@@ -598,15 +604,7 @@ int smpdfu_dfu_start(smpdfu_dfu_t *d, smpdfu_client_t *c, const smpdfu_dfu_cfg_t
 
 void smpdfu_dfu_abort(smpdfu_dfu_t *d)
 {
-    smpdfu_client_timer_stop(d->c, &d->timer);
-    if (d->req) {
-        smpdfu_client_req_cancel(d->c, d->req);
-        d->req = NULL;
-    }
-    if (smpdfu_upload_busy(&d->up)) {
-        smpdfu_upload_abort(&d->up);
-    }
-    d->state = D_IDLE;
+    halt(d);
 }
 
 bool smpdfu_dfu_busy(const smpdfu_dfu_t *d)
