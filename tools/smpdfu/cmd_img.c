@@ -15,19 +15,6 @@
 
 static conn_t k;
 
-static int finish(const char *what, int rc)
-{
-    if (rc == 0) {
-        rc = conn_wait_rsp(&k);
-    }
-    if (rc) {
-        int ex = conn_fail(&k, what, rc, &k.rsp.dev);
-        conn_close(&k);
-        return ex;
-    }
-    return 0;
-}
-
 static void print_state(const smpdfu_cli_t *cli, const smpdfu_img_state_t *st)
 {
     if (cli->json) {
@@ -90,7 +77,7 @@ static int state_cmd(const smpdfu_cli_t *cli, const char *what, const uint8_t *h
     smpdfu_req_opts_t o = conn_opts(&k);
     int rc = write ? smpdfu_img_state_write(&k.c, hash, hash ? 32 : 0, confirm, &o, conn_on_rsp, &k)
                    : smpdfu_img_state_read(&k.c, &o, conn_on_rsp, &k);
-    if ((ex = finish(what, rc))) {
+    if ((ex = conn_finish(&k, what, rc))) {
         return ex;
     }
     static smpdfu_img_state_t st;
@@ -158,7 +145,8 @@ int smpdfu_cmd_image_erase(const smpdfu_cli_t *cli, int argc, char **argv)
         o.timeout_ms = 30000; /* erasing a slot takes seconds on real flash */
         o.retries = 1;
     }
-    if ((ex = finish("the erase", smpdfu_img_erase(&k.c, (int32_t)slot, &o, conn_on_rsp, &k)))) {
+    if ((ex = conn_finish(&k, "the erase",
+                          smpdfu_img_erase(&k.c, (int32_t)slot, &o, conn_on_rsp, &k)))) {
         return ex;
     }
     printf(cli->json ? "{\"erased\": true}\n" : "erased\n");
@@ -178,7 +166,8 @@ int smpdfu_cmd_image_slots(const smpdfu_cli_t *cli, int argc, char **argv)
         return ex;
     }
     smpdfu_req_opts_t o = conn_opts(&k);
-    if ((ex = finish("reading the slot info", smpdfu_img_slot_info(&k.c, &o, conn_on_rsp, &k)))) {
+    if ((ex = conn_finish(&k, "reading the slot info",
+                          smpdfu_img_slot_info(&k.c, &o, conn_on_rsp, &k)))) {
         return ex;
     }
     static smpdfu_img_slotinfo_t si;

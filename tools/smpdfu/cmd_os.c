@@ -8,21 +8,6 @@
 
 static conn_t k;
 
-/* Start conn, run one request, report failure. Returns 0 when the answer is
- * a success, else the exit status (already reported). */
-static int finish(const char *what, int rc)
-{
-    if (rc == 0) {
-        rc = conn_wait_rsp(&k);
-    }
-    if (rc) {
-        int ex = conn_fail(&k, what, rc, &k.rsp.dev);
-        conn_close(&k);
-        return ex;
-    }
-    return 0;
-}
-
 static int bad_answer(const char *what)
 {
     smpdfu_cli_error("%s: the device's answer is not what the protocol describes", what);
@@ -41,7 +26,7 @@ int smpdfu_cmd_os_echo(const smpdfu_cli_t *cli, int argc, char **argv)
         return ex;
     }
     smpdfu_req_opts_t o = conn_opts(&k);
-    if ((ex = finish("the echo", smpdfu_os_echo(&k.c, argv[1], &o, conn_on_rsp, &k)))) {
+    if ((ex = conn_finish(&k, "the echo", smpdfu_os_echo(&k.c, argv[1], &o, conn_on_rsp, &k)))) {
         return ex;
     }
     const char *t;
@@ -79,7 +64,7 @@ int smpdfu_cmd_os_reset(const smpdfu_cli_t *cli, int argc, char **argv)
     }
     smpdfu_req_opts_t o = conn_opts(&k);
     o.retries = 0; /* a second reset could hit the rebooted device */
-    if ((ex = finish("the reset", smpdfu_os_reset(&k.c, force, &o, conn_on_rsp, &k)))) {
+    if ((ex = conn_finish(&k, "the reset", smpdfu_os_reset(&k.c, force, &o, conn_on_rsp, &k)))) {
         return ex;
     }
     printf(cli->json ? "{\"reset\": true}\n" : "reset requested\n");
@@ -99,7 +84,8 @@ int smpdfu_cmd_os_params(const smpdfu_cli_t *cli, int argc, char **argv)
         return ex;
     }
     smpdfu_req_opts_t o = conn_opts(&k);
-    if ((ex = finish("reading the parameters", smpdfu_os_params(&k.c, &o, conn_on_rsp, &k)))) {
+    if ((ex = conn_finish(&k, "reading the parameters",
+                          smpdfu_os_params(&k.c, &o, conn_on_rsp, &k)))) {
         return ex;
     }
     smpdfu_os_params_t p;
@@ -129,8 +115,8 @@ int smpdfu_cmd_os_info(const smpdfu_cli_t *cli, int argc, char **argv)
         return ex;
     }
     smpdfu_req_opts_t o = conn_opts(&k);
-    if ((ex = finish("reading the OS info",
-                     smpdfu_os_info(&k.c, argc == 2 ? argv[1] : NULL, &o, conn_on_rsp, &k)))) {
+    if ((ex = conn_finish(&k, "reading the OS info",
+                          smpdfu_os_info(&k.c, argc == 2 ? argv[1] : NULL, &o, conn_on_rsp, &k)))) {
         return ex;
     }
     const char *t;
@@ -162,8 +148,9 @@ int smpdfu_cmd_os_bootloader(const smpdfu_cli_t *cli, int argc, char **argv)
         return ex;
     }
     smpdfu_req_opts_t o = conn_opts(&k);
-    if ((ex = finish("reading the bootloader info",
-                     smpdfu_os_bootloader_info(&k.c, argc == 2 ? argv[1] : NULL, &o, conn_on_rsp, &k)))) {
+    if ((ex = conn_finish(&k, "reading the bootloader info",
+                          smpdfu_os_bootloader_info(&k.c, argc == 2 ? argv[1] : NULL, &o,
+                                                    conn_on_rsp, &k)))) {
         return ex;
     }
     smpdfu_os_bootloader_t b;

@@ -144,6 +144,19 @@ int conn_wait_rsp(conn_t *k)
     return k->rsp.status;
 }
 
+int conn_finish(conn_t *k, const char *what, int rc)
+{
+    if (rc == 0) {
+        rc = conn_wait_rsp(k);
+    }
+    if (rc) {
+        int ex = conn_fail(k, what, rc, &k->rsp.dev);
+        conn_close(k);
+        return ex;
+    }
+    return 0;
+}
+
 int conn_fail(conn_t *k, const char *what, int status, const smpdfu_dev_err_t *dev)
 {
     char msg[512];

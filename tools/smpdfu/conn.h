@@ -52,6 +52,12 @@ void conn_on_rsp(void *arg, const smpdfu_rsp_t *rsp);
  * holds it, payload copied so it survives further feeding. */
 int conn_wait_rsp(conn_t *k);
 
+/* Finish a synchronous request: rc is what starting it (with conn_on_rsp)
+ * returned. Returns 0 when the answer is a success (k->rsp holds it, the
+ * connection stays open); else reports the failure (conn_fail), closes the
+ * connection and returns the exit status. `what` names the operation. */
+int conn_finish(conn_t *k, const char *what, int rc);
+
 /* Run the loop until done(arg) (no overall limit beyond the engine's own
  * timeouts). Returns 0 or SMPDFU_ECLOSED / SMPDFU_EIO. */
 int conn_run(conn_t *k, bool (*done)(void *), void *arg);
