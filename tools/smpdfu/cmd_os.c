@@ -15,29 +15,36 @@ static int bad_answer(const char *what)
     return SMPDFU_EXIT_FAIL;
 }
 
-int smpdfu_cmd_os_echo(const smpdfu_cli_t *cli, int argc, char **argv)
+/* A command whose answer is one text field (echo, info). */
+typedef struct {
+    const char *what; /* the operation, for failures ("the echo") */
+    const char *name; /* for a malformed answer ("echo") */
+    const char *key;  /* the field, also its JSON name ("r") */
+    int (*start)(smpdfu_client_t *c, const char *arg, const smpdfu_req_opts_t *o, smpdfu_rsp_fn cb,
+                 void *cb_arg);
+    int (*parse)(const smpdfu_rsp_t *r, const char **text, size_t *len);
+} text_cmd_t;
+
+/* Open, send, wait, and print the answer's text (with --json as {key: text}). */
+static int text_cmd(const smpdfu_cli_t *cli, const text_cmd_t *tc, const char *arg)
 {
-    if (argc != 2) {
-        smpdfu_cli_error("usage: smpdfu os echo TEXT");
-        return SMPDFU_EXIT_USAGE;
-    }
     int ex = conn_open(&k, cli);
     if (ex) {
         return ex;
     }
     smpdfu_req_opts_t o = conn_opts(&k);
-    if ((ex = conn_finish(&k, "the echo", smpdfu_os_echo(&k.c, argv[1], &o, conn_on_rsp, &k)))) {
+    if ((ex = conn_finish(&k, tc->what, tc->start(&k.c, arg, &o, conn_on_rsp, &k)))) {
         return ex;
     }
     const char *t;
     size_t n;
-    if (smpdfu_os_echo_parse(&k.rsp, &t, &n)) {
-        return bad_answer("echo");
+    if (tc->parse(&k.rsp, &t, &n)) {
+        return bad_answer(tc->name);
     }
     char buf[1024];
     snprintf(buf, sizeof(buf), "%.*s", (int)n, t);
     if (cli->json) {
-        printf("{\"r\": ");
+        printf("{\"%s\": ", tc->key);
         smpdfu_cli_json_str(stdout, buf);
         printf("}\n");
     } else {
@@ -45,6 +52,16 @@ int smpdfu_cmd_os_echo(const smpdfu_cli_t *cli, int argc, char **argv)
     }
     conn_close(&k);
     return 0;
+}
+
+int smpdfu_cmd_os_echo(const smpdfu_cli_t *cli, int argc, char **argv)
+{
+    static const text_cmd_t echo = {"the echo", "echo", "r", smpdfu_os_echo, smpdfu_os_echo_parse};
+    if (argc != 2) {
+        smpdfu_cli_error("usage: smpdfu os echo TEXT");
+        return SMPDFU_EXIT_USAGE;
+    }
+    return text_cmd(cli, &echo, argv[1]);
 }
 
 int smpdfu_cmd_os_reset(const smpdfu_cli_t *cli, int argc, char **argv)
@@ -106,35 +123,13 @@ int smpdfu_cmd_os_params(const smpdfu_cli_t *cli, int argc, char **argv)
 
 int smpdfu_cmd_os_info(const smpdfu_cli_t *cli, int argc, char **argv)
 {
+    static const text_cmd_t info = {"reading the OS info", "info", "output", smpdfu_os_info,
+                                    smpdfu_os_info_parse};
     if (argc > 2) {
         smpdfu_cli_error("usage: smpdfu os info [FORMAT]");
         return SMPDFU_EXIT_USAGE;
     }
-    int ex = conn_open(&k, cli);
-    if (ex) {
-        return ex;
-    }
-    smpdfu_req_opts_t o = conn_opts(&k);
-    if ((ex = conn_finish(&k, "reading the OS info",
-                          smpdfu_os_info(&k.c, argc == 2 ? argv[1] : NULL, &o, conn_on_rsp, &k)))) {
-        return ex;
-    }
-    const char *t;
-    size_t n;
-    if (smpdfu_os_info_parse(&k.rsp, &t, &n)) {
-        return bad_answer("info");
-    }
-    char buf[1024];
-    snprintf(buf, sizeof(buf), "%.*s", (int)n, t);
-    if (cli->json) {
-        printf("{\"output\": ");
-        smpdfu_cli_json_str(stdout, buf);
-        printf("}\n");
-    } else {
-        printf("%s\n", buf);
-    }
-    conn_close(&k);
-    return 0;
+    return text_cmd(cli, &info, argc == 2 ? argv[1] : NULL);
 }
 
 int smpdfu_cmd_os_bootloader(const smpdfu_cli_t *cli, int argc, char **argv)
