@@ -623,20 +623,31 @@ static int peek_type(const smpdfu_cbor_dec_t *d, smpdfu_cbor_item_t *it, size_t 
     return it->type == want ? 0 : SMPDFU_ETYPE;
 }
 
-int smpdfu_cbor_get_uint(smpdfu_cbor_dec_t *d, uint64_t *v)
+/* Read and consume an item of type `want` whose whole value is it.u
+ * (uint, bool); the decoder does not move on an error. */
+static int get_simple(smpdfu_cbor_dec_t *d, smpdfu_cbor_type_t want, uint64_t *u)
 {
     smpdfu_cbor_item_t it;
     size_t end = 0;
-    int r = peek_type(d, &it, &end, SMPDFU_CBOR_UINT);
+    int r = peek_type(d, &it, &end, want);
 
     if (r != 0) {
         return r;
     }
-    if (v != NULL) {
-        *v = it.u;
-    }
+    *u = it.u;
     d->pos = end;
     return 0;
+}
+
+int smpdfu_cbor_get_uint(smpdfu_cbor_dec_t *d, uint64_t *v)
+{
+    uint64_t u = 0;
+    int r = get_simple(d, SMPDFU_CBOR_UINT, &u);
+
+    if (r == 0 && v != NULL) {
+        *v = u;
+    }
+    return r;
 }
 
 int smpdfu_cbor_get_int(smpdfu_cbor_dec_t *d, int64_t *v)
@@ -666,18 +677,13 @@ int smpdfu_cbor_get_int(smpdfu_cbor_dec_t *d, int64_t *v)
 
 int smpdfu_cbor_get_bool(smpdfu_cbor_dec_t *d, bool *v)
 {
-    smpdfu_cbor_item_t it;
-    size_t end = 0;
-    int r = peek_type(d, &it, &end, SMPDFU_CBOR_BOOL);
+    uint64_t u = 0;
+    int r = get_simple(d, SMPDFU_CBOR_BOOL, &u);
 
-    if (r != 0) {
-        return r;
+    if (r == 0 && v != NULL) {
+        *v = u != 0;
     }
-    if (v != NULL) {
-        *v = it.u != 0;
-    }
-    d->pos = end;
-    return 0;
+    return r;
 }
 
 static int get_string(smpdfu_cbor_dec_t *d, smpdfu_cbor_type_t want, const uint8_t **p, size_t *n)
