@@ -96,6 +96,21 @@ static void assert_image_ok(size_t n)
     assert_memory_equal(dev.img, file, n);
 }
 
+/* Start an upload and run the fake device until it ends. */
+static void run_upload(const smpdfu_upload_cfg_t *cfg, ures_t *r)
+{
+    assert_int_equal(smpdfu_upload_start(&up, &fc.c, cfg), 0);
+    assert_true(fake_run(&dev, &fc.c, is_done, r, 600000));
+}
+
+/* run_upload, then require success with all n bytes on the device. */
+static void run_upload_ok(const smpdfu_upload_cfg_t *cfg, ures_t *r, size_t n)
+{
+    run_upload(cfg, r);
+    assert_int_equal(r->res.status, 0);
+    assert_image_ok(n);
+}
+
 /* Every full chunk is exactly the largest packet; first chunk carries len
  * and the whole-file SHA-256 computed through the hash hook. */
 static void test_exact_packets_serial(void **state)
@@ -109,8 +124,7 @@ static void test_exact_packets_serial(void **state)
     smpdfu_hash_t h;
     smpdfu_posix_hash_init(&hs, &h);
     cfg.hash = &h;
-    assert_int_equal(smpdfu_upload_start(&up, &fc.c, &cfg), 0);
-    assert_true(fake_run(&dev, &fc.c, is_done, &r, 600000));
+    run_upload(&cfg, &r);
     smpdfu_posix_hash_free(&hs);
     assert_int_equal(r.res.status, 0);
     assert_image_ok(n);
@@ -157,10 +171,7 @@ static void test_exact_packets_udp_many_sizes(void **state)
         cfg.sha_len = 32;
         cfg.image = b == 2 ? 1 : 0;
         cfg.upgrade = b == 3;
-        assert_int_equal(smpdfu_upload_start(&up, &fc.c, &cfg), 0);
-        assert_true(fake_run(&dev, &fc.c, is_done, &r, 600000));
-        assert_int_equal(r.res.status, 0);
-        assert_image_ok(n);
+        run_upload_ok(&cfg, &r, n);
         size_t short_ones = 0;
         for (size_t i = 0; i < dev.nchunks; i++) {
             assert_true(dev.req_lens[i] <= bufs[b]);
@@ -175,8 +186,7 @@ static void test_exact_packets_udp_many_sizes(void **state)
     uint8_t sha[32] = {0};
     cfg.sha = sha;
     cfg.sha_len = 32;
-    assert_int_equal(smpdfu_upload_start(&up, &fc.c, &cfg), 0);
-    assert_true(fake_run(&dev, &fc.c, is_done, &r, 600000));
+    run_upload(&cfg, &r);
     assert_int_equal(r.res.status, SMPDFU_EOVERSIZE);
     assert_int_equal(dev.upload_reqs, 0);
 }
@@ -207,10 +217,7 @@ static void test_window_lost_request(void **state)
     dev.drop_req[0] = 6; /* params=1, first=2, then chunk 3,4,5,6... */
     ures_t r = {0};
     smpdfu_upload_cfg_t cfg = base_cfg(&r, n);
-    assert_int_equal(smpdfu_upload_start(&up, &fc.c, &cfg), 0);
-    assert_true(fake_run(&dev, &fc.c, is_done, &r, 600000));
-    assert_int_equal(r.res.status, 0);
-    assert_image_ok(n);
+    run_upload_ok(&cfg, &r, n);
     assert_int_equal(r.res.window, 4);
     assert_true(dev.max_inflight >= 3);
     assert_int_equal(r.res.go_backs, 1);
@@ -229,10 +236,7 @@ static void test_window_lost_response(void **state)
     ures_t r = {0};
     smpdfu_upload_cfg_t cfg = base_cfg(&r, n);
     uint64_t t0 = dev.now;
-    assert_int_equal(smpdfu_upload_start(&up, &fc.c, &cfg), 0);
-    assert_true(fake_run(&dev, &fc.c, is_done, &r, 600000));
-    assert_int_equal(r.res.status, 0);
-    assert_image_ok(n);
+    run_upload_ok(&cfg, &r, n);
     assert_int_equal(r.res.go_backs, 0);
     assert_int_equal(smpdfu_client_stats(&fc.c)->retransmits, 0);
     assert_int_equal(dev.now, t0); /* no timeout was waited for */
@@ -257,8 +261,7 @@ static void test_off0_after_final(void **state)
     uint8_t expect[32];
     memset(expect, 0x77, 32);
     cfg.expect_hash = expect;
-    assert_int_equal(smpdfu_upload_start(&up, &fc.c, &cfg), 0);
-    assert_true(fake_run(&dev, &fc.c, is_done, &r, 600000));
+    run_upload(&cfg, &r);
     assert_int_equal(r.res.status, 0);
     assert_true(r.res.verified);
     assert_image_ok(n);
@@ -270,8 +273,7 @@ static void test_off0_after_final(void **state)
     dev.drop_rsp[0] = (uint32_t)(1 + chunks);
     r = (ures_t){0};
     cfg = base_cfg(&r, n);
-    assert_int_equal(smpdfu_upload_start(&up, &fc.c, &cfg), 0);
-    assert_true(fake_run(&dev, &fc.c, is_done, &r, 600000));
+    run_upload(&cfg, &r);
     assert_int_equal(r.res.status, 0);
     assert_true(r.res.verify_needed);
     assert_false(r.res.verified);
@@ -295,10 +297,7 @@ static void test_resume_after_reboot(void **state)
         memset(sha, 0x42, 32);
         cfg.sha = sha;
         cfg.sha_len = 32;
-        assert_int_equal(smpdfu_upload_start(&up, &fc.c, &cfg), 0);
-        assert_true(fake_run(&dev, &fc.c, is_done, &r, 600000));
-        assert_int_equal(r.res.status, 0);
-        assert_image_ok(n);
+        run_upload_ok(&cfg, &r, n);
         assert_int_equal(dev.first_chunks, 2);
         assert_int_equal(r.res.session_losses, 1);
         assert_int_equal(r.res.restarts, 0);
@@ -326,10 +325,7 @@ static void test_restart_after_reboot_zephyr(void **state)
     dev.reboot_at_req = 8;
     ures_t r = {0};
     smpdfu_upload_cfg_t cfg = base_cfg(&r, n);
-    assert_int_equal(smpdfu_upload_start(&up, &fc.c, &cfg), 0);
-    assert_true(fake_run(&dev, &fc.c, is_done, &r, 600000));
-    assert_int_equal(r.res.status, 0);
-    assert_image_ok(n);
+    run_upload_ok(&cfg, &r, n);
     assert_int_equal(r.res.restarts, 1);
     assert_int_equal(dev.first_chunks, 2);
 }
@@ -352,8 +348,7 @@ static void test_resume_existing_session(void **state)
     smpdfu_upload_cfg_t cfg = base_cfg(&r, n);
     cfg.sha = sha;
     cfg.sha_len = 32;
-    assert_int_equal(smpdfu_upload_start(&up, &fc.c, &cfg), 0);
-    assert_true(fake_run(&dev, &fc.c, is_done, &r, 600000));
+    run_upload(&cfg, &r);
     assert_int_equal(r.res.status, 0);
     assert_true(r.res.resumed);
     assert_int_equal(r.res.resume_off, 4000);
@@ -374,10 +369,7 @@ static void test_window_fallback(void **state)
     ures_t r = {0};
     smpdfu_upload_cfg_t cfg = base_cfg(&r, n);
     cfg.timeout_ms = 200;
-    assert_int_equal(smpdfu_upload_start(&up, &fc.c, &cfg), 0);
-    assert_true(fake_run(&dev, &fc.c, is_done, &r, 600000));
-    assert_int_equal(r.res.status, 0);
-    assert_image_ok(n);
+    run_upload_ok(&cfg, &r, n);
     assert_int_equal(r.res.window, 1);
     assert_int_equal(dev.first_chunks, 1);
 }
@@ -392,10 +384,7 @@ static void test_device_trims_chunks(void **state)
     dev.serial_trim = true;
     ures_t r = {0};
     smpdfu_upload_cfg_t cfg = base_cfg(&r, n);
-    assert_int_equal(smpdfu_upload_start(&up, &fc.c, &cfg), 0);
-    assert_true(fake_run(&dev, &fc.c, is_done, &r, 600000));
-    assert_int_equal(r.res.status, 0);
-    assert_image_ok(n);
+    run_upload_ok(&cfg, &r, n);
 }
 
 static void test_device_refuses(void **state)
@@ -413,8 +402,7 @@ static void test_device_refuses(void **state)
     bb.data = big;
     bb.len = sizeof(big);
     cfg.src.ctx = &bb;
-    assert_int_equal(smpdfu_upload_start(&up, &fc.c, &cfg), 0);
-    assert_true(fake_run(&dev, &fc.c, is_done, &r, 600000));
+    run_upload(&cfg, &r);
     assert_int_equal(r.res.status, SMPDFU_EDEVICE);
     assert_true(r.res.dev.group_err);
     assert_int_equal(r.res.dev.group, 1);
@@ -432,8 +420,7 @@ static void test_match_and_params_missing(void **state)
     dev.image_check = true;
     ures_t r = {0};
     smpdfu_upload_cfg_t cfg = base_cfg(&r, n);
-    assert_int_equal(smpdfu_upload_start(&up, &fc.c, &cfg), 0);
-    assert_true(fake_run(&dev, &fc.c, is_done, &r, 600000));
+    run_upload(&cfg, &r);
     assert_int_equal(r.res.status, 0);
     assert_true(r.res.verified);
     assert_int_equal(r.res.window, 1);
