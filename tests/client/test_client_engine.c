@@ -99,15 +99,21 @@ static bool done2(void *arg)
     return r[0].calls && r[1].calls;
 }
 
+/* Two echo requests in flight at once, answered into r[0] and r[1]. */
+static void start_two_echoes(result_t r[2], const char *a, const char *b)
+{
+    memset(r, 0, 2 * sizeof(r[0]));
+    assert_int_equal(smpdfu_os_echo(&fc.c, a, NULL, on_echo, &r[0]), 0);
+    assert_int_equal(smpdfu_os_echo(&fc.c, b, NULL, on_echo, &r[1]), 0);
+}
+
 static void test_out_of_order_matching(void **state)
 {
     (void)state;
     setup_dev(SMPDFU_LINK_UDP, 0, 1000);
     dev.hook = reverse_hook;
     result_t r[2];
-    memset(r, 0, sizeof(r));
-    assert_int_equal(smpdfu_os_echo(&fc.c, "one", NULL, on_echo, &r[0]), 0);
-    assert_int_equal(smpdfu_os_echo(&fc.c, "two", NULL, on_echo, &r[1]), 0);
+    start_two_echoes(r, "one", "two");
     assert_int_equal(smpdfu_client_in_flight(&fc.c), 2);
     assert_true(fake_run(&dev, &fc.c, done2, r, 5000));
     assert_string_equal(r[0].text, "one");
@@ -330,9 +336,7 @@ static void test_two_packets_one_datagram(void **state)
     setup_dev(SMPDFU_LINK_UDP, 0, 500);
     dev.hook = two_in_one_hook;
     result_t r[2];
-    memset(r, 0, sizeof(r));
-    assert_int_equal(smpdfu_os_echo(&fc.c, "a", NULL, on_echo, &r[0]), 0);
-    assert_int_equal(smpdfu_os_echo(&fc.c, "b", NULL, on_echo, &r[1]), 0);
+    start_two_echoes(r, "a", "b");
     assert_true(fake_run(&dev, &fc.c, done2, r, 2000));
     assert_string_equal(r[0].text, "a");
     assert_string_equal(r[1].text, "b");
