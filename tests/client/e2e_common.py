@@ -152,6 +152,15 @@ class E2ECase(unittest.TestCase):
         self.targets.append(t)
         return t.start(**kw)
 
+    def assert_slot0(self, images, hash_, confirmed):
+        """Image 0 slot 0 holds hash_ and is (or is not) confirmed."""
+        a = slot(images, 0, 0)
+        self.assertEqual(a["hash"], hash_)
+        if confirmed:
+            self.assertTrue(a["confirmed"])
+        else:
+            self.assertFalse(a["confirmed"])
+
     def images(self, v2_size=60000):
         self.v1_hash = make_image(self.path("v1.bin"), "1.0.0", 20000, 1)
         self.v2_hash = make_image(self.path("v2.bin"), "2.0.0", v2_size, 2)

@@ -33,14 +33,10 @@ class Serial(E2ECase):
         self.assertEqual(slot(image_list(c), 0, 1)["hash"], self.v2_hash)
         self.assertEqual(smpdfu(c, "image", "test", self.v2_hash)[0], 0)
         self.assertEqual(smpdfu(c, "os", "reset")[0], 0)
-        a = slot(wait_back(c), 0, 0)
-        self.assertEqual(a["hash"], self.v2_hash)
-        self.assertFalse(a["confirmed"])
+        self.assert_slot0(wait_back(c), self.v2_hash, False)
         self.assertEqual(smpdfu(c, "image", "confirm")[0], 0)
         self.assertEqual(smpdfu(c, "os", "reset")[0], 0)
-        a = slot(wait_back(c), 0, 0)
-        self.assertEqual(a["hash"], self.v2_hash)
-        self.assertTrue(a["confirmed"])
+        self.assert_slot0(wait_back(c), self.v2_hash, True)
 
     def test_dfu_console(self):
         self.images()
@@ -49,9 +45,7 @@ class Serial(E2ECase):
         rc, out, err = smpdfu(c, "dfu", self.path("v2.bin"), json_out=True)
         self.assertEqual(rc, 0, err)
         self.assertTrue(json.loads(out)["reset"])
-        a = slot(image_list(c), 0, 0)
-        self.assertEqual(a["hash"], self.v2_hash)
-        self.assertTrue(a["confirmed"])
+        self.assert_slot0(image_list(c), self.v2_hash, True)
 
     def test_dfu_raw_uart(self):
         self.images()
@@ -59,9 +53,7 @@ class Serial(E2ECase):
         c = t.conn("raw")
         rc, out, err = smpdfu(c, "dfu", self.path("v2.bin"))
         self.assertEqual(rc, 0, err)
-        a = slot(image_list(c), 0, 0)
-        self.assertEqual(a["hash"], self.v2_hash)
-        self.assertTrue(a["confirmed"])
+        self.assert_slot0(image_list(c), self.v2_hash, True)
 
     def test_os_commands(self):
         self.images()
@@ -119,9 +111,7 @@ class SerialOverTcp(E2ECase):
         rc, out, err = smpdfu(c, "dfu", self.path("v2.bin"), json_out=True)
         self.assertEqual(rc, 0, err)
         self.assertTrue(json.loads(out)["reset"])
-        a = slot(image_list(c), 0, 0)
-        self.assertEqual(a["hash"], self.v2_hash)
-        self.assertTrue(a["confirmed"])
+        self.assert_slot0(image_list(c), self.v2_hash, True)
 
 
 if __name__ == "__main__":

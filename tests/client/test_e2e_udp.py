@@ -50,9 +50,7 @@ class SeedFlow(E2ECase):
         self.assertTrue(slot(image_list(c), 0, 0)["confirmed"])
         rc, _, err = smpdfu(c, "os", "reset")
         self.assertEqual(rc, 0, err)
-        a = slot(wait_back(c), 0, 0)
-        self.assertEqual(a["hash"], self.v2_hash)
-        self.assertTrue(a["confirmed"])
+        self.assert_slot0(wait_back(c), self.v2_hash, True)
 
     def test_revert_without_confirm(self):
         self.images()
@@ -61,14 +59,10 @@ class SeedFlow(E2ECase):
         rc, out, err = smpdfu(c, "dfu", self.path("v2.bin"), "--mode", "test-only")
         self.assertEqual(rc, 0, err)
         self.assertIn("runs unconfirmed", err)
-        a = slot(image_list(c), 0, 0)
-        self.assertEqual(a["hash"], self.v2_hash)
-        self.assertFalse(a["confirmed"])
+        self.assert_slot0(image_list(c), self.v2_hash, False)
         rc, _, err = smpdfu(c, "os", "reset")
         self.assertEqual(rc, 0, err)
-        a = slot(wait_back(c), 0, 0)
-        self.assertEqual(a["hash"], self.v1_hash)
-        self.assertTrue(a["confirmed"])
+        self.assert_slot0(wait_back(c), self.v1_hash, True)
 
     def test_dfu_test_and_confirm(self):
         self.images()
@@ -80,14 +74,10 @@ class SeedFlow(E2ECase):
         self.assertEqual(res["status"], "ok")
         self.assertTrue(res["reset"])
         self.assertTrue(res["images"][0]["uploaded"])
-        a = slot(image_list(c), 0, 0)
-        self.assertEqual(a["hash"], self.v2_hash)
-        self.assertTrue(a["confirmed"])
+        self.assert_slot0(image_list(c), self.v2_hash, True)
         # Confirmed survives a reset.
         self.assertEqual(smpdfu(c, "os", "reset")[0], 0)
-        a = slot(wait_back(c), 0, 0)
-        self.assertEqual(a["hash"], self.v2_hash)
-        self.assertTrue(a["confirmed"])
+        self.assert_slot0(wait_back(c), self.v2_hash, True)
         # Running it already: nothing to do, no reset.
         rc, out, err = smpdfu(c, "dfu", self.path("v2.bin"), json_out=True)
         self.assertEqual(rc, 0, err)
@@ -102,9 +92,7 @@ class SeedFlow(E2ECase):
         rc, out, err = smpdfu(c, "dfu", self.path("v2.bin"))
         self.assertEqual(rc, 0, err)
         self.assertIn("already confirmed itself", err)
-        a = slot(image_list(c), 0, 0)
-        self.assertEqual(a["hash"], self.v2_hash)
-        self.assertTrue(a["confirmed"])
+        self.assert_slot0(image_list(c), self.v2_hash, True)
 
     def test_confirm_only(self):
         self.images()
@@ -113,9 +101,7 @@ class SeedFlow(E2ECase):
         rc, out, err = smpdfu(c, "dfu", self.path("v2.bin"), "--mode", "confirm-only")
         self.assertEqual(rc, 0, err)
         self.assertIn("boot permanently", err)
-        a = slot(image_list(c), 0, 0)
-        self.assertEqual(a["hash"], self.v2_hash)
-        self.assertTrue(a["confirmed"])
+        self.assert_slot0(image_list(c), self.v2_hash, True)
 
     def test_already_pending_error_in_words(self):
         self.images()
