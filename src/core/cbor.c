@@ -624,7 +624,7 @@ static int peek_type(const smpdfu_cbor_dec_t *d, smpdfu_cbor_item_t *it, size_t 
 }
 
 /* Read and consume an item of type `want` whose whole value is it.u
- * (uint, bool); the decoder does not move on an error. */
+ * (uint, bool); u may be NULL; the decoder does not move on an error. */
 static int get_simple(smpdfu_cbor_dec_t *d, smpdfu_cbor_type_t want, uint64_t *u)
 {
     smpdfu_cbor_item_t it;
@@ -634,20 +634,16 @@ static int get_simple(smpdfu_cbor_dec_t *d, smpdfu_cbor_type_t want, uint64_t *u
     if (r != 0) {
         return r;
     }
-    *u = it.u;
+    if (u != NULL) {
+        *u = it.u;
+    }
     d->pos = end;
     return 0;
 }
 
 int smpdfu_cbor_get_uint(smpdfu_cbor_dec_t *d, uint64_t *v)
 {
-    uint64_t u = 0;
-    int r = get_simple(d, SMPDFU_CBOR_UINT, &u);
-
-    if (r == 0 && v != NULL) {
-        *v = u;
-    }
-    return r;
+    return get_simple(d, SMPDFU_CBOR_UINT, v);
 }
 
 int smpdfu_cbor_get_int(smpdfu_cbor_dec_t *d, int64_t *v)
