@@ -106,6 +106,8 @@ typedef struct {
     uint32_t dev_off;
     uint32_t next_off;
     uint32_t reported;
+    uint8_t gb_run;      /* go-backs without a clean window in between */
+    uint32_t gb_mark;    /* offset of the last go-back */
     smpdfu_upload_chunk_t live[SMPDFU_UPLOAD_MAX_WINDOW];
     smpdfu_req_t *aux;   /* params or state read in flight */
     smpdfu_upload_result_t res;

@@ -291,7 +291,14 @@ static void go_back(smpdfu_upload_t *u, uint32_t to)
     cancel_live(u);
     u->next_off = to;
     u->res.go_backs++;
-    if (u->res.go_backs >= MAX_GO_BACKS && u->window > 1) {
+    /* A lossy link spoils a chunk now and then; a device that cannot take
+     * the window loses one in nearly every window. Only go-backs in a row
+     * (no clean window between them) mean the latter. */
+    if (u->gb_run < UINT8_MAX) {
+        u->gb_run++;
+    }
+    u->gb_mark = to;
+    if (u->gb_run >= MAX_GO_BACKS && u->window > 1) {
         u->window = 1; /* the device misbehaves with a pipeline: stop pipelining */
     }
 }
@@ -385,6 +392,8 @@ static void on_chunk(void *arg, const smpdfu_rsp_t *rsp)
             /* In-order device that did not take this chunk: every chunk
              * sent after it was dropped too. Resend from r. */
             go_back(u, r);
+        } else if (u->gb_run && (uint64_t)r >= (uint64_t)u->gb_mark + (uint64_t)u->window * ch.len) {
+            u->gb_run = 0; /* a whole window went through since the last go-back */
         }
     }
     /* Chunks wholly below the device offset are acknowledged implicitly

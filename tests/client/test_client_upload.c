@@ -225,6 +225,47 @@ static void test_window_lost_request(void **state)
     assert_false(r.progress_backwards);
 }
 
+/* Losses now and then (a lossy link, not a device short of buffers) keep
+ * the window: each costs one go-back, never a fall back to one in flight. */
+static void test_window_scattered_losses(void **state)
+{
+    (void)state;
+    size_t n = 20000; /* about 90 chunks of 256-byte packets */
+    setup(SMPDFU_LINK_UDP, 256, 4, n);
+    for (int i = 0; i < 5; i++) {
+        dev.drop_req[i] = (uint32_t)(6 + 12 * i); /* > 1 clean window apart */
+    }
+    ures_t r = {0};
+    smpdfu_upload_cfg_t cfg = base_cfg(&r, n);
+    assert_int_equal(smpdfu_upload_start(&up, &fc.c, &cfg), 0);
+    assert_true(fake_run(&dev, &fc.c, is_done, &r, 600000));
+    assert_int_equal(r.res.status, 0);
+    assert_image_ok(n);
+    assert_int_equal(r.res.go_backs, 5);
+    assert_int_equal(r.res.window, 4);
+    assert_int_equal(dev.first_chunks, 1);
+}
+
+/* Three losses in a row (no clean window between them) do mean a
+ * device that cannot take the window. */
+static void test_window_losses_in_a_row(void **state)
+{
+    (void)state;
+    size_t n = 20000; /* about 90 chunks of 256-byte packets */
+    setup(SMPDFU_LINK_UDP, 256, 4, n);
+    for (int i = 0; i < 3; i++) {
+        dev.drop_req[i] = (uint32_t)(6 + 5 * i); /* 1 chunk taken between */
+    }
+    ures_t r = {0};
+    smpdfu_upload_cfg_t cfg = base_cfg(&r, n);
+    assert_int_equal(smpdfu_upload_start(&up, &fc.c, &cfg), 0);
+    assert_true(fake_run(&dev, &fc.c, is_done, &r, 600000));
+    assert_int_equal(r.res.status, 0);
+    assert_image_ok(n);
+    assert_int_equal(r.res.go_backs, 3);
+    assert_int_equal(r.res.window, 1);
+}
+
 /* A lost response costs nothing: the next answer acknowledges it. */
 static void test_window_lost_response(void **state)
 {
@@ -455,6 +496,8 @@ int main(void)
         cmocka_unit_test(test_chunk_len_math),
         cmocka_unit_test(test_window_lost_request),
         cmocka_unit_test(test_window_lost_response),
+        cmocka_unit_test(test_window_scattered_losses),
+        cmocka_unit_test(test_window_losses_in_a_row),
         cmocka_unit_test(test_off0_after_final),
         cmocka_unit_test(test_resume_after_reboot),
         cmocka_unit_test(test_restart_after_reboot_zephyr),

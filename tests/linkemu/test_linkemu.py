@@ -371,6 +371,22 @@ def test_udp_intact():
     assert st["c2t"]["bytes_out"] == sum(map(len, sent))
 
 
+def test_udp_listen_port_zero():
+    """--listen H:0 binds a free port and prints the one bound."""
+    peer = UdpPeer()
+    emu = Emu("udp", "--listen", "127.0.0.1:0", "--target", "127.0.0.1:%d" % peer.port)
+    host, _, port = emu.info["listen"].rpartition(":")
+    assert host == "127.0.0.1" and int(port) > 0
+    c = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    c.connect((host, int(port)))
+    c.settimeout(3)
+    c.send(b"port zero")
+    assert c.recv(100) == b"port zero"
+    emu.stop()
+    peer.close()
+    c.close()
+
+
 def test_udp_refuses_remote():
     r = subprocess.run([EMU, "udp", "--target", "192.0.2.1:1337", "--duration", "1"],
                        capture_output=True, text=True, timeout=5)

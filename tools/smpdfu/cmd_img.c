@@ -9,6 +9,7 @@
 #include "conn.h"
 #include "smpdfu/client_img.h"
 #include "smpdfu/dfu.h"
+#include "smpdfu/posix.h"
 #include "smpdfu/posix_crypto.h"
 #include "smpdfu/posix_file.h"
 #include "smpdfu/upload.h"
@@ -226,6 +227,7 @@ int smpdfu_cmd_image_slots(const smpdfu_cli_t *cli, int argc, char **argv)
 typedef struct {
     bool done;
     smpdfu_upload_result_t res;
+    uint64_t t_start, t_end; /* ms: upload started (params read included) / finished */
 } up_wait_t;
 
 static void up_progress(void *arg, uint32_t off, uint32_t size)
@@ -238,6 +240,7 @@ static void up_done(void *arg, const smpdfu_upload_result_t *res)
 {
     up_wait_t *w = arg;
     w->done = true;
+    w->t_end = smpdfu_posix_now_ms();
     w->res = *res;
 }
 
@@ -320,6 +323,7 @@ int smpdfu_cmd_image_upload(const smpdfu_cli_t *cli, int argc, char **argv)
     cfg.done = up_done;
     up_wait_t w = {0};
     cfg.arg = &w;
+    w.t_start = smpdfu_posix_now_ms();
     rc = smpdfu_upload_start(&up, &k.c, &cfg);
     if (rc == 0) {
         rc = conn_run(&k, up_is_done, &w);
@@ -338,10 +342,11 @@ int smpdfu_cmd_image_upload(const smpdfu_cli_t *cli, int argc, char **argv)
     if (cli->json) {
         printf("{\"uploaded\": %u, \"image\": %ld, \"resumed\": %s, \"resume_off\": %u, "
                "\"restarts\": %u, \"session_losses\": %u, \"verified\": %s, \"chunk_packet\": %zu, "
-               "\"window\": %u, \"go_backs\": %u}\n",
+               "\"window\": %u, \"go_backs\": %u, \"elapsed_ms\": %llu}\n",
                w.res.size, image, w.res.resumed ? "true" : "false", w.res.resume_off, w.res.restarts,
                w.res.session_losses,
-               w.res.verified ? "true" : "false", w.res.max_packet, w.res.window, w.res.go_backs);
+               w.res.verified ? "true" : "false", w.res.max_packet, w.res.window, w.res.go_backs,
+               (unsigned long long)(w.t_end - w.t_start));
     } else {
         if (w.res.resumed) {
             printf("resumed an earlier upload at byte %u\n", w.res.resume_off);

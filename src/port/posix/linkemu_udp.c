@@ -57,6 +57,7 @@ typedef struct {
     smpdfu_linkemu_stats_t st[2];
     uint64_t ble_t0, ble_next;
     bool ble_armed;
+    char bound[80]; /* the listen address actually bound (port 0 = any free port) */
 } uemu_t;
 
 static void dq_push(dq_t *q, dgram_t *g)
@@ -381,6 +382,16 @@ static int open_sockets(uemu_t *e, FILE *out)
         fprintf(out, "error: cannot bind %s: %s\n", e->cfg->listen, strerror(errno));
         return SMPDFU_ENOCONN;
     }
+    /* Report the port actually bound so callers can ask for port 0. */
+    struct sockaddr_storage ba;
+    socklen_t bl = sizeof(ba);
+    char h[64], sv[8];
+    if (!getsockname(e->lsock, (struct sockaddr *)&ba, &bl) &&
+        !getnameinfo((struct sockaddr *)&ba, bl, h, sizeof(h), sv, sizeof(sv), NI_NUMERICHOST | NI_NUMERICSERV)) {
+        snprintf(e->bound, sizeof(e->bound), ba.ss_family == AF_INET6 ? "[%s]:%s" : "%s:%s", h, sv);
+    } else {
+        snprintf(e->bound, sizeof(e->bound), "%s", e->cfg->listen);
+    }
     if (connect(e->tsock, (struct sockaddr *)&ta, tl)) {
         fprintf(out, "error: cannot reach %s: %s\n", e->cfg->target, strerror(errno));
         return SMPDFU_ENOCONN;
@@ -441,7 +452,7 @@ int smpdfu_linkemu_run_udp(const smpdfu_linkemu_cfg_t *cfg, FILE *out)
         smpdfu_linkemu_pacer_init(&u->pacer, (uint64_t)cfg->dir[d].rate_Bps);
         smpdfu_linkemu_rng_seed(&u->rng, cfg->seed * 2u + (uint64_t)d);
     }
-    fprintf(out, "listen: %s\n", cfg->listen);
+    fprintf(out, "listen: %s\n", e->bound);
     fprintf(out, "target: %s\n", cfg->target);
     if (cfg->ble) {
         const smpdfu_linkemu_ble_t *b = &cfg->ble_cfg;

@@ -1,0 +1,143 @@
+"""Shared pieces of the lossy-link upload tests: smpdfu-target, smpdfu-linkemu
+and the smpdfu CLI as three real processes; every wait is on a process's
+ready line or exit status."""
+import json
+import os
+import select
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+import unittest
+
+SOURCE = os.environ.get("SMPDFU_SOURCE", os.path.join(os.path.dirname(__file__), "..", ".."))
+BUILD = os.environ.get("SMPDFU_BUILD", os.path.join(SOURCE, "build"))
+SMPDFU = os.path.join(BUILD, "smpdfu")
+TARGET = os.path.join(BUILD, "smpdfu-target")
+LINKEMU = os.path.join(BUILD, "smpdfu-linkemu")
+MKIMAGE = os.path.join(SOURCE, "scripts", "mkimage.py")
+
+
+def make_image(path, version, payload_size, seed):
+    """Builds an image; returns its image hash (what `image list` shows)."""
+    out = subprocess.run([sys.executable, MKIMAGE, "sign", "--version", version, "--payload-size",
+                          str(payload_size), "--seed", str(seed), "--json", path],
+                         check=True, capture_output=True, text=True).stdout
+    info = json.loads(out)
+    for k in ("image_hash", "hash"):
+        if k in info:
+            return info[k]
+    raise KeyError("no image hash in mkimage --json output: %r" % info)
+
+
+class Proc:
+    """A child printing 'key: value' lines, then 'ready', on stdout."""
+
+    def __init__(self, cmd, timeout=10):
+        self.p = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, bufsize=0)
+        self.info = {}
+        self.buf = b""
+        while True:
+            line = self.readline(timeout)
+            if line is None:
+                self.kill()
+                raise AssertionError("%s did not get ready: %s" % (os.path.basename(cmd[0]),
+                                                                     self.p.stderr.read().decode()))
+            if line == "ready":
+                return
+            k, _, v = line.partition(": ")
+            self.info[k] = v
+
+    def readline(self, timeout):
+        deadline = time.monotonic() + timeout
+        while b"\n" not in self.buf:
+            r, _, _ = select.select([self.p.stdout], [], [], max(0.0, deadline - time.monotonic()))
+            chunk = os.read(self.p.stdout.fileno(), 4096) if r else b""
+            if not chunk:
+                return None
+            self.buf += chunk
+        line, _, self.buf = self.buf.partition(b"\n")
+        return line.decode().strip()
+
+    def stop(self, timeout=5):
+        """SIGTERM, wait for the exit; returns the rest of stdout as lines."""
+        if self.p.poll() is None:
+            self.p.send_signal(signal.SIGTERM)
+        out, _ = self.p.communicate(timeout=timeout)
+        return (self.buf + out).decode().splitlines()
+
+    def kill(self):
+        if self.p.poll() is None:
+            self.p.kill()
+        self.p.communicate()
+
+
+def final_stats(lines):
+    """'stats final DIR k=v ...' lines -> {dir: {k: int}}."""
+    st = {}
+    for line in lines:
+        w = line.split()
+        if len(w) > 3 and w[0] == "stats" and w[1] == "final":
+            st[w[2]] = {k: int(v) for k, v in (x.split("=") for x in w[3:])}
+    return st
+
+
+class LossyCase(unittest.TestCase):
+    def setUp(self):
+        for b in (SMPDFU, TARGET, LINKEMU):
+            if not os.path.exists(b):
+                self.skipTest("%s not built" % b)
+        self.tmp = tempfile.TemporaryDirectory(prefix="smpdfu-lossy-")
+        self.procs = []
+
+    def tearDown(self):
+        for p in reversed(self.procs):
+            p.kill()
+        self.tmp.cleanup()
+
+    def path(self, name):
+        return os.path.join(self.tmp.name, name)
+
+    def start(self, cmd):
+        p = Proc(cmd)
+        self.procs.append(p)
+        return p
+
+    def target(self, *args):
+        self.make_images()
+        return self.start([TARGET, "-q", "--flash", self.path("flash.bin"), "--factory",
+                           self.path("v1.bin")] + list(args))
+
+    def make_images(self):
+        if not hasattr(self, "v2_hash"):
+            self.v1_hash = make_image(self.path("v1.bin"), "1.0.0", 4000, 1)
+            # 40 KiB: a few dozen chunks, each a chance for the link to spoil it.
+            self.v2_hash = make_image(self.path("v2.bin"), "2.0.0", 40000, 2)
+
+    def cli(self, conn, *args, timeout=60):
+        p = subprocess.run([SMPDFU, "--json", "--conn", conn] + list(args), capture_output=True,
+                           text=True, timeout=timeout)
+        return p.returncode, p.stdout, p.stderr
+
+    def upload_and_check(self, conn, emu, extra=(), upload_args=()):
+        """Upload v2 over the lossy link; the device must hold exactly v2 in
+        slot 1 and report the hash match. Returns (result, linkemu stats)."""
+        t0 = time.monotonic()
+        rc, out, err = self.cli(conn, *extra, "image", "upload", self.path("v2.bin"), *upload_args)
+        took = time.monotonic() - t0
+        self.assertEqual(rc, 0, "upload failed: %s %s" % (out, err))
+        res = json.loads(out)
+        self.assertEqual(res["uploaded"], os.path.getsize(self.path("v2.bin")))
+        self.assertTrue(res["verified"], res)  # the target's match: true (or a state read)
+        # The state read, also over the lossy link (retries cover its losses).
+        rc, out, err = self.cli(conn, *extra, "image", "list")
+        self.assertEqual(rc, 0, err)
+        slots = {(e["image"], e["slot"]): e for e in json.loads(out)["images"]}
+        self.assertEqual(slots[(0, 1)]["hash"], self.v2_hash)
+        self.assertEqual(slots[(0, 0)]["hash"], self.v1_hash)
+        st = final_stats(emu.stop())
+        self.procs.remove(emu)
+        print("  %.2f s, window %d, go-backs %d, link %r" % (took, res["window"], res["go_backs"], st),
+              file=sys.stderr)
+        return res, st
