@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "smpdfu/ble.h"
 #include "smpdfu/cbor.h"
 #include "smpdfu/link.h"
 #include "smpdfu/smp.h"
@@ -42,6 +43,7 @@ void fake_queue_packet(fake_dev_t *d, const uint8_t *pkt, size_t len)
         return;
     }
     d->qlen[slot] = (size_t)n;
+    d->qraw[slot] = false;
     d->qcount++;
     if (d->qcount > d->max_inflight) {
         d->max_inflight = (uint32_t)d->qcount;
@@ -355,6 +357,55 @@ int fake_send(void *ctx, const uint8_t *data, size_t len)
     return 0;
 }
 
+static size_t ble_mtu(const fake_dev_t *d)
+{
+    return d->link.mtu != 0 ? d->link.mtu : 23u;
+}
+
+static uint32_t next_rand(fake_dev_t *d)
+{
+    /* xorshift32: reproducible per test */
+    uint32_t x = d->rng != 0 ? d->rng : 0x2545f491u;
+    x ^= x << 13;
+    x ^= x >> 17;
+    x ^= x << 5;
+    d->rng = x;
+    return x;
+}
+
+/* One response packet as notifications, each fed separately. */
+static void ble_notify(fake_dev_t *d, smpdfu_client_t *c, const uint8_t *pkt, size_t len)
+{
+    size_t max = smpdfu_ble_frag_max(ble_mtu(d));
+    size_t lo = max < 20 ? max : 20;
+    uint32_t count = 0;
+    bool overshoot = ++d->ble_pkts_out == d->ble_overshoot_pkt;
+    for (size_t off = 0; off < len;) {
+        size_t n = max;
+        if (d->ble_random) {
+            n = lo + next_rand(d) % (max - lo + 1);
+        }
+        if (n > len - off) {
+            n = len - off;
+        }
+        static uint8_t frag[FAKE_MAX_PKT];
+        memcpy(frag, pkt + off, n);
+        size_t fl = n;
+        if (overshoot && off + n == len) {
+            memset(frag + n, 0x5a, 3);
+            fl += 3;
+        }
+        off += n;
+        count++;
+        d->ble_notifs++;
+        if (fl > d->ble_max_notif) {
+            d->ble_max_notif = fl;
+        }
+        smpdfu_client_feed(c, frag, fl);
+    }
+    d->ble_last_notifs = count;
+}
+
 bool fake_run(fake_dev_t *d, smpdfu_client_t *c, bool (*done)(void *), void *arg, uint64_t max_ms)
 {
     uint64_t end = d->now + max_ms;
@@ -369,6 +420,8 @@ bool fake_run(fake_dev_t *d, smpdfu_client_t *c, bool (*done)(void *), void *arg
                     size_t k = d->qlen[slot] - i < 7 ? d->qlen[slot] - i : 7;
                     smpdfu_client_feed(c, d->q[slot] + i, k);
                 }
+            } else if (d->link.kind == SMPDFU_LINK_BLE && !d->qraw[slot]) {
+                ble_notify(d, c, d->q[slot], d->qlen[slot]);
             } else {
                 smpdfu_client_feed(c, d->q[slot], d->qlen[slot]);
             }
@@ -390,12 +443,86 @@ bool fake_run(fake_dev_t *d, smpdfu_client_t *c, bool (*done)(void *), void *arg
     return true;
 }
 
+void fake_ble_setup(fake_dev_t *d, size_t att_mtu, bool reassembly)
+{
+    d->link.kind = SMPDFU_LINK_BLE;
+    d->link.mtu = att_mtu;
+    d->link.ble_reassembly = reassembly;
+    /* Zephyr refuses a packet whose header announces more than buf_size. */
+    size_t cap = d->buf_size < sizeof(d->dec_buf) ? d->buf_size : sizeof(d->dec_buf);
+    smpdfu_link_dec_init(&d->dec, &d->link, d->dec_buf, cap);
+}
+
+int fake_ble_write(fake_dev_t *d, const uint8_t *data, size_t len)
+{
+    d->ble_writes++;
+    if (len > d->ble_max_write) {
+        d->ble_max_write = len;
+    }
+    if (len > smpdfu_ble_frag_max(ble_mtu(d))) {
+        d->ble_bad_writes++;
+        return SMPDFU_EINVAL;
+    }
+    if (!d->link.ble_reassembly) {
+        /* Reassembly off: the write is the packet, whole or nothing. */
+        smpdfu_smp_hdr_t h;
+        if (smpdfu_smp_hdr_decode(data, len, &h) < 0 ||
+            SMPDFU_SMP_HDR_LEN + (size_t)h.len != len) {
+            d->ble_bad_writes++;
+            return 0;
+        }
+        on_request(d, data, len);
+        return 0;
+    }
+    int n = smpdfu_link_dec_feed(&d->dec, data, len, NULL);
+    if (n < 0) {
+        d->ble_bad_writes++;
+    } else if (n > 0) {
+        on_request(d, smpdfu_link_dec_packet(&d->dec), (size_t)n);
+    }
+    return 0;
+}
+
+int fake_ble_port_send(void *ctx, const uint8_t *data, size_t len)
+{
+    fake_dev_t *d = ctx;
+    size_t mtu = ble_mtu(d);
+    size_t n = smpdfu_ble_frag_count(len, mtu);
+    d->ble_pkts_in++;
+    if ((uint32_t)n > d->ble_max_writes_per_pkt) {
+        d->ble_max_writes_per_pkt = (uint32_t)n;
+    }
+    for (size_t i = 0; i < n; i++) {
+        size_t off, fl;
+        int rc = smpdfu_ble_frag(len, mtu, i, &off, &fl);
+        if (rc == 0) {
+            rc = fake_ble_write(d, data + off, fl);
+        }
+        if (rc < 0) {
+            return rc;
+        }
+    }
+    return 0;
+}
+
+void fake_queue_notification(fake_dev_t *d, const uint8_t *data, size_t len)
+{
+    if (d->qcount == FAKE_MAX_QUEUE || len > sizeof(d->q[0])) {
+        return;
+    }
+    size_t slot = (d->qhead + d->qcount) % FAKE_MAX_QUEUE;
+    memcpy(d->q[slot], data, len);
+    d->qlen[slot] = len;
+    d->qraw[slot] = true;
+    d->qcount++;
+}
+
 int fake_client_init(fake_client_t *fc, fake_dev_t *d, int retries, uint32_t timeout_ms)
 {
     smpdfu_client_cfg_t cfg;
     memset(&cfg, 0, sizeof(cfg));
     cfg.link = d->link;
-    cfg.send = fake_send;
+    cfg.send = d->link.kind == SMPDFU_LINK_BLE ? fake_ble_port_send : fake_send;
     cfg.send_ctx = d;
     cfg.reqs = fc->reqs;
     cfg.nreqs = 10;

@@ -72,6 +72,24 @@ struct fake_dev {
     uint8_t running_hash[32];
     /* clock */
     uint64_t now;
+    /* BLE (link.kind BLE; fake_ble_setup): ATT MTU link.mtu; with
+     * link.ble_reassembly the device reassembles writes by header length
+     * (Zephyr's CONFIG_MCUMGR_TRANSPORT_BT_REASSEMBLY, expected > buf_size
+     * refused), without it every write must be one whole packet. Responses
+     * go out as notifications of mtu - 3 bytes, or random sizes in
+     * [20, mtu - 3] with ble_random (Zephyr halves on ENOMEM, never below 20). */
+    bool ble_random;
+    uint32_t rng;
+    bool qraw[FAKE_MAX_QUEUE];  /* queued by fake_queue_notification(): one notification */
+    uint32_t ble_overshoot_pkt; /* 1-based delivered packet whose last notification
+                                   gets 3 extra bytes */
+    uint32_t ble_pkts_out;      /* response packets delivered as notifications */
+    uint32_t ble_writes, ble_bad_writes, ble_pkts_in;
+    size_t ble_max_write;
+    uint32_t ble_max_writes_per_pkt;
+    uint32_t ble_notifs;
+    size_t ble_max_notif;
+    uint32_t ble_last_notifs;   /* notifications of the last delivered packet */
 };
 
 void fake_init(fake_dev_t *d, smpdfu_link_kind_t kind, uint32_t buf_size, uint32_t buf_count);
@@ -105,6 +123,21 @@ typedef struct {
 /* The state read body the fake would send now. */
 size_t fake_state_body_for_test(fake_dev_t *d, uint8_t *out, size_t cap);
 
+/* For BLE: the client's send is fake_ble_port_send (the same link). */
 int fake_client_init(fake_client_t *fc, fake_dev_t *d, int retries, uint32_t timeout_ms);
+
+/* Make a BLE device (after fake_init with SMPDFU_LINK_BLE). */
+void fake_ble_setup(fake_dev_t *d, size_t att_mtu, bool reassembly);
+
+/* One GATT write without response arriving at the device. Returns 0, or
+ * SMPDFU_EINVAL for a write longer than mtu - 3 (the stack refuses it). */
+int fake_ble_write(fake_dev_t *d, const uint8_t *data, size_t len);
+
+/* The central's port, as a real BLE port does it: one write per
+ * smpdfu_ble_frag() piece of the packet the engine hands over. */
+int fake_ble_port_send(void *ctx, const uint8_t *data, size_t len);
+
+/* Queue bytes delivered as one notification, as they are (garbage tests). */
+void fake_queue_notification(fake_dev_t *d, const uint8_t *data, size_t len);
 
 #endif
