@@ -140,6 +140,7 @@ struct smpdfu_client {
     uint32_t dev_buf_size;
     uint32_t dev_buf_count;
     smpdfu_timer_t *timers;
+    uint64_t rx_at;             /* time of the last received bytes */
     smpdfu_client_stats_t stats;
 };
 
@@ -163,8 +164,11 @@ uint32_t smpdfu_client_next_timeout(const smpdfu_client_t *c);
 
 /* Received bytes. Stream links: any chunking. UDP: one call per datagram
  * (several SMP packets in it are all handled). BLE: one call per
- * notification. Returns 0, or SMPDFU_EBUSY when called from inside a
- * callback of feed itself. Bad input is dropped and counted, never fatal. */
+ * notification; a partial packet that gets no notification for half the
+ * default timeout (cfg.timeout_ms / 2) is dropped as stale (counted in
+ * bad_packets), so a bad header cannot swallow the retransmission's answer.
+ * Returns 0, or SMPDFU_EBUSY when called from inside a callback of feed
+ * itself. Bad input is dropped and counted, never fatal. */
 int smpdfu_client_feed(smpdfu_client_t *c, const uint8_t *data, size_t len);
 
 /* Forget a partially received frame (the port reopened, the device reset). */

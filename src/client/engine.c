@@ -312,9 +312,33 @@ void smpdfu_client_timer_start(smpdfu_client_t *c, smpdfu_timer_t *t, uint32_t m
     c->timers = t;
 }
 
+/* BLE has no resync marker: a notification with a plausible but wrong
+ * header would otherwise swallow every later notification up to the length
+ * it announced, the retransmissions' answers included. The fragments of one
+ * packet come a few connection intervals apart, so a partial packet silent
+ * for half a request timeout is stale, and dropping it then leaves the
+ * decoder clean before a retransmission is answered. */
+static bool ble_partial(const smpdfu_client_t *c)
+{
+    return c->dec.kind == SMPDFU_LINK_BLE && c->dec.u.ble.have > 0 && !c->dec.u.ble.ready;
+}
+
+static uint64_t ble_stale_at(const smpdfu_client_t *c)
+{
+    return c->rx_at + c->cfg.timeout_ms / 2u;
+}
+
+static void drop_stale(smpdfu_client_t *c)
+{
+    if (ble_partial(c) && c->now >= ble_stale_at(c)) {
+        smpdfu_link_dec_reset(&c->dec);
+        c->stats.bad_packets++;
+    }
+}
+
 uint32_t smpdfu_client_next_timeout(const smpdfu_client_t *c)
 {
-    uint64_t best = UINT64_MAX;
+    uint64_t best = ble_partial(c) ? ble_stale_at(c) : UINT64_MAX;
     for (size_t i = 0; i < c->cfg.nreqs; i++) {
         const smpdfu_req_t *r = &c->cfg.reqs[i];
         if (r->state == REQ_WAITING && r->deadline < best) {
@@ -341,6 +365,7 @@ void smpdfu_client_tick(smpdfu_client_t *c, uint64_t now_ms)
     if (now_ms > c->now) {
         c->now = now_ms;
     }
+    drop_stale(c);
     for (size_t i = 0; i < c->cfg.nreqs; i++) {
         smpdfu_req_t *r = &c->cfg.reqs[i];
         if (r->state != REQ_WAITING || r->deadline > c->now) {
@@ -488,6 +513,8 @@ int smpdfu_client_feed(smpdfu_client_t *c, const uint8_t *data, size_t len)
         return SMPDFU_EBUSY;
     }
     c->in_feed = true;
+    drop_stale(c);
+    c->rx_at = c->now;
     while (len > 0) {
         size_t used = 0;
         int n = smpdfu_link_dec_feed(&c->dec, data, len, &used);
