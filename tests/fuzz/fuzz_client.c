@@ -1,6 +1,7 @@
 /* libFuzzer: the client engine fed arbitrary device bytes while requests
  * (echo, params, state read, slot info, and an upload with a window of 3)
- * are in flight. Input: byte 0 picks the link (UDP, console, raw UART);
+ * are in flight. Input: byte 0 picks the link (bits 0-1: UDP, console, raw
+ * UART, BLE with ATT MTU 247 and bit 4 = device reassembly) and options;
  * then records of [len][bytes] are fed, each followed by a tick that moves
  * the clock by a few hundred ms so timeouts and retransmissions happen too.
  * Responses are parsed by every parser. Sequence numbers start at 0. */
@@ -66,8 +67,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     }
     smpdfu_client_cfg_t cfg;
     memset(&cfg, 0, sizeof(cfg));
-    static const smpdfu_link_kind_t kinds[] = {SMPDFU_LINK_UDP, SMPDFU_LINK_SERIAL, SMPDFU_LINK_RAW_UART};
-    cfg.link.kind = kinds[data[0] % 3];
+    static const smpdfu_link_kind_t kinds[] = {SMPDFU_LINK_UDP, SMPDFU_LINK_SERIAL,
+                                               SMPDFU_LINK_RAW_UART, SMPDFU_LINK_BLE};
+    cfg.link.kind = kinds[data[0] & 3];
+    if (cfg.link.kind == SMPDFU_LINK_BLE) {
+        /* Each record below is then one notification. */
+        cfg.link.mtu = 247;
+        cfg.link.ble_reassembly = (data[0] & 16) != 0;
+    }
     cfg.send = sink;
     cfg.reqs = reqs;
     cfg.nreqs = 8;
