@@ -232,8 +232,10 @@ int smpdfu_boot_set_next(const smpdfu_boot_cfg_t *cfg, uint8_t slot, bool active
             rc = write_flag(cfg, slot, F_IMAGE_OK);
         }
         if (rc == 0) {
-            /* bootutil writes image number 0 here whatever the slot. */
-            rc = write_swap_info(cfg, slot, confirm ? SMPDFU_SWAP_PERM : SMPDFU_SWAP_TEST, 0);
+            /* Recent bootutil tags it with the slot's image number
+             * (flash_area_id_to_image); older releases wrote 0. */
+            rc = write_swap_info(cfg, slot, confirm ? SMPDFU_SWAP_PERM : SMPDFU_SWAP_TEST,
+                                 (uint8_t)(slot / 2));
         }
         return rc;
     case SMPDFU_MAGIC_BAD:

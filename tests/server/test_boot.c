@@ -196,6 +196,13 @@ static void test_two_images_rules(void **state)
     assert_int_equal(smpdfu_img_set_next_boot_slot(&dev.img, 2, true), 32);
     assert_int_equal(smpdfu_img_set_next_boot_slot(&dev.img, 3, true), 0);
     assert_int_equal(smpdfu_boot_swap_type(&dev.boot, 1), SMPDFU_SWAP_PERM);
+    /* recent bootutil's boot_set_next() tags swap_info with the slot's own
+     * image number (flash_area_id_to_image), not 0 */
+    smpdfu_trailer_layout_t lay;
+    uint8_t si = 0;
+    assert_int_equal(smpdfu_trailer_layout(H_SLOT, dev.boot.max_align, &lay), 0);
+    assert_int_equal(smpdfu_flash_area_read(&dev.ram.flash, &dev.boot.slot[3], lay.swap_info, &si, 1), 0);
+    assert_int_equal(si, 0x13);
     assert_int_equal(smpdfu_boot_swap_type(&dev.boot, 0), SMPDFU_SWAP_NONE);
     boot(&res);
     assert_int_equal(res.performed[1], SMPDFU_SWAP_PERM);
