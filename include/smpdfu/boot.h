@@ -8,12 +8,13 @@
  *
  * What is emulated: boot_set_next() trailer writes (§7.4), the swap-type
  * table (§7.5), validation of the secondary (hash TLV; signature through a
- * hook), TEST/PERM/REVERT swaps with MCUboot's end states, FAIL handling, and
+ * hook), TEST/PERM/REVERT swaps with MCUboot's end states, recent bootutil's
+ * handling of an invalid or erased secondary (erased, swap type NONE), and
  * overwrite-only. The swap runs page by page in one go: it is NOT power-fail
  * resumable (no swap-status area is written), so a process killed during a
  * swap can leave both slots half swapped. Swap-using-move and
  * swap-using-scratch share the same end states and differ only in the mode
- * value bootloader-info reports.
+ * value bootloader-info reports and move's stuck-revert cleanup.
  */
 #ifndef SMPDFU_BOOT_H
 #define SMPDFU_BOOT_H
@@ -95,13 +96,15 @@ int smpdfu_boot_validate(const smpdfu_boot_cfg_t *cfg, uint8_t slot, uint8_t *wo
 /* What a boot did, per image. */
 typedef struct {
     smpdfu_swap_type_t decided[SMPDFU_BOOT_MAX_IMAGES];  /* table result */
-    smpdfu_swap_type_t performed[SMPDFU_BOOT_MAX_IMAGES]; /* NONE, TEST, PERM, REVERT or FAIL */
-    int validate_err[SMPDFU_BOOT_MAX_IMAGES];            /* why FAIL (0 otherwise) */
+    smpdfu_swap_type_t performed[SMPDFU_BOOT_MAX_IMAGES]; /* NONE, TEST, PERM or REVERT */
+    int validate_err[SMPDFU_BOOT_MAX_IMAGES];            /* why the secondary was erased, or 0 */
     bool bootable;                                      /* primary of image 0 is valid */
 } smpdfu_boot_result_t;
 
 /* Run the bootloader once (a reset): for each image decide, validate, swap or
- * overwrite, write the trailers MCUboot writes, then check that the primary
+ * overwrite, write the trailers MCUboot writes (an invalid secondary is
+ * erased and nothing is swapped; an erased one loses its trailer, and in
+ * swap-using-move a revert stuck on it clears the primary trailer too), then check that the primary
  * of image 0 is bootable. work: caller scratch of at least 2 * page_size
  * bytes. Returns 0 (see res->bootable), SMPDFU_ENOSPC for a small work
  * buffer, or a flash error (the flash may then be half swapped). */

@@ -85,7 +85,8 @@ typedef struct {
     smpdfu_swap_type_t swap_type; /* from swap_info */
 } smpdfu_trailer_state_t;
 
-/* MCUboot's decision table for a new swap (§7.5, rows 1-3; no swap-offset). */
+/* MCUboot's decision table for a new swap (§7.5, rows 1-3; no swap-offset).
+ * Row 3 (REVERT) also needs the secondary magic UNSET, as in bootutil. */
 smpdfu_swap_type_t smpdfu_trailer_swap_decision(const smpdfu_trailer_state_t *primary,
                                                 const smpdfu_trailer_state_t *secondary);
 

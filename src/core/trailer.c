@@ -126,8 +126,10 @@ smpdfu_swap_type_t smpdfu_trailer_swap_decision(const smpdfu_trailer_state_t *pr
     if (secondary->magic == SMPDFU_MAGIC_GOOD && secondary->image_ok == SMPDFU_FLAG_SET) {
         return SMPDFU_SWAP_PERM;
     }
+    /* The revert row wants the secondary magic exactly UNSET: a corrupt
+     * secondary trailer matches no row (MCUboot bootutil_public.c). */
     if (primary->magic == SMPDFU_MAGIC_GOOD && primary->image_ok == SMPDFU_FLAG_UNSET &&
-        primary->copy_done == SMPDFU_FLAG_SET) {
+        primary->copy_done == SMPDFU_FLAG_SET && secondary->magic == SMPDFU_MAGIC_UNSET) {
         return SMPDFU_SWAP_REVERT;
     }
     return SMPDFU_SWAP_NONE;

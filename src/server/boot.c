@@ -232,8 +232,10 @@ int smpdfu_boot_set_next(const smpdfu_boot_cfg_t *cfg, uint8_t slot, bool active
             rc = write_flag(cfg, slot, F_IMAGE_OK);
         }
         if (rc == 0) {
-            /* bootutil writes image number 0 here whatever the slot. */
-            rc = write_swap_info(cfg, slot, confirm ? SMPDFU_SWAP_PERM : SMPDFU_SWAP_TEST, 0);
+            /* Recent bootutil tags it with the slot's image number
+             * (flash_area_id_to_image); older releases wrote 0. */
+            rc = write_swap_info(cfg, slot, confirm ? SMPDFU_SWAP_PERM : SMPDFU_SWAP_TEST,
+                                 (uint8_t)(slot / 2));
         }
         return rc;
     case SMPDFU_MAGIC_BAD:
@@ -425,24 +427,6 @@ static int do_overwrite(const smpdfu_boot_cfg_t *cfg, uint8_t image, uint8_t *wo
     return rc;
 }
 
-/* MCUboot after a failed validation: "pretend we just reverted", so the
- * image in the primary is not reverted later (swap_set_image_ok). */
-static int set_image_ok(const smpdfu_boot_cfg_t *cfg, uint8_t slot)
-{
-    smpdfu_trailer_state_t st;
-    int rc = smpdfu_boot_read_state(cfg, slot, &st);
-    if (rc < 0) {
-        return rc;
-    }
-    if (st.magic == SMPDFU_MAGIC_UNSET) {
-        rc = write_magic(cfg, slot);
-    }
-    if (rc == 0 && st.image_ok == SMPDFU_FLAG_UNSET) {
-        rc = write_flag(cfg, slot, F_IMAGE_OK);
-    }
-    return rc;
-}
-
 int smpdfu_boot_run(const smpdfu_boot_cfg_t *cfg, uint8_t *work, size_t work_len,
                     smpdfu_boot_result_t *res)
 {
@@ -460,24 +444,26 @@ int smpdfu_boot_run(const smpdfu_boot_cfg_t *cfg, uint8_t *work, size_t work_len
         res->decided[i] = t;
         if (t == SMPDFU_SWAP_TEST || t == SMPDFU_SWAP_PERM || t == SMPDFU_SWAP_REVERT) {
             int v = smpdfu_boot_validate(cfg, sec, work, work_len, NULL);
+            /* Recent bootutil (boot_validate_slot): an erased secondary
+             * header loses its stale trailer, and in swap-using-move a
+             * revert stuck on it loses the primary trailer too; an invalid
+             * image is erased. Either way the swap type becomes NONE (older
+             * releases answered FAIL and set the primary's image_ok). */
             if (v == SMPDFU_ENOTFOUND) {
-                t = SMPDFU_SWAP_NONE; /* nothing to swap in */
+                rc = erase_trailer_pages(cfg, sec, 0);
+                if (rc == 0 && t == SMPDFU_SWAP_REVERT && cfg->mode == SMPDFU_BOOT_SWAP_MOVE) {
+                    rc = erase_trailer_pages(cfg, pri, 0);
+                }
+                t = SMPDFU_SWAP_NONE;
             } else if (v < 0) {
                 res->validate_err[i] = v;
-                t = SMPDFU_SWAP_FAIL;
                 rc = smpdfu_flash_area_erase(cfg->flash, &cfg->slot[sec], 0, cfg->slot[sec].size);
+                t = SMPDFU_SWAP_NONE;
             }
         }
-        if (rc == 0) {
-            if (t == SMPDFU_SWAP_FAIL) {
-                if (cfg->mode != SMPDFU_BOOT_OVERWRITE) {
-                    rc = set_image_ok(cfg, pri);
-                }
-            } else if (t == SMPDFU_SWAP_TEST || t == SMPDFU_SWAP_PERM ||
-                       t == SMPDFU_SWAP_REVERT) {
-                rc = cfg->mode == SMPDFU_BOOT_OVERWRITE ? do_overwrite(cfg, i, work)
-                                                        : do_swap(cfg, i, t, work);
-            }
+        if (rc == 0 && (t == SMPDFU_SWAP_TEST || t == SMPDFU_SWAP_PERM || t == SMPDFU_SWAP_REVERT)) {
+            rc = cfg->mode == SMPDFU_BOOT_OVERWRITE ? do_overwrite(cfg, i, work)
+                                                    : do_swap(cfg, i, t, work);
         }
         res->performed[i] = t;
         if (rc < 0) {

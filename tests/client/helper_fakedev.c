@@ -335,7 +335,8 @@ static void on_request(fake_dev_t *d, const uint8_t *pkt, size_t len)
         return;
     }
     static uint8_t rsp[FAKE_MAX_PKT + 8];
-    size_t rl = fake_packet(rsp, h.version, smpdfu_smp_rsp_op(h.op), h.group, h.seq, h.id, body, n);
+    size_t rl = fake_packet(rsp, d->rsp_v1 ? SMPDFU_SMP_V1 : h.version, smpdfu_smp_rsp_op(h.op),
+                            h.group, h.seq, h.id, body, n);
     fake_queue_packet(d, rsp, rl);
 }
 

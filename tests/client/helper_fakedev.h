@@ -37,6 +37,7 @@ struct fake_dev {
     bool no_params;          /* answer params with rc 8 */
     bool indefinite;         /* encode responses with indefinite maps */
     bool v1_errors;          /* error responses as {"rc": N} instead of err map */
+    bool rsp_v1;             /* pre-v2 server (mynewt): v1 headers whatever the request */
     bool persistent;         /* keep the upload session across reboot() (smpdfu target) */
     bool image_check;        /* answer match:true on completion */
     bool serial_trim;        /* accept only data rounded down to 8 bytes (serial recovery) */

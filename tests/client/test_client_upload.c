@@ -452,6 +452,39 @@ static void test_device_refuses(void **state)
     assert_int_equal(smpdfu_client_in_flight(&fc.c), 0);
 }
 
+/* A v2 client against a pre-v2 server (mynewt mcumgr, Zephyr < 3.5): every
+ * answer carries a v1 header and v1 {"rc": N} errors. Uploads work, and a
+ * refusal is reported with the v1 code. */
+static void test_pre_v2_server(void **state)
+{
+    (void)state;
+    size_t n = 4000;
+    setup(SMPDFU_LINK_SERIAL, 384, 1, n);
+    dev.rsp_v1 = true;
+    dev.v1_errors = true;
+    ures_t r = {0};
+    smpdfu_upload_cfg_t cfg = base_cfg(&r, n);
+    run_upload_ok(&cfg, &r, n);
+
+    setup(SMPDFU_LINK_SERIAL, 384, 1, n);
+    dev.rsp_v1 = true;
+    dev.v1_errors = true;
+    ures_t r2 = {0};
+    cfg = base_cfg(&r2, n);
+    cfg.src.size = FAKE_IMG_MAX + 1;
+    static uint8_t big[FAKE_IMG_MAX + 1];
+    static smpdfu_image_buf_t bb;
+    memcpy(big, file, 32);
+    bb.data = big;
+    bb.len = sizeof(big);
+    cfg.src.ctx = &bb;
+    run_upload(&cfg, &r2);
+    assert_int_equal(r2.res.status, SMPDFU_EDEVICE);
+    assert_false(r2.res.dev.group_err);
+    assert_int_equal(r2.res.dev.version, SMPDFU_SMP_V1);
+    assert_int_equal(r2.res.dev.rc, SMPDFU_MGMT_EUNKNOWN); /* 30 translated for v1 */
+}
+
 static void test_match_and_params_missing(void **state)
 {
     (void)state;
@@ -504,6 +537,7 @@ int main(void)
         cmocka_unit_test(test_resume_existing_session),
         cmocka_unit_test(test_window_fallback),
         cmocka_unit_test(test_device_trims_chunks),
+        cmocka_unit_test(test_pre_v2_server),
         cmocka_unit_test(test_device_refuses),
         cmocka_unit_test(test_match_and_params_missing),
         cmocka_unit_test(test_silent_device),

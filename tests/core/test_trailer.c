@@ -128,8 +128,10 @@ static smpdfu_swap_type_t reference(const smpdfu_trailer_state_t *p, const smpdf
     if (s->magic == SMPDFU_MAGIC_GOOD && s->image_ok == SMPDFU_FLAG_SET) {
         return SMPDFU_SWAP_PERM;
     }
+    /* MCUboot's revert row wants the secondary magic exactly UNSET
+     * (bootutil_public.c boot_swap_tables[2]). */
     if (p->magic == SMPDFU_MAGIC_GOOD && p->image_ok == SMPDFU_FLAG_UNSET &&
-        p->copy_done == SMPDFU_FLAG_SET) {
+        p->copy_done == SMPDFU_FLAG_SET && s->magic == SMPDFU_MAGIC_UNSET) {
         return SMPDFU_SWAP_REVERT;
     }
     return SMPDFU_SWAP_NONE;
@@ -151,9 +153,12 @@ static void test_decision(void **state)
     s.magic = SMPDFU_MAGIC_BAD;
     s.image_ok = SMPDFU_FLAG_UNSET;
     assert_int_equal(smpdfu_trailer_swap_decision(&p, &s), SMPDFU_SWAP_NONE);
-    /* After a test swap, unconfirmed: revert. */
+    /* After a test swap, unconfirmed: revert, but only with an erased
+     * secondary trailer; a corrupt secondary magic matches no row. */
     p.magic = SMPDFU_MAGIC_GOOD;
     p.copy_done = SMPDFU_FLAG_SET;
+    assert_int_equal(smpdfu_trailer_swap_decision(&p, &s), SMPDFU_SWAP_NONE);
+    s.magic = SMPDFU_MAGIC_UNSET;
     assert_int_equal(smpdfu_trailer_swap_decision(&p, &s), SMPDFU_SWAP_REVERT);
     p.image_ok = SMPDFU_FLAG_SET; /* confirmed */
     assert_int_equal(smpdfu_trailer_swap_decision(&p, &s), SMPDFU_SWAP_NONE);

@@ -1,5 +1,5 @@
-/* Boot emulation (trailer writes, decision table, swap end states, FAIL,
- * overwrite) and the state-write rules, over a RAM flash. */
+/* Boot emulation (trailer writes, decision table, swap end states, invalid
+ * secondary, overwrite) and the state-write rules, over a RAM flash. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -152,7 +152,7 @@ static void test_perm(void **state)
     assert_true(slot_has(0, hash2));
 }
 
-static void test_fail_erases_secondary(void **state)
+static void test_invalid_secondary_erased(void **state)
 {
     (void)state;
     smpdfu_boot_result_t res;
@@ -161,11 +161,38 @@ static void test_fail_erases_secondary(void **state)
     img2[0x400] ^= 0x55;
     assert_int_equal(smpdfu_img_set_next_boot_slot(&dev.img, 1, false), 0);
     boot(&res);
-    assert_int_equal(res.performed[0], SMPDFU_SWAP_FAIL);
+    /* Recent bootutil (boot_validate_slot -> FIH_NO_BOOTABLE_IMAGE): the
+     * invalid secondary is erased and the swap type becomes NONE; the
+     * primary trailer is left alone (no "pretend we reverted" image_ok). */
+    assert_int_equal(res.decided[0], SMPDFU_SWAP_TEST);
+    assert_int_equal(res.performed[0], SMPDFU_SWAP_NONE);
     assert_int_equal(res.validate_err[0], SMPDFU_EIMG_HASH_MISMATCH);
     assert_true(slot_has(0, hash1));
     assert_int_equal(smpdfu_flash_area_is_erased(&dev.ram.flash, &dev.boot.slot[1], 0, H_SLOT), 1);
-    assert_int_equal(st(0).image_ok, SMPDFU_FLAG_SET);
+    assert_int_equal(st(0).magic, SMPDFU_MAGIC_UNSET);
+    assert_int_equal(st(0).image_ok, SMPDFU_FLAG_UNSET);
+}
+
+/* Swap-using-move: a revert whose target has no image header any more
+ * clears both trailers (bootutil's "stuck revert" fix), so the running
+ * test image ends up confirmed instead of reverting forever. */
+static void test_stuck_revert_cleared(void **state)
+{
+    (void)state;
+    smpdfu_boot_result_t res;
+    assert_int_equal(h_upload(&dev, img2, len2, sha2, 512), (int64_t)len2);
+    assert_int_equal(smpdfu_img_set_next_boot_slot(&dev.img, 1, false), 0);
+    boot(&res);
+    assert_int_equal(smpdfu_boot_swap_type(&dev.boot, 0), SMPDFU_SWAP_REVERT);
+    assert_int_equal(smpdfu_flash_area_erase(&dev.ram.flash, &dev.boot.slot[1], 0, H_PAGE), 0);
+    boot(&res);
+    assert_int_equal(res.decided[0], SMPDFU_SWAP_REVERT);
+    assert_int_equal(res.performed[0], SMPDFU_SWAP_NONE);
+    assert_true(slot_has(0, hash2));
+    assert_int_equal(st(0).magic, SMPDFU_MAGIC_UNSET);
+    assert_int_equal(smpdfu_boot_swap_type(&dev.boot, 0), SMPDFU_SWAP_NONE);
+    assert_int_equal(smpdfu_img_slot_flags(&dev.img, 0),
+                     SMPDFU_IMG_F_ACTIVE | SMPDFU_IMG_F_CONFIRMED);
 }
 
 static void test_overwrite(void **state)
@@ -196,6 +223,13 @@ static void test_two_images_rules(void **state)
     assert_int_equal(smpdfu_img_set_next_boot_slot(&dev.img, 2, true), 32);
     assert_int_equal(smpdfu_img_set_next_boot_slot(&dev.img, 3, true), 0);
     assert_int_equal(smpdfu_boot_swap_type(&dev.boot, 1), SMPDFU_SWAP_PERM);
+    /* recent bootutil's boot_set_next() tags swap_info with the slot's own
+     * image number (flash_area_id_to_image), not 0 */
+    smpdfu_trailer_layout_t lay;
+    uint8_t si = 0;
+    assert_int_equal(smpdfu_trailer_layout(H_SLOT, dev.boot.max_align, &lay), 0);
+    assert_int_equal(smpdfu_flash_area_read(&dev.ram.flash, &dev.boot.slot[3], lay.swap_info, &si, 1), 0);
+    assert_int_equal(si, 0x13);
     assert_int_equal(smpdfu_boot_swap_type(&dev.boot, 0), SMPDFU_SWAP_NONE);
     boot(&res);
     assert_int_equal(res.performed[1], SMPDFU_SWAP_PERM);
@@ -257,7 +291,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_test_swap_and_revert, setup, teardown),
         cmocka_unit_test_setup_teardown(test_confirm_keeps, setup, teardown),
         cmocka_unit_test_setup_teardown(test_perm, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_fail_erases_secondary, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_invalid_secondary_erased, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_stuck_revert_cleared, setup, teardown),
         cmocka_unit_test_setup_teardown(test_overwrite, setup, teardown),
         cmocka_unit_test_setup_teardown(test_two_images_rules, setup, teardown),
         cmocka_unit_test_setup_teardown(test_progress_survives_restart, setup, teardown),

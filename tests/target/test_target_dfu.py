@@ -101,7 +101,7 @@ class Dfu(tcase.TargetCase):
         c = self.client(self.t)
         c.write(IMG, 0, {"hash": self.v2["image_hash"]})
         self.reset(c)
-        self.assertTrue(self.t.wait_log("boot: image 0 swap fail"))
+        self.assertTrue(self.t.wait_log("boot: image 0 swap test rejected"))
         self.assertEqual(self.slot(c, 0)["hash"], self.v1["image_hash"])
         self.assertIsNone(self.slot(c, 1))       # MCUboot erased it
         self.assertEqual(smp.flash_read(self.t.flash, SLOT, 64), b"\xff" * 64)
@@ -249,7 +249,7 @@ class DfuSigned(tcase.TargetCase):
         c.upload(other["data"])
         c.write(IMG, 0, {"hash": other["image_hash"]})
         self.reset(c)
-        self.assertTrue(t.wait_log("boot: image 0 swap fail"))
+        self.assertTrue(t.wait_log("boot: image 0 swap test rejected"))
         self.assertIsNone(self.slot(c, 1))
         c.upload(good["data"])
         c.write(IMG, 0, {"hash": good["image_hash"]})

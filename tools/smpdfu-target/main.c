@@ -449,10 +449,11 @@ static void boot_device(target_t *t)
         die("boot emulation failed: %s", smpdfu_strerror(rc));
     }
     for (int i = 0; i < t->images; i++) {
-        if (res.performed[i] != SMPDFU_SWAP_NONE || res.decided[i] != SMPDFU_SWAP_NONE) {
-            logf_(t, "boot: image %d swap %s%s%s", i, smpdfu_boot_swap_name(res.performed[i]),
-                  res.validate_err[i] ? ": " : "",
-                  res.validate_err[i] ? smpdfu_strerror(res.validate_err[i]) : "");
+        if (res.validate_err[i] != 0) {
+            logf_(t, "boot: image %d swap %s rejected, secondary erased: %s", i,
+                  smpdfu_boot_swap_name(res.decided[i]), smpdfu_strerror(res.validate_err[i]));
+        } else if (res.performed[i] != SMPDFU_SWAP_NONE || res.decided[i] != SMPDFU_SWAP_NONE) {
+            logf_(t, "boot: image %d swap %s", i, smpdfu_boot_swap_name(res.performed[i]));
         }
     }
     t->halted = !res.bootable;
