@@ -11,23 +11,8 @@ import threading
 import time
 import unittest
 
-SOURCE = os.environ.get("SMPDFU_SOURCE", os.path.join(os.path.dirname(__file__), "..", ".."))
-BUILD = os.environ.get("SMPDFU_BUILD", os.path.join(SOURCE, "build"))
-SMPDFU = os.path.join(BUILD, "smpdfu")
-TARGET = os.path.join(BUILD, "smpdfu-target")
-MKIMAGE = os.path.join(SOURCE, "scripts", "mkimage.py")
-
-
-def make_image(path, version, payload_size, seed):
-    """Returns the image hash (hex) that `image list` shows."""
-    out = subprocess.run([sys.executable, MKIMAGE, "sign", "--version", version, "--payload-size",
-                          str(payload_size), "--seed", str(seed), "--json", path],
-                         check=True, capture_output=True, text=True).stdout
-    info = json.loads(out)
-    for k in ("image_hash", "hash"):
-        if k in info:
-            return info[k]
-    raise KeyError("no image hash in mkimage --json output: %r" % info)
+sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "lib"))
+from tools import BUILD, MKIMAGE, SMPDFU, SOURCE, TARGET, make_image  # noqa: E402,F401
 
 
 class Target:
