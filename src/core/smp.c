@@ -92,7 +92,7 @@ static const struct code_text img_texts[] = {
     { "IMG_ERR_TLV_MULTIPLE_HASHES_FOUND", "the image carries more than one hash TLV" },
     { "IMG_ERR_TLV_INVALID_SIZE", "an image hash TLV runs past the TLV area" },
     { "IMG_ERR_HASH_NOT_FOUND", "no image with this hash is on the device (check the hash, or list the images)" },
-    { "IMG_ERR_NO_FREE_SLOT", "no free slot: the secondary slot is in use (confirm the running image or erase the slot first)" },
+    { "IMG_ERR_NO_FREE_SLOT", "no free slot: the slot holds the running image, the image to revert to, or one marked for the next boot (confirm the running image first)" },
     { "IMG_ERR_FLASH_OPEN_FAILED", "the device could not open the flash area" },
     { "IMG_ERR_FLASH_READ_FAILED", "the device failed to read flash" },
     { "IMG_ERR_FLASH_WRITE_FAILED", "the device failed to write flash (or to set the pending/confirmed flags)" },

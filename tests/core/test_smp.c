@@ -130,7 +130,7 @@ static void test_every_code_named(void **state)
     assert_non_null(strstr(t, "another image is already pending"));
     e.rc = SMPDFU_IMG_ERR_NO_FREE_SLOT;
     smpdfu_dev_err_text(&e, &n, &t);
-    assert_string_equal(t, "no free slot: the secondary slot is in use (confirm the running image or erase the slot first)");
+    assert_string_equal(t, "no free slot: the slot holds the running image, the image to revert to, or one marked for the next boot (confirm the running image first)");
 
     /* per-user rc */
     smpdfu_dev_err_t p = { false, 64, 300, 1 };
