@@ -1,4 +1,4 @@
-/* smpdfu dfu FILE [--mode M] [--image1 NETCORE.bin]: the whole update. */
+/* smpdfu dfu FILE [--mode M] [--image1 NETCORE.bin|URL]: the whole update. */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -8,7 +8,7 @@
 #include "conn.h"
 #include "smpdfu/dfu.h"
 #include "smpdfu/posix_crypto.h"
-#include "smpdfu/posix_file.h"
+#include "source.h"
 
 static conn_t k;
 static smpdfu_dfu_t dfu;
@@ -60,15 +60,6 @@ static bool is_done(void *arg)
     return ((dfu_wait_t *)arg)->done;
 }
 
-static int open_file(smpdfu_posix_file_t *f, const char *path)
-{
-    if (smpdfu_posix_file_open(f, path)) {
-        smpdfu_cli_error("cannot read %s: %s", path, strerror(errno));
-        return SMPDFU_EXIT_FAIL;
-    }
-    return 0;
-}
-
 int smpdfu_cmd_dfu(const smpdfu_cli_t *cli, int argc, char **argv)
 {
     const char *path = NULL, *net = NULL;
@@ -117,14 +108,15 @@ int smpdfu_cmd_dfu(const smpdfu_cli_t *cli, int argc, char **argv)
         }
     }
     if (!path) {
-        smpdfu_cli_error("usage: smpdfu dfu FILE [--mode test-confirm|confirm-only|test-only|upload-only] "
-                         "[--image1 NETCORE.bin] [--window N]");
+        smpdfu_cli_error("usage: smpdfu dfu FILE|URL [--mode test-confirm|confirm-only|test-only|upload-only] "
+                         "[--image1 NETCORE.bin|URL] [--window N]");
         return SMPDFU_EXIT_USAGE;
     }
-    smpdfu_posix_file_t f0, f1;
-    f1.fd = -1;
-    if (open_file(&f0, path) || (net && open_file(&f1, net))) {
-        smpdfu_posix_file_close(&f0);
+    img_source_t f0, f1;
+    img_source_init(&f1);
+    if (img_source_open(&f0, cli, path) || (net && img_source_open(&f1, cli, net))) {
+        img_source_close(&f0);
+        img_source_close(&f1);
         return SMPDFU_EXIT_FAIL;
     }
     smpdfu_posix_hash_state_t hs;
@@ -135,10 +127,10 @@ int smpdfu_cmd_dfu(const smpdfu_cli_t *cli, int argc, char **argv)
     memset(&cfg, 0, sizeof(cfg));
     if (net) {
         /* nRF5340: the network core (image 1) goes first. */
-        cfg.images[cfg.nimages].src = (smpdfu_source_t){smpdfu_posix_file_read, &f1, f1.size};
+        cfg.images[cfg.nimages].src = f1.src;
         cfg.images[cfg.nimages++].image = 1;
     }
-    cfg.images[cfg.nimages].src = (smpdfu_source_t){smpdfu_posix_file_read, &f0, f0.size};
+    cfg.images[cfg.nimages].src = f0.src;
     cfg.images[cfg.nimages++].image = 0;
     cfg.mode = mode;
     cfg.hash = &h;
@@ -161,8 +153,8 @@ int smpdfu_cmd_dfu(const smpdfu_cli_t *cli, int argc, char **argv)
             snprintf(ctx, sizeof(ctx), "%s is not an image to upload (nothing was sent)",
                      cfg.images[i].image ? net : path);
             smpdfu_posix_hash_free(&hs);
-            smpdfu_posix_file_close(&f0);
-            smpdfu_posix_file_close(&f1);
+            img_source_close(&f0);
+            img_source_close(&f1);
             int ex = smpdfu_cli_fail(ctx, rc);
             if (cli->json) {
                 printf("{\"error\": ");
@@ -175,8 +167,8 @@ int smpdfu_cmd_dfu(const smpdfu_cli_t *cli, int argc, char **argv)
     int ex = conn_open(&k, cli);
     if (ex) {
         smpdfu_posix_hash_free(&hs);
-        smpdfu_posix_file_close(&f0);
-        smpdfu_posix_file_close(&f1);
+        img_source_close(&f0);
+        img_source_close(&f1);
         return ex;
     }
     cfg.timeout_ms = conn_timeout(&k);
@@ -186,8 +178,8 @@ int smpdfu_cmd_dfu(const smpdfu_cli_t *cli, int argc, char **argv)
         rc = conn_run(&k, is_done, &w);
     }
     smpdfu_posix_hash_free(&hs);
-    smpdfu_posix_file_close(&f0);
-    smpdfu_posix_file_close(&f1);
+    img_source_close(&f0);
+    img_source_close(&f1);
     if (rc == 0) {
         rc = w.res.status;
     }

@@ -10,7 +10,7 @@
 #include "smpdfu/error.h"
 #include "smpdfu/image.h"
 #include "smpdfu/posix_crypto.h"
-#include "smpdfu/posix_file.h"
+#include "source.h"
 
 #define VALUE_MAX 256 /* TLV bytes shown in full; longer ones are cut */
 
@@ -114,15 +114,15 @@ static const char *decode_value(uint16_t type, const uint8_t *v, uint16_t len, c
     return NULL;
 }
 
-static void print_tlvs(const report_t *r, smpdfu_posix_file_t *f, bool json)
+static void print_tlvs(const report_t *r, const smpdfu_source_t *f, bool json)
 {
     uint32_t pos = 0;
     smpdfu_image_tlv_t t;
     bool first = true;
-    while (smpdfu_image_tlv_next(&r->info, smpdfu_posix_file_read, f, &pos, &t) == 1) {
+    while (smpdfu_image_tlv_next(&r->info, f->read, f->ctx, &pos, &t) == 1) {
         uint8_t v[VALUE_MAX];
         uint16_t n = t.len > VALUE_MAX ? VALUE_MAX : t.len;
-        if (smpdfu_posix_file_read(f, t.off, v, n)) {
+        if (f->read(f->ctx, t.off, v, n)) {
             n = 0;
         }
         char dec[96];
@@ -161,7 +161,7 @@ static void print_tlvs(const report_t *r, smpdfu_posix_file_t *f, bool json)
     }
 }
 
-static void print_text(const report_t *r, smpdfu_posix_file_t *f)
+static void print_text(const report_t *r, const smpdfu_source_t *f)
 {
     const smpdfu_image_info_t *in = &r->info;
     const smpdfu_image_hdr_t *h = &in->hdr;
@@ -220,7 +220,7 @@ static void print_text(const report_t *r, smpdfu_posix_file_t *f)
     }
 }
 
-static void print_json(const report_t *r, smpdfu_posix_file_t *f)
+static void print_json(const report_t *r, const smpdfu_source_t *f)
 {
     const smpdfu_image_info_t *in = &r->info;
     const smpdfu_image_hdr_t *h = &in->hdr;
@@ -332,13 +332,15 @@ int smpdfu_cmd_image_info(const smpdfu_cli_t *cli, int argc, char **argv)
     r.sig_rc = 1;
     r.file_rc = 1;
 
-    smpdfu_posix_file_t f;
-    int rc = smpdfu_posix_file_open(&f, path);
-    if (rc) {
-        smpdfu_cli_error("cannot open %s: %s", path, strerror(errno));
+    smpdfu_cli_t qcli = *cli;
+    qcli.json = json; /* `image info URL --json` keeps stderr quiet too */
+    img_source_t is;
+    if (img_source_open(&is, &qcli, path)) {
         return SMPDFU_EXIT_FAIL;
     }
+    const smpdfu_source_t f = is.src;
     r.size = f.size;
+    int rc;
 
     smpdfu_posix_sigkey_t key;
     smpdfu_sig_verify_t sv;
@@ -354,7 +356,7 @@ int smpdfu_cmd_image_info(const smpdfu_cli_t *cli, int argc, char **argv)
                                                       : " (not a PEM/DER public or private key)");
             }
             smpdfu_posix_sigkey_free(&key);
-            smpdfu_posix_file_close(&f);
+            img_source_close(&is);
             return SMPDFU_EXIT_FAIL;
         }
         r.key_kind = key.kind;
@@ -365,11 +367,11 @@ int smpdfu_cmd_image_info(const smpdfu_cli_t *cli, int argc, char **argv)
     smpdfu_posix_hash_init(&hs, &h);
     static uint8_t scratch[4096];
 
-    r.file_rc = smpdfu_hash_range(&h, SMPDFU_HASH_SHA256, smpdfu_posix_file_read, &f, 0, f.size,
+    r.file_rc = smpdfu_hash_range(&h, SMPDFU_HASH_SHA256, f.read, f.ctx, 0, f.size,
                                   scratch, sizeof(scratch), r.file_sha);
     set_err(&r, r.file_rc, false, 0);
 
-    r.parse_rc = smpdfu_image_parse(smpdfu_posix_file_read, &f, f.size, SMPDFU_IMAGE_PARSE_FILE,
+    r.parse_rc = smpdfu_image_parse(f.read, f.ctx, f.size, SMPDFU_IMAGE_PARSE_FILE,
                                     &r.info);
     set_err(&r, r.parse_rc, true, r.info.err_off);
     /* A padded file or one with trailing bytes still has a complete image in
@@ -377,14 +379,14 @@ int smpdfu_cmd_image_info(const smpdfu_cli_t *cli, int argc, char **argv)
     r.parsed = r.parse_rc == 0 || r.parse_rc == SMPDFU_EIMG_PADDED ||
                r.parse_rc == SMPDFU_EIMG_TRAILING;
     if (r.parsed) {
-        r.hash_rc = smpdfu_image_verify_hash(&r.info, &h, smpdfu_posix_file_read, &f, scratch,
+        r.hash_rc = smpdfu_image_verify_hash(&r.info, &h, f.read, f.ctx, scratch,
                                              sizeof(scratch), r.computed);
         /* An encrypted payload cannot be checked here; that alone is no refusal. */
         if (r.hash_rc != SMPDFU_ENOTSUP) {
             set_err(&r, r.hash_rc, true, r.info.hash_off);
         }
         if (key_path) {
-            r.sig_rc = smpdfu_image_verify_sig(&r.info, &h, smpdfu_posix_file_read, &f, &sv,
+            r.sig_rc = smpdfu_image_verify_sig(&r.info, &h, f.read, f.ctx, &sv,
                                                scratch, sizeof(scratch));
             uint32_t where = r.sig_rc != SMPDFU_EIMG_KEY ? r.info.sig_off
                              : r.info.key_tlv                ? r.info.key_off
@@ -403,6 +405,6 @@ int smpdfu_cmd_image_info(const smpdfu_cli_t *cli, int argc, char **argv)
     }
     smpdfu_posix_hash_free(&hs);
     smpdfu_posix_sigkey_free(&key);
-    smpdfu_posix_file_close(&f);
+    img_source_close(&is);
     return r.err ? SMPDFU_EXIT_FAIL : SMPDFU_EXIT_OK;
 }

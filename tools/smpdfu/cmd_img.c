@@ -11,7 +11,7 @@
 #include "smpdfu/dfu.h"
 #include "smpdfu/posix.h"
 #include "smpdfu/posix_crypto.h"
-#include "smpdfu/posix_file.h"
+#include "source.h"
 #include "smpdfu/upload.h"
 
 static conn_t k;
@@ -279,15 +279,14 @@ int smpdfu_cmd_image_upload(const smpdfu_cli_t *cli, int argc, char **argv)
         smpdfu_cli_error("usage: smpdfu image upload FILE [--image N] [--window N] [--upgrade] [--force]");
         return SMPDFU_EXIT_USAGE;
     }
-    smpdfu_posix_file_t f;
-    if (smpdfu_posix_file_open(&f, path)) {
-        smpdfu_cli_error("cannot read %s: %s", path, strerror(errno));
+    img_source_t f;
+    if (img_source_open(&f, cli, path)) {
         return SMPDFU_EXIT_FAIL;
     }
     smpdfu_posix_hash_state_t hs;
     smpdfu_hash_t h;
     smpdfu_posix_hash_init(&hs, &h);
-    smpdfu_source_t src = {smpdfu_posix_file_read, &f, f.size};
+    smpdfu_source_t src = f.src;
     static smpdfu_image_info_t info;
     uint8_t sha[32];
     int rc = smpdfu_dfu_check_image(&src, &h, &info, sha);
@@ -295,13 +294,13 @@ int smpdfu_cmd_image_upload(const smpdfu_cli_t *cli, int argc, char **argv)
         char ctx[600];
         snprintf(ctx, sizeof(ctx), "%s is not an image to upload (nothing was sent; --force sends it anyway)", path);
         smpdfu_posix_hash_free(&hs);
-        smpdfu_posix_file_close(&f);
+        img_source_close(&f);
         return smpdfu_cli_fail(ctx, rc);
     }
     int ex = conn_open(&k, cli);
     if (ex) {
         smpdfu_posix_hash_free(&hs);
-        smpdfu_posix_file_close(&f);
+        img_source_close(&f);
         return ex;
     }
     static smpdfu_upload_t up;
@@ -329,7 +328,7 @@ int smpdfu_cmd_image_upload(const smpdfu_cli_t *cli, int argc, char **argv)
         rc = conn_run(&k, up_is_done, &w);
     }
     smpdfu_posix_hash_free(&hs);
-    smpdfu_posix_file_close(&f);
+    img_source_close(&f);
     if (rc == 0) {
         rc = w.res.status;
     }

@@ -81,6 +81,8 @@ static void usage(FILE *f)
                "  --json            print results as JSON\n"
                "  --quiet           no progress output\n"
                "  -v                trace requests to stderr (-vv: bytes too)\n\n"
+               "FILE may also be an http:// or https:// URL: the image is downloaded into memory\n"
+               "(at most 16 MiB; $SMPDFU_HTTP_TIMEOUT seconds, default 300) and checked like a file.\n\n"
                "commands:\n");
     for (size_t i = 0; i < NCOMMANDS; i++) {
         char name[64];

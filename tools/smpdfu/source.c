@@ -1,0 +1,70 @@
+/* Image sources for the CLI: a file or an HTTP(S) download (see source.h). */
+#include "source.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+void img_source_init(img_source_t *s)
+{
+    memset(s, 0, sizeof(*s));
+    s->file.fd = -1;
+}
+
+/* $SMPDFU_HTTP_TIMEOUT (seconds) bounds the whole download; a gateway on a
+ * slow link may need more than the default. */
+static uint32_t http_timeout_ms(void)
+{
+    const char *e = getenv("SMPDFU_HTTP_TIMEOUT");
+    if (!e || !*e) {
+        return 0;
+    }
+    char *end;
+    double v = strtod(e, &end);
+    if (*end || v <= 0 || v > 86400) {
+        smpdfu_cli_error("ignoring SMPDFU_HTTP_TIMEOUT='%s' (seconds wanted)", e);
+        return 0;
+    }
+    return (uint32_t)(v * 1000.0 + 0.5);
+}
+
+int img_source_open(img_source_t *s, const smpdfu_cli_t *cli, const char *path)
+{
+    img_source_init(s);
+    if (!smpdfu_posix_http_is_url(path)) {
+        if (smpdfu_posix_file_open(&s->file, path)) {
+            smpdfu_cli_error("cannot read %s: %s", path, strerror(errno));
+            return SMPDFU_EXIT_FAIL;
+        }
+        s->src = (smpdfu_source_t){smpdfu_posix_file_read, &s->file, s->file.size};
+        return 0;
+    }
+    smpdfu_posix_http_opts_t o = {0};
+    o.timeout_ms = http_timeout_ms();
+    if (o.timeout_ms && o.timeout_ms < SMPDFU_HTTP_CONNECT_TIMEOUT_DEFAULT_MS) {
+        o.connect_timeout_ms = o.timeout_ms;
+    }
+    char msg[512];
+    int rc = smpdfu_posix_http_get(path, &o, &s->body, msg, sizeof(msg));
+    if (rc) {
+        smpdfu_cli_error("%s", msg);
+        return SMPDFU_EXIT_FAIL;
+    }
+    s->http = true;
+    s->buf.data = s->body.data;
+    s->buf.len = s->body.len;
+    s->src = (smpdfu_source_t){smpdfu_image_buf_read, &s->buf, (uint32_t)s->body.len};
+    if (!cli->quiet && !cli->json) {
+        fprintf(stderr, "downloaded %zu bytes from %s\n", s->body.len, path);
+    }
+    return 0;
+}
+
+void img_source_close(img_source_t *s)
+{
+    smpdfu_posix_file_close(&s->file);
+    smpdfu_posix_http_free(&s->body);
+    s->buf.data = NULL;
+    s->buf.len = 0;
+}
