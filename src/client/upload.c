@@ -228,6 +228,12 @@ static void refill(smpdfu_upload_t *u)
             return;
         }
     }
+    if (u->state == UP_STREAM && u->next_off < size && live_count(u) == 0) {
+        /* Nothing in flight and nothing could be sent (every request slot is
+         * taken by other requests): no answer will ever wake us, so end here
+         * rather than hang. */
+        finish(u, SMPDFU_EBUSY);
+    }
 }
 
 static void on_verify(void *arg, const smpdfu_rsp_t *rsp)
@@ -322,7 +328,9 @@ static void on_chunk(void *arg, const smpdfu_rsp_t *rsp)
     uint32_t size = u->cfg.src.size;
     bool first = ch.off == 0 && u->state == UP_FIRST;
     if (rsp->status == SMPDFU_EDEVICE) {
-        if (u->window > 1 && soft_device_error(&rsp->dev)) {
+        /* Only a pipeline can overrun the device's buffers; the first chunk
+         * travels alone, so an error to it is the device's real answer. */
+        if (u->state == UP_STREAM && u->window > 1 && soft_device_error(&rsp->dev)) {
             u->window = 1;
             go_back(u, u->dev_off);
             refill(u);

@@ -452,6 +452,60 @@ static void test_device_refuses(void **state)
     assert_int_equal(smpdfu_client_in_flight(&fc.c), 0);
 }
 
+/* Answers upload request number busy_at (1-based) with {"rc": 10}, EBUSY. */
+static uint32_t busy_at, busy_seen;
+static bool busy_hook(fake_dev_t *d, const smpdfu_smp_hdr_t *h, const uint8_t *body,
+                      size_t body_len, uint8_t *rsp, size_t *rsp_len)
+{
+    (void)d;
+    (void)body;
+    (void)body_len;
+    if (h->group != SMPDFU_GROUP_IMAGE || h->id != SMPDFU_IMG_UPLOAD || ++busy_seen != busy_at) {
+        return false;
+    }
+    static const uint8_t ebusy[] = {0xa1, 0x62, 'r', 'c', 0x0a};
+    memcpy(rsp, ebusy, sizeof(ebusy));
+    *rsp_len = sizeof(ebusy);
+    return true;
+}
+
+/* EBUSY to the first chunk, with a window configured but nothing pipelined
+ * yet: that is the device's answer, reported; the upload must end, not hang
+ * (found by fuzz_client). */
+static void test_busy_first_chunk_ends(void **state)
+{
+    (void)state;
+    size_t n = 5000;
+    setup(SMPDFU_LINK_UDP, 512, 4, n);
+    busy_at = 1;
+    busy_seen = 0;
+    dev.hook = busy_hook;
+    ures_t r = {0};
+    smpdfu_upload_cfg_t cfg = base_cfg(&r, n);
+    run_upload(&cfg, &r);
+    assert_int_equal(r.done, 1);
+    assert_int_equal(r.res.status, SMPDFU_EDEVICE);
+    assert_false(r.res.dev.group_err);
+    assert_int_equal(r.res.dev.rc, SMPDFU_MGMT_EBUSY);
+    assert_int_equal(smpdfu_client_in_flight(&fc.c), 0);
+}
+
+/* EBUSY to a pipelined chunk: a device short of buffers; the upload goes on
+ * one chunk at a time and completes. */
+static void test_busy_while_pipelining_falls_back(void **state)
+{
+    (void)state;
+    size_t n = 20000;
+    setup(SMPDFU_LINK_UDP, 512, 4, n);
+    busy_at = 3;
+    busy_seen = 0;
+    dev.hook = busy_hook;
+    ures_t r = {0};
+    smpdfu_upload_cfg_t cfg = base_cfg(&r, n);
+    run_upload_ok(&cfg, &r, n);
+    assert_int_equal(r.res.window, 1);
+}
+
 /* A v2 client against a pre-v2 server (mynewt mcumgr, Zephyr < 3.5): every
  * answer carries a v1 header and v1 {"rc": N} errors. Uploads work, and a
  * refusal is reported with the v1 code. */
@@ -539,6 +593,8 @@ int main(void)
         cmocka_unit_test(test_device_trims_chunks),
         cmocka_unit_test(test_pre_v2_server),
         cmocka_unit_test(test_device_refuses),
+        cmocka_unit_test(test_busy_first_chunk_ends),
+        cmocka_unit_test(test_busy_while_pipelining_falls_back),
         cmocka_unit_test(test_match_and_params_missing),
         cmocka_unit_test(test_silent_device),
     };
