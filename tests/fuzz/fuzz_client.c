@@ -15,13 +15,7 @@
 #include "smpdfu/image.h"
 #include "smpdfu/upload.h"
 
-static int sink(void *ctx, const uint8_t *d, size_t n)
-{
-    (void)ctx;
-    (void)d;
-    (void)n;
-    return 0;
-}
+#include "client_harness.h"
 
 static void parse_all(void *arg, const smpdfu_rsp_t *rsp)
 {
@@ -56,40 +50,14 @@ static void up_done(void *arg, const smpdfu_upload_result_t *r)
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     static smpdfu_client_t c;
-    static smpdfu_req_t reqs[8];
-    static uint8_t mem[8 * 512];
-    static uint8_t rx[2048];
-    static uint8_t tx[1600];
     static uint8_t img[3000];
     static smpdfu_upload_t up;
     if (size < 1) {
         return 0;
     }
-    smpdfu_client_cfg_t cfg;
-    memset(&cfg, 0, sizeof(cfg));
-    static const smpdfu_link_kind_t kinds[] = {SMPDFU_LINK_UDP, SMPDFU_LINK_SERIAL,
-                                               SMPDFU_LINK_RAW_UART, SMPDFU_LINK_BLE};
-    cfg.link.kind = kinds[data[0] & 3];
-    if (cfg.link.kind == SMPDFU_LINK_BLE) {
-        /* Each record below is then one notification. */
-        cfg.link.mtu = 247;
-        cfg.link.ble_reassembly = (data[0] & 16) != 0;
-    }
-    cfg.send = sink;
-    cfg.reqs = reqs;
-    cfg.nreqs = 8;
-    cfg.req_mem = mem;
-    cfg.req_mem_len = sizeof(mem);
-    cfg.rx_buf = rx;
-    cfg.rx_cap = sizeof(rx);
-    cfg.tx_buf = tx;
-    cfg.tx_cap = sizeof(tx);
-    cfg.timeout_ms = 500;
-    cfg.retries = 1;
-    if (smpdfu_client_init(&c, &cfg) != 0) {
+    if (harness_client_init(&c, data[0]) != 0) {
         return 0;
     }
-    smpdfu_client_tick(&c, 1);
     smpdfu_client_set_params(&c, 300, 3);
     smpdfu_os_params(&c, NULL, parse_all, NULL);
     smpdfu_img_state_read(&c, NULL, parse_all, NULL);
@@ -115,18 +83,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     u.arg = &done;
     smpdfu_upload_start(&up, &c, &u);
 
-    uint64_t now = 1;
-    size_t i = 1;
-    while (i < size) {
-        size_t n = data[i++];
-        if (n > size - i) {
-            n = size - i;
-        }
-        smpdfu_client_feed(&c, data + i, n);
-        i += n;
-        now += (n & 7) * 100;
-        smpdfu_client_tick(&c, now);
-    }
+    uint64_t now = harness_feed(&c, data, size);
     /* Drain: every request and the upload must end in bounded time. */
     for (int k = 0; k < 200 && (smpdfu_client_in_flight(&c) || smpdfu_upload_busy(&up)); k++) {
         now += 1000;

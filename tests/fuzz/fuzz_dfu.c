@@ -13,6 +13,8 @@
 #include "smpdfu/image.h"
 #include "smpdfu/posix_crypto.h"
 
+#include "client_harness.h"
+
 #define PAYLOAD 700
 #define IMG_LEN (SMPDFU_IMAGE_HDR_LEN + PAYLOAD + 4 + 4 + 32)
 
@@ -50,14 +52,6 @@ static void build_image(void)
     smpdfu_posix_digest(SMPDFU_HASH_SHA256, img, SMPDFU_IMAGE_HDR_LEN + PAYLOAD, tlv + 8);
 }
 
-static int sink(void *ctx, const uint8_t *d, size_t n)
-{
-    (void)ctx;
-    (void)d;
-    (void)n;
-    return 0;
-}
-
 static int done_calls;
 
 static void on_done(void *arg, const smpdfu_dfu_result_t *res)
@@ -70,10 +64,6 @@ static void on_done(void *arg, const smpdfu_dfu_result_t *res)
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     static smpdfu_client_t c;
-    static smpdfu_req_t reqs[8];
-    static uint8_t mem[8 * 512];
-    static uint8_t rx[2048];
-    static uint8_t tx[1600];
     static smpdfu_dfu_t dfu;
     static smpdfu_posix_hash_state_t hs;
     static smpdfu_hash_t hash;
@@ -86,28 +76,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if (size < 1) {
         return 0;
     }
-    smpdfu_client_cfg_t cfg;
-    memset(&cfg, 0, sizeof(cfg));
-    static const smpdfu_link_kind_t kinds[] = {SMPDFU_LINK_UDP, SMPDFU_LINK_SERIAL,
-                                               SMPDFU_LINK_RAW_UART, SMPDFU_LINK_BLE};
-    cfg.link.kind = kinds[data[0] & 3];
-    cfg.link.mtu = cfg.link.kind == SMPDFU_LINK_BLE ? 247 : 0;
-    cfg.link.ble_reassembly = true;
-    cfg.send = sink;
-    cfg.reqs = reqs;
-    cfg.nreqs = 8;
-    cfg.req_mem = mem;
-    cfg.req_mem_len = sizeof(mem);
-    cfg.rx_buf = rx;
-    cfg.rx_cap = sizeof(rx);
-    cfg.tx_buf = tx;
-    cfg.tx_cap = sizeof(tx);
-    cfg.timeout_ms = 500;
-    cfg.retries = 1;
-    if (smpdfu_client_init(&c, &cfg) != 0) {
+    if (harness_client_init(&c, (uint8_t)(data[0] | 16)) != 0) {
         return 0;
     }
-    smpdfu_client_tick(&c, 1);
 
     smpdfu_dfu_cfg_t d;
     memset(&d, 0, sizeof(d));
@@ -128,18 +99,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         __builtin_trap(); /* the image is valid: starting must work */
     }
 
-    uint64_t now = 1;
-    size_t i = 1;
-    while (i < size) {
-        size_t n = data[i++];
-        if (n > size - i) {
-            n = size - i;
-        }
-        smpdfu_client_feed(&c, data + i, n);
-        i += n;
-        now += (n & 7) * 100;
-        smpdfu_client_tick(&c, now);
-    }
+    uint64_t now = harness_feed(&c, data, size);
     /* Drain: with every answer gone, all timeouts (the reboot wait is the
      * longest, 5 s here) run out well within this. */
     for (int k = 0; k < 400 && (smpdfu_dfu_busy(&dfu) || smpdfu_client_in_flight(&c)); k++) {
