@@ -6,7 +6,9 @@ A citation is "protocol.md" followed by section numbers (with or without §,
 joined by , / - – "and"), or a bare "§N.M" anywhere (the project's shorthand
 for protocol.md), except after "RFC nnnn" or another document's name.
 "§A-§B" ranges are expanded. A section resolves when docs/protocol.md has a
-heading "## N. ...", "### N.M ..." or "#### N.M.K ...". Env: SMPDFU_SOURCE."""
+heading "## N. ...", "### N.M ..." or "#### N.M.K ...". Also: the page keeps
+the shared numbering, every decisions.md topic it points to exists, and the
+README links it. Env: SMPDFU_SOURCE."""
 import os
 import re
 import sys
@@ -171,6 +173,18 @@ def main():
     # scan is broken, not that everything resolves.
     check(len(citing) >= 20, "citations found in %d files (expected at least 20)" % len(citing))
     print("%d citations in %d files" % (total, len(citing)))
+
+    # protocol.md points to decisions.md rows by their topic, e.g.
+    # (decisions.md, "Lost frames"): each quoted topic must still be there.
+    with open(os.path.join(SRC, "docs", "decisions.md"), encoding="utf-8") as f:
+        decisions = f.read()
+    flat = re.sub(r"\s+", " ", doc)
+    topics = set()
+    for m in re.finditer(r"decisions\.md[^)]*\)", flat):
+        topics.update(re.findall(r'"([^"]+)"', m.group(0)))
+    check(len(topics) >= 10, "protocol.md names decisions.md topics (%d found)" % len(topics))
+    for t in sorted(topics):
+        check(t in decisions, "decisions.md has the topic protocol.md points to: %r" % t)
 
     readme = os.path.join(SRC, "README.md")
     with open(readme, encoding="utf-8") as f:
