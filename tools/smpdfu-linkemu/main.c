@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "smpdfu/error.h"
+#include "smpdfu/version.h"
 #include "smpdfu/posix_linkemu.h"
 
 static void usage(FILE *f)
@@ -115,6 +116,10 @@ int main(int argc, char **argv)
     smpdfu_linkemu_cfg_t cfg;
     smpdfu_linkemu_cfg_default(&cfg);
     limits_opts_t lo = {.pkt = 2048, .overhead = 20, .resp = 20};
+    if (argc == 2 && !strcmp(argv[1], "--version")) {
+        printf("smpdfu-linkemu %s\n", smpdfu_version());
+        return 0;
+    }
     if (argc < 2 || !strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) {
         usage(argc < 2 ? stderr : stdout);
         return argc < 2 ? 2 : 0;

@@ -19,6 +19,7 @@
 #include <termios.h>
 #include <unistd.h>
 
+#include "smpdfu/version.h"
 #include "smpdfu/boot.h"
 #include "smpdfu/error.h"
 #include "smpdfu/image.h"
@@ -764,6 +765,10 @@ static void do_reset(target_t *t)
 
 int main(int argc, char **argv)
 {
+    if (argc == 2 && !strcmp(argv[1], "--version")) {
+        printf("smpdfu-target %s\n", smpdfu_version());
+        return 0;
+    }
     target_t *t = calloc(1, sizeof(*t));
     struct sigaction sa;
     if (!t) {

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "smpdfu/version.h"
 #include "smpdfu/error.h"
 
 static const smpdfu_cli_cmd_t commands[] = {
@@ -113,6 +114,9 @@ int main(int argc, char **argv)
         const char *val = (i + 1 < argc) ? argv[i + 1] : NULL;
         if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
             usage(stdout);
+            return SMPDFU_EXIT_OK;
+        } else if (!strcmp(a, "--version")) {
+            printf("smpdfu %s\n", smpdfu_version());
             return SMPDFU_EXIT_OK;
         } else if (!strcmp(a, "--json")) {
             cli.json = true;
