@@ -35,7 +35,8 @@ static void usage(FILE *f)
             "  --stats-interval MS   print stats periodically\n"
             "  --duration S      stop after S seconds (else on SIGINT/SIGTERM)\n"
             "  --tick-us N       least time between wake-ups (default 500)\n"
-            "Impairment values take 'X' (both directions) or 'C2T,T2C'.\n");
+            "Impairment values take 'X' (both directions) or 'C2T,T2C'.\n"
+            "  -h, --help        this text;  --version   print the version\n");
 }
 
 static int parse_num(const char *s, double lo, double hi, double *v)

@@ -147,7 +147,9 @@ static void usage(FILE *f)
             "  --write-us-per-kib N sleep N us per KiB written\n"
             "  --reset-delay-ms N   time from reset response to reboot (default 250)\n"
             "  --rx-line-max N      serial RX line buffer (default 128)\n"
-            "  -q, --quiet          no request log on stderr\n");
+            "  -q, --quiet          no request log on stderr\n"
+            "  -h, --help           this text\n"
+            "  --version            print the version\n");
 }
 
 static uint32_t parse_size(const char *s, const char *what)
