@@ -32,6 +32,7 @@
 #include "smpdfu/smp.h"
 
 #define MAX_UDP 2
+#define RAW_GAP_MS 100
 
 typedef struct {
     /* options */
@@ -79,7 +80,6 @@ typedef struct {
     uint8_t *udp_in;
     uint8_t *out;
     size_t out_cap;
-    uint64_t ser_last_rx;
     /* Zephyr's UART receive line buffers (console framing, --rx-bufs > 0) */
     bool rxl_on;
     smpdfu_rxlines_t rxl;
@@ -683,6 +683,9 @@ static void open_pty(target_t *t)
         die("out of memory");
     }
     smpdfu_link_dec_init(&t->ser_dec, &t->ser_link, t->ser_buf, t->buf_size);
+    /* Raw UART has no marker to resync on: a partial packet is dropped
+     * after a quiet gap (a receive timeout). Console framing ignores it. */
+    smpdfu_link_dec_set_gap(&t->ser_dec, RAW_GAP_MS);
     t->rxl_on = !t->raw_uart && t->rx_bufs > 0;
     if (t->rxl_on) {
         t->rxl_mem = malloc((size_t)t->rx_bufs * t->rx_buf_size);
@@ -881,7 +884,6 @@ static void flash_busy(void *ctx, uint64_t us, bool erase)
             uint8_t buf[1024];
             ssize_t r = read(t->pty_master, buf, sizeof(buf));
             if (r > 0) {
-                t->ser_last_rx = smpdfu_posix_now_ms();
                 rx_busy_bytes(t, buf, (size_t)r);
             }
         } else if (rc > 0) {
@@ -893,6 +895,15 @@ static void flash_busy(void *ctx, uint64_t us, bool erase)
     }
 }
 
+/* Drop a raw partial packet that has been quiet for the gap (and log it). */
+static void rx_stale(target_t *t, uint64_t now)
+{
+    if (smpdfu_link_dec_tick(&t->ser_dec, now) > 0) {
+        logf_(t, "[serial] partial packet dropped after %u ms without bytes (%u so far)",
+              RAW_GAP_MS, t->ser_dec.stale);
+    }
+}
+
 static void handle_pty(target_t *t)
 {
     uint8_t buf[1024];
@@ -900,15 +911,16 @@ static void handle_pty(target_t *t)
     if (n <= 0) {
         return;
     }
-    t->ser_last_rx = smpdfu_posix_now_ms();
     if (t->rxl_on) {
         rx_lines(t, buf, (size_t)n);
         return;
     }
+    uint64_t now = smpdfu_posix_now_ms();
+    rx_stale(t, now);
     size_t pos = 0;
     while (pos < (size_t)n) {
         size_t used = 0;
-        int rc = smpdfu_link_dec_feed(&t->ser_dec, buf + pos, (size_t)n - pos, &used);
+        int rc = smpdfu_link_dec_feed_at(&t->ser_dec, buf + pos, (size_t)n - pos, &used, now);
         pos += used;
         if (rc > 0) {
             send_ctx_t c = {t, t->pty_master, NULL, 0};
@@ -991,13 +1003,14 @@ int main(int argc, char **argv)
             }
             timeout = (int)(t->reset_at - now);
         }
-        if (t->raw_uart && t->ser_dec.u.raw.have > 0) {
-            /* Raw UART resynchronises on a quiet line (receive timeout). */
-            uint64_t idle = t->ser_last_rx + 100;
-            if (now >= idle) {
-                smpdfu_raw_dec_idle(&t->ser_dec.u.raw);
-            } else if (timeout < 0 || (int)(idle - now) < timeout) {
-                timeout = (int)(idle - now);
+        if (t->pty_master >= 0) {
+            rx_stale(t, now);
+            uint64_t at = smpdfu_link_dec_stale_at(&t->ser_dec);
+            if (at != UINT64_MAX) {
+                int left = at > now ? (int)(at - now) : 0;
+                if (timeout < 0 || left < timeout) {
+                    timeout = left;
+                }
             }
         }
         int rc = poll(pfd, (nfds_t)np, timeout);
