@@ -142,5 +142,20 @@ class StockUart(tcase.TargetCase):
             self.assertIn(msg, p.stderr)
 
 
+class RawUartGap(tcase.TargetCase):
+    """--raw-uart has no resync marker: the core link decoder drops a partial
+    packet after 100 ms without bytes, and the next request is answered."""
+
+    def test_noise_header_then_echo(self):
+        t = self.start(serial=True, raw=True)
+        c = self.client(t, "serial")
+        # A plausible request header announcing 200 bytes that never come.
+        c.t.write_bytes(bytes([0x02, 0x00, 0x00, 0xc8, 0x00, 0x00, 0x01, 0x00]))
+        # The drop is the event to wait for; the request after it is clean.
+        self.assertTrue(t.wait_log("partial packet dropped after 100 ms without bytes (1 so far)",
+                                   timeout=20))
+        self.assertEqual(c.echo("after the noise"), {"r": "after the noise"})
+
+
 if __name__ == "__main__":
     tcase.main()
