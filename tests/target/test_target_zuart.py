@@ -107,6 +107,23 @@ class StockUart(tcase.TargetCase):
         self.assertEqual(self.recv_seq(c, 2), [2])
         self.assertFalse(any("line dropped" in l for l in t.log))
 
+    def test_lines_received_during_udp_request(self):
+        # The flash is busy with a request that came over UDP; a one-line
+        # echo on the pty meanwhile waits in a buffer and is answered after.
+        t = self.start(list(SLOW), serial=True)
+        u = self.client(t, "udp", timeout=20)
+        c = self.client(t, "serial", timeout=20)
+        data = self.v2["data"]
+        u.send_raw(smp.packet(OP_WRITE, GROUP_IMAGE, 1,
+                              {"off": 0, "data": data[:CHUNK], "len": len(data),
+                               "sha": hashlib.sha256(data).digest()}, seq=1))
+        self.wait_for(t, re.escape(BUSY))
+        lines = echo_lines("short", seq=2)
+        self.assertEqual(len(lines), 1)
+        c.t.write_bytes(lines[0])
+        self.assertEqual(self.recv_seq(c, 2), [2])
+        self.assertEqual(len(u.recv_packets(20)), 1)
+
     def test_no_limit_option(self):
         # --rx-bufs 0: the old unlimited receive; the burst is not lost.
         t, c = self.start_busy(["--rx-bufs", "0"])

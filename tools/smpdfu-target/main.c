@@ -1003,6 +1003,11 @@ int main(int argc, char **argv)
             }
             timeout = (int)(t->reset_at - now);
         }
+        if (t->rxl_on && smpdfu_rxlines_peek(&t->rxl, NULL) > 0) {
+            /* Lines received while a UDP request kept the flash busy. */
+            take_lines(t);
+            continue;
+        }
         if (t->pty_master >= 0) {
             rx_stale(t, now);
             uint64_t at = smpdfu_link_dec_stale_at(&t->ser_dec);
