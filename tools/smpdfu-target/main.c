@@ -24,6 +24,7 @@
 #include "smpdfu/image.h"
 #include "smpdfu/link.h"
 #include "smpdfu/posix.h"
+#include "smpdfu/posix_args.h"
 #include "smpdfu/posix_crypto.h"
 #include "smpdfu/posix_flash.h"
 #include "smpdfu/server.h"
@@ -151,21 +152,12 @@ static void usage(FILE *f)
 
 static uint32_t parse_size(const char *s, const char *what)
 {
-    char *end;
-    errno = 0;
-    unsigned long long v = strtoull(s, &end, 0);
-    if (errno || end == s) {
-        die("bad %s: %s", what, s);
-    }
-    if (*end == 'k' || *end == 'K') {
-        v *= 1024;
-        end++;
-    } else if (*end == 'm' || *end == 'M') {
-        v *= 1024 * 1024;
-        end++;
-    }
-    if (*end || v > UINT32_MAX) {
-        die("bad %s: %s", what, s);
+    uint64_t v;
+    int rc = smpdfu_posix_arg_size(s, 0, UINT32_MAX, &v);
+    if (rc == SMPDFU_ERANGE) {
+        die("%s %s is too large (at most 4294967295)", what, s);
+    } else if (rc) {
+        die("%s wants a whole number (decimal or 0x hex, K/M suffix for sizes), not '%s'", what, s);
     }
     return (uint32_t)v;
 }
@@ -252,6 +244,9 @@ static void parse_args(target_t *t, int argc, char **argv)
             break;
         case O_PAGE:
             t->page_size = parse_size(optarg, "--page-size");
+            if (t->page_size == 0 || (t->page_size & (t->page_size - 1))) {
+                die("--page-size must be a power of two (flash erases whole pages)");
+            }
             break;
         case O_ALIGN:
             t->write_align = parse_size(optarg, "--write-align");
@@ -264,6 +259,9 @@ static void parse_args(target_t *t, int argc, char **argv)
             break;
         case O_BUFCNT:
             t->buf_count = parse_size(optarg, "--buf-count");
+            if (t->buf_count < 1 || t->buf_count > 255) {
+                die("--buf-count must be 1..255");
+            }
             break;
         case O_MODE:
             if (strcmp(optarg, "move") == 0) {
@@ -299,6 +297,9 @@ static void parse_args(target_t *t, int argc, char **argv)
             break;
         case O_RESET:
             t->reset_delay_ms = parse_size(optarg, "--reset-delay-ms");
+            if (t->reset_delay_ms > 600000) {
+                die("--reset-delay-ms must be 0..600000"); /* poll() takes an int */
+            }
             break;
         case O_LINE:
             t->rx_line_max = parse_size(optarg, "--rx-line-max");

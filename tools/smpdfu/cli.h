@@ -41,6 +41,11 @@ enum {
 /* Print "smpdfu: <message>" to stderr (printf-style, no trailing newline needed). */
 void smpdfu_cli_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
+/* Parse a command-line whole number in lo..hi (lo >= 0) strictly (no sign,
+ * no trailing text, no empty value). On failure prints "OPT wants a whole
+ * number from LO to HI, not 'VAL'" and returns SMPDFU_EXIT_USAGE; else 0. */
+int smpdfu_cli_uint_arg(const char *opt, const char *val, long lo, long hi, long *out);
+
 /* Print the error sentence for an smpdfu_err_t with a context prefix,
  * e.g. smpdfu_cli_fail("cannot read image.bin", SMPDFU_EFILE). Returns SMPDFU_EXIT_FAIL. */
 int smpdfu_cli_fail(const char *context, int err);

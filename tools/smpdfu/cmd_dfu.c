@@ -7,6 +7,7 @@
 #include "cli.h"
 #include "conn.h"
 #include "smpdfu/dfu.h"
+#include "smpdfu/posix_args.h"
 #include "smpdfu/posix_crypto.h"
 #include "source.h"
 
@@ -65,11 +66,10 @@ int smpdfu_cmd_dfu(const smpdfu_cli_t *cli, int argc, char **argv)
     const char *path = NULL, *net = NULL;
     smpdfu_dfu_mode_t mode = SMPDFU_DFU_TEST_CONFIRM;
     long window = 0, quiet_ms = 0;
-    double reboot_s = 0;
+    uint32_t reboot_ms = 0;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
         const char *v = i + 1 < argc ? argv[i + 1] : NULL;
-        char *end = NULL;
         if (!strcmp(a, "--mode") && v) {
             if (smpdfu_dfu_mode_parse(v, &mode)) {
                 smpdfu_cli_error("--mode wants test-confirm, confirm-only, test-only or upload-only, not '%s'", v);
@@ -80,23 +80,18 @@ int smpdfu_cmd_dfu(const smpdfu_cli_t *cli, int argc, char **argv)
             net = v;
             i++;
         } else if (!strcmp(a, "--window") && v) {
-            window = strtol(v, &end, 10);
-            if (*end || window < 0 || window > 255) {
-                smpdfu_cli_error("--window wants a number from 0 to 255");
+            if (smpdfu_cli_uint_arg("--window", v, 0, SMPDFU_UPLOAD_MAX_WINDOW, &window)) {
                 return SMPDFU_EXIT_USAGE;
             }
             i++;
         } else if (!strcmp(a, "--quiet-ms") && v) {
-            quiet_ms = strtol(v, &end, 10);
-            if (*end || quiet_ms < 0 || quiet_ms > 60000) {
-                smpdfu_cli_error("--quiet-ms wants milliseconds from 0 to 60000");
+            if (smpdfu_cli_uint_arg("--quiet-ms", v, 0, 60000, &quiet_ms)) {
                 return SMPDFU_EXIT_USAGE;
             }
             i++;
         } else if (!strcmp(a, "--reboot-timeout") && v) {
-            reboot_s = strtod(v, &end);
-            if (*end || reboot_s <= 0 || reboot_s > 3600) {
-                smpdfu_cli_error("--reboot-timeout wants seconds");
+            if (smpdfu_posix_arg_seconds_ms(v, 0.001, 3600, &reboot_ms)) {
+                smpdfu_cli_error("--reboot-timeout wants seconds from 0.001 to 3600, not '%s'", v);
                 return SMPDFU_EXIT_USAGE;
             }
             i++;
@@ -136,7 +131,7 @@ int smpdfu_cmd_dfu(const smpdfu_cli_t *cli, int argc, char **argv)
     cfg.hash = &h;
     cfg.window = (uint8_t)window;
     cfg.quiet_ms = (uint32_t)quiet_ms;
-    cfg.reboot_timeout_ms = (uint32_t)(reboot_s * 1000);
+    cfg.reboot_timeout_ms = reboot_ms;
     cfg.event = on_event;
     cfg.progress = on_progress;
     cfg.done = on_done;

@@ -129,13 +129,9 @@ int smpdfu_cmd_image_erase(const smpdfu_cli_t *cli, int argc, char **argv)
         smpdfu_cli_error("usage: smpdfu image erase [SLOT]");
         return SMPDFU_EXIT_USAGE;
     }
-    if (argc == 2) {
-        char *end;
-        slot = strtol(argv[1], &end, 10);
-        if (*end || slot < 0 || slot > 255) {
-            smpdfu_cli_error("usage: smpdfu image erase [SLOT] (slot: absolute number 0..255)");
-            return SMPDFU_EXIT_USAGE;
-        }
+    if (argc == 2 && smpdfu_cli_uint_arg("image erase: SLOT (absolute slot number)", argv[1], 0,
+                                         255, &slot)) {
+        return SMPDFU_EXIT_USAGE;
     }
     int ex = conn_open(&k, cli);
     if (ex) {
@@ -255,15 +251,14 @@ int smpdfu_cmd_image_upload(const smpdfu_cli_t *cli, int argc, char **argv)
     long image = 0, window = 0;
     bool upgrade = false, force = false;
     for (int i = 1; i < argc; i++) {
-        char *end;
-        if ((!strcmp(argv[i], "--image") || !strcmp(argv[i], "--window")) && i + 1 < argc) {
-            long v = strtol(argv[i + 1], &end, 10);
-            if (*end || v < 0 || v > 255) {
-                smpdfu_cli_error("%s wants a number from 0 to 255", argv[i]);
+        if (!strcmp(argv[i], "--image") && i + 1 < argc) {
+            if (smpdfu_cli_uint_arg("--image", argv[++i], 0, 255, &image)) {
                 return SMPDFU_EXIT_USAGE;
             }
-            *(strcmp(argv[i], "--image") ? &window : &image) = v;
-            i++;
+        } else if (!strcmp(argv[i], "--window") && i + 1 < argc) {
+            if (smpdfu_cli_uint_arg("--window", argv[++i], 0, SMPDFU_UPLOAD_MAX_WINDOW, &window)) {
+                return SMPDFU_EXIT_USAGE;
+            }
         } else if (!strcmp(argv[i], "--upgrade")) {
             upgrade = true;
         } else if (!strcmp(argv[i], "--force")) {

@@ -1,6 +1,5 @@
 /* smpdfu: command-line SMP client. Parses global options, finds the command
  * in the table and hands over. Everything else is in cmd_*.c. */
-#include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -8,6 +7,7 @@
 
 #include "cli.h"
 #include "smpdfu/error.h"
+#include "smpdfu/posix_args.h"
 
 static const smpdfu_cli_cmd_t commands[] = {
     {"image", "info", smpdfu_cmd_image_info, "FILE [--key PUBKEY.pem]",
@@ -39,6 +39,18 @@ void smpdfu_cli_error(const char *fmt, ...)
     vfprintf(stderr, fmt, ap);
     va_end(ap);
     fputc('\n', stderr);
+}
+
+int smpdfu_cli_uint_arg(const char *opt, const char *val, long lo, long hi, long *out)
+{
+    uint64_t v;
+    if (!val || smpdfu_posix_arg_uint(val, (uint64_t)lo, (uint64_t)hi, &v)) {
+        smpdfu_cli_error("%s wants a whole number from %ld to %ld, not '%s'", opt, lo, hi,
+                         val ? val : "");
+        return SMPDFU_EXIT_USAGE;
+    }
+    *out = (long)v;
+    return 0;
 }
 
 int smpdfu_cli_fail(const char *context, int err)
@@ -92,18 +104,6 @@ static void usage(FILE *f)
     }
 }
 
-static int parse_seconds(const char *s, int *ms)
-{
-    char *end;
-    errno = 0;
-    double v = strtod(s, &end);
-    if (errno || end == s || *end || v <= 0 || v > 3600) {
-        return SMPDFU_EUSAGE;
-    }
-    *ms = (int)(v * 1000.0 + 0.5);
-    return 0;
-}
-
 int main(int argc, char **argv)
 {
     smpdfu_cli_t cli = {.conn = getenv("SMPDFU_CONN"), .retries = -1};
@@ -131,15 +131,17 @@ int main(int argc, char **argv)
             if (!strcmp(a, "--conn")) {
                 cli.conn = val;
             } else if (!strcmp(a, "--timeout")) {
-                if (parse_seconds(val, &cli.timeout_ms)) {
-                    smpdfu_cli_error("--timeout wants seconds between 0 and 3600, not '%s'", val);
+                uint32_t ms;
+                if (smpdfu_posix_arg_seconds_ms(val, 0.001, 3600, &ms)) {
+                    smpdfu_cli_error("--timeout wants seconds from 0.001 to 3600 (e.g. 2 or 0.5), "
+                                     "not '%s'", val);
                     return SMPDFU_EXIT_USAGE;
                 }
+                cli.timeout_ms = (int)ms;
             } else {
-                char *end;
-                long r = strtol(val, &end, 10);
-                if (*end || end == val || r < 0 || r > 100) {
-                    smpdfu_cli_error("--retries wants a number from 0 to 100, not '%s'", val);
+                uint64_t r;
+                if (smpdfu_posix_arg_uint(val, 0, 100, &r)) {
+                    smpdfu_cli_error("--retries wants a whole number from 0 to 100, not '%s'", val);
                     return SMPDFU_EXIT_USAGE;
                 }
                 cli.retries = (int)r;

@@ -1,6 +1,8 @@
 /* Image sources for the CLI: a file or an HTTP(S) download (see source.h). */
 #include "source.h"
 
+#include "smpdfu/posix_args.h"
+
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -20,13 +22,12 @@ static uint32_t http_timeout_ms(void)
     if (!e || !*e) {
         return 0;
     }
-    char *end;
-    double v = strtod(e, &end);
-    if (*end || v <= 0 || v > 86400) {
-        smpdfu_cli_error("ignoring SMPDFU_HTTP_TIMEOUT='%s' (seconds wanted)", e);
+    uint32_t ms;
+    if (smpdfu_posix_arg_seconds_ms(e, 0.001, 86400, &ms)) {
+        smpdfu_cli_error("ignoring SMPDFU_HTTP_TIMEOUT='%s' (seconds from 0.001 to 86400 wanted)", e);
         return 0;
     }
-    return (uint32_t)(v * 1000.0 + 0.5);
+    return ms;
 }
 
 int img_source_open(img_source_t *s, const smpdfu_cli_t *cli, const char *path)
