@@ -67,6 +67,7 @@ typedef struct {
     smpdfu_os_group_t os;
     smpdfu_img_group_t img;
     bool halted;
+    bool halted_logged; /* said once per boot that requests go unanswered */
 
     /* transports */
     int udp_fd[MAX_UDP];
@@ -458,6 +459,7 @@ static void boot_device(target_t *t)
         }
     }
     t->halted = !res.bootable;
+    t->halted_logged = false;
     if (t->halted) {
         fprintf(stderr, "boot: no valid image in the primary slot: MCUboot halts, no SMP\n");
         return;
@@ -548,7 +550,12 @@ static void setup_device(target_t *t)
     }
     if (t->pf.created) {
         if (!t->factory[0]) {
-            logf_(t, "flash: new flash without --factory: the primary slot is empty");
+            /* Not -q: a device that will never answer must say why. */
+            fprintf(stderr,
+                    "smpdfu-target: the new flash %s holds no image (no --factory IMAGE): like "
+                    "MCUboot with an empty primary slot, the device halts in the bootloader and "
+                    "answers no SMP request\n",
+                    t->flash_path);
         }
         for (int i = 0; i < t->images; i++) {
             if (t->factory[i]) {
@@ -599,6 +606,21 @@ static int parse_addr(const char *spec, struct sockaddr_storage *ss, socklen_t *
     return 0;
 }
 
+/* 127.0.0.0/8, ::1 and ::ffff:127.0.0.0/104 stay on this machine; any other
+ * address (0.0.0.0 and :: included) can be reached from elsewhere. */
+static bool is_loopback(const struct sockaddr_storage *ss)
+{
+    if (ss->ss_family == AF_INET) {
+        const struct sockaddr_in *a = (const struct sockaddr_in *)ss;
+        return (ntohl(a->sin_addr.s_addr) >> 24) == 127;
+    }
+    if (ss->ss_family == AF_INET6) {
+        const struct in6_addr *a = &((const struct sockaddr_in6 *)ss)->sin6_addr;
+        return IN6_IS_ADDR_LOOPBACK(a) || (IN6_IS_ADDR_V4MAPPED(a) && a->s6_addr[12] == 127);
+    }
+    return false;
+}
+
 static void open_udp(target_t *t)
 {
     for (int i = 0; i < t->nudp; i++) {
@@ -617,6 +639,15 @@ static void open_udp(target_t *t)
         getnameinfo((struct sockaddr *)&ss, len, host, sizeof(host), port, sizeof(port),
                     NI_NUMERICHOST | NI_NUMERICSERV);
         t->udp_fd[i] = fd;
+        if (!is_loopback(&ss)) {
+            /* Not -q: this is about who else can flash the device. */
+            fprintf(stderr,
+                    "smpdfu-target: warning: SMP on udp %s is reachable from the network. SMP "
+                    "has no authentication: anyone who can send a datagram to this port can "
+                    "upload, boot or erase firmware. Use 127.0.0.1 or [::1] unless that is "
+                    "what you want.\n",
+                    t->udp_spec[i]);
+        }
         printf(ss.ss_family == AF_INET6 ? "udp: [%s]:%s\n" : "udp: %s:%s\n", host, port);
     }
 }
@@ -701,6 +732,12 @@ static void serve(target_t *t, const uint8_t *pkt, size_t len, smpdfu_server_sen
                   send_ctx_t *c, const char *via)
 {
     if (t->halted) {
+        if (!t->halted_logged) {
+            /* Once per boot: the client will only see silence. */
+            logf_(t, "[%s] request ignored: halted in the bootloader (no valid image in the "
+                  "primary slot); further requests are ignored silently", via);
+            t->halted_logged = true;
+        }
         return;
     }
     t->via = via;

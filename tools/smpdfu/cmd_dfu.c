@@ -18,11 +18,15 @@ typedef struct {
     bool done;
     smpdfu_dfu_result_t res;
     const smpdfu_cli_t *cli;
+    unsigned back; /* the device answered after a reset */
 } dfu_wait_t;
 
 static void on_event(void *arg, const smpdfu_dfu_event_t *ev)
 {
     dfu_wait_t *w = arg;
+    if (ev->ev == SMPDFU_DFU_EV_BACK) {
+        w->back++;
+    }
     if (w->cli->quiet || w->cli->json || ev->ev == SMPDFU_DFU_EV_FAILED) {
         return;
     }
@@ -185,7 +189,19 @@ int smpdfu_cmd_dfu(const smpdfu_cli_t *cli, int argc, char **argv)
         } else {
             snprintf(what, sizeof(what), "the update");
         }
-        ex = conn_fail(&k, what, rc, &w.res.dev);
+        if (rc == SMPDFU_ETIMEOUT && w.res.reset_done && w.back == 0) {
+            /* Silence after the reset is a reboot that did not end, not a
+             * wrong port: the device answered before it. */
+            char msg[400];
+            snprintf(msg, sizeof(msg),
+                     "%s: the device did not answer again after the reset (waited %.0f s, "
+                     "--reboot-timeout): it may still be swapping images, or it halted in the "
+                     "bootloader; ask it with `smpdfu image list` later",
+                     what, (reboot_ms ? reboot_ms : 60000) / 1000.0);
+            ex = conn_fail_msg(&k, msg, rc, &w.res.dev);
+        } else {
+            ex = conn_fail(&k, what, rc, &w.res.dev);
+        }
         conn_close(&k);
         return ex;
     }

@@ -2,6 +2,7 @@
 #include "conn.h"
 
 #include <errno.h>
+#include <netdb.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -13,6 +14,14 @@
 static void trace(void *arg, bool tx, const uint8_t *pkt, size_t len)
 {
     conn_t *k = arg;
+    if (!tx) {
+        /* What was heard decides how a later silence is worded. */
+        k->rx_pkts++;
+        k->last_rx_ms = smpdfu_posix_now_ms();
+    }
+    if (!k->cli->verbose) {
+        return;
+    }
     smpdfu_smp_hdr_t h;
     if (smpdfu_smp_hdr_decode(pkt, len, &h) < 0) {
         return;
@@ -46,7 +55,14 @@ int conn_open(conn_t *k, const smpdfu_cli_t *cli)
     }
     int rc = smpdfu_posix_port_open(&k->port, conn_timeout(k));
     if (rc) {
-        smpdfu_cli_error("cannot open %s: %s (%s)", cli->conn, smpdfu_strerror(rc), strerror(errno));
+        int e = errno;
+        if (k->port.gai_err) {
+            smpdfu_cli_error("cannot open %s: cannot resolve host name '%s' (%s)", cli->conn,
+                             k->port.host, gai_strerror(k->port.gai_err));
+        } else {
+            smpdfu_cli_error("cannot open %s: %s (%s)", cli->conn, smpdfu_strerror(rc),
+                             e ? strerror(e) : "no reason given");
+        }
         return SMPDFU_EXIT_FAIL;
     }
     smpdfu_client_cfg_t cfg;
@@ -66,10 +82,8 @@ int conn_open(conn_t *k, const smpdfu_cli_t *cli)
     cfg.retries = conn_retries(k);
     /* A fresh sequence per run so a previous run's late answers do not match. */
     cfg.first_seq = (uint8_t)(getpid() ^ smpdfu_posix_now_ms());
-    if (cli->verbose) {
-        cfg.trace = trace;
-        cfg.trace_arg = k;
-    }
+    cfg.trace = trace;
+    cfg.trace_arg = k;
     rc = smpdfu_client_init(&k->c, &cfg);
     if (rc) {
         smpdfu_posix_port_close(&k->port);
@@ -168,6 +182,20 @@ int conn_fail(conn_t *k, const char *what, int status, const smpdfu_dev_err_t *d
         } else {
             snprintf(msg, sizeof(msg), "the device refused %s: %s", what, d);
         }
+    } else if (status == SMPDFU_ETIMEOUT && k->rx_pkts > 0) {
+        /* It answered before: the port is right, the device went quiet. */
+        snprintf(msg, sizeof(msg),
+                 "%s: the device stopped answering on %s (waited %.1f s per try, %d tries; it "
+                 "had sent %u answers, the last %.1f s before giving up)",
+                 what, k->cli->conn, conn_timeout(k) / 1000.0, conn_retries(k) + 1, k->rx_pkts,
+                 (smpdfu_posix_now_ms() - k->last_rx_ms) / 1000.0);
+    } else if (status == SMPDFU_ETIMEOUT && k->port.rx_bytes > 0) {
+        snprintf(msg, sizeof(msg),
+                 "%s: no SMP answer from %s (waited %.1f s per try, %d tries), though %u bytes "
+                 "that were not SMP answers arrived: is SMP enabled on this port, and is the "
+                 "framing right (console framing, or ,raw)?",
+                 what, k->cli->conn, conn_timeout(k) / 1000.0, conn_retries(k) + 1,
+                 (unsigned)k->port.rx_bytes);
     } else if (status == SMPDFU_ETIMEOUT) {
         snprintf(msg, sizeof(msg),
                  "%s: no answer from %s (waited %.1f s per try, %d tries): is the device there "
@@ -178,6 +206,11 @@ int conn_fail(conn_t *k, const char *what, int status, const smpdfu_dev_err_t *d
     } else {
         snprintf(msg, sizeof(msg), "%s: %s", what, smpdfu_strerror(status));
     }
+    return conn_fail_msg(k, msg, status, dev);
+}
+
+int conn_fail_msg(conn_t *k, const char *msg, int status, const smpdfu_dev_err_t *dev)
+{
     conn_progress_end(k);
     smpdfu_cli_error("%s", msg);
     if (k->cli->json) {

@@ -137,6 +137,7 @@ int smpdfu_posix_port_parse(smpdfu_posix_port_t *p, const char *spec)
 int smpdfu_posix_port_open(smpdfu_posix_port_t *p, uint32_t timeout_ms)
 {
     p->closed = false;
+    p->gai_err = 0;
     switch (p->kind) {
     case SMPDFU_POSIX_SERIAL: {
         /* A pty has no baud rate to set; a real UART gets the asked one. */
@@ -144,9 +145,9 @@ int smpdfu_posix_port_open(smpdfu_posix_port_t *p, uint32_t timeout_ms)
         return rc;
     }
     case SMPDFU_POSIX_TCP:
-        return smpdfu_posix_tcp_connect(&p->fd, p->host, p->port, timeout_ms);
+        return smpdfu_posix_tcp_connect(&p->fd, p->host, p->port, timeout_ms, &p->gai_err);
     case SMPDFU_POSIX_UDP:
-        return smpdfu_posix_udp_open(&p->fd, p->host, p->port);
+        return smpdfu_posix_udp_open(&p->fd, p->host, p->port, &p->gai_err);
     }
     return SMPDFU_EINVAL;
 }
