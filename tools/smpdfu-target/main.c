@@ -531,7 +531,8 @@ static void setup_device(target_t *t)
     if (t->key_path) {
         rc = smpdfu_posix_sigkey_load(&t->key, t->key_path, &t->sv);
         if (rc != 0) {
-            die("--key %s: %s", t->key_path, smpdfu_strerror(rc));
+            die("--key %s: %s", t->key_path,
+                rc == SMPDFU_EFILE ? strerror(errno) : smpdfu_strerror(rc));
         }
         t->have_key = true;
         t->boot.verify = verify_sig;

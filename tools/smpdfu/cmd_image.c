@@ -349,7 +349,11 @@ int smpdfu_cmd_image_info(const smpdfu_cli_t *cli, int argc, char **argv)
         rc = smpdfu_posix_sigkey_load(&key, key_path, &sv);
         if (rc) {
             if (rc == SMPDFU_EFILE) {
-                smpdfu_cli_error("cannot read key %s: %s", key_path, strerror(errno));
+                int e = errno;
+                smpdfu_cli_error("cannot read key %s: %s", key_path,
+                                 e == ENODATA ? "the file is empty"
+                                 : e == EFBIG ? "larger than a key file can be (16 KiB)"
+                                              : strerror(e));
             } else {
                 smpdfu_cli_error("key %s: %s%s", key_path, smpdfu_strerror(rc),
                                  rc == SMPDFU_ENOTSUP ? " (ECDSA P-256/P-384 and Ed25519 are)"
