@@ -69,6 +69,7 @@ int smpdfu_cmd_dfu(const smpdfu_cli_t *cli, int argc, char **argv)
 {
     const char *path = NULL, *net = NULL;
     smpdfu_dfu_mode_t mode = SMPDFU_DFU_TEST_CONFIRM;
+    bool force = false;
     long window = 0, quiet_ms = 0;
     uint32_t reboot_ms = 0;
     for (int i = 1; i < argc; i++) {
@@ -80,6 +81,8 @@ int smpdfu_cmd_dfu(const smpdfu_cli_t *cli, int argc, char **argv)
                 return SMPDFU_EXIT_USAGE;
             }
             i++;
+        } else if (!strcmp(a, "--force")) {
+            force = true;
         } else if (!strcmp(a, "--image1") && v) {
             net = v;
             i++;
@@ -108,7 +111,7 @@ int smpdfu_cmd_dfu(const smpdfu_cli_t *cli, int argc, char **argv)
     }
     if (!path) {
         smpdfu_cli_error("usage: smpdfu dfu FILE|URL [--mode test-confirm|confirm-only|test-only|upload-only] "
-                         "[--image1 NETCORE.bin|URL] [--window N]");
+                         "[--image1 NETCORE.bin|URL] [--window N] [--force]");
         return SMPDFU_EXIT_USAGE;
     }
     img_source_t f0, f1;
@@ -136,6 +139,7 @@ int smpdfu_cmd_dfu(const smpdfu_cli_t *cli, int argc, char **argv)
     cfg.window = (uint8_t)window;
     cfg.quiet_ms = (uint32_t)quiet_ms;
     cfg.reboot_timeout_ms = reboot_ms;
+    cfg.force = force;
     cfg.event = on_event;
     cfg.progress = on_progress;
     cfg.done = on_done;
@@ -146,11 +150,32 @@ int smpdfu_cmd_dfu(const smpdfu_cli_t *cli, int argc, char **argv)
     for (size_t i = 0; i < cfg.nimages; i++) {
         static smpdfu_image_info_t info;
         uint8_t sha[32];
+        const char *name = cfg.images[i].image ? net : path;
         int rc = smpdfu_dfu_check_image(&cfg.images[i].src, &h, &info, sha);
+        if (rc == SMPDFU_EIMG_PADDED || rc == SMPDFU_EIMG_TRAILING) {
+            char why[600];
+            smpdfu_cli_padded_reason(why, sizeof(why), rc, cfg.images[i].src.size, info.end);
+            if (force) {
+                smpdfu_cli_error("warning: sending %s as it is (--force): %s", name, why);
+                rc = smpdfu_dfu_check_image_opt(&cfg.images[i].src, &h, &info, sha, true);
+            } else {
+                smpdfu_cli_error("%s is not an image to upload (nothing was sent): %s; --force "
+                                 "sends the file as it is",
+                                 name, why);
+                smpdfu_posix_hash_free(&hs);
+                img_source_close(&f0);
+                img_source_close(&f1);
+                if (cli->json) {
+                    printf("{\"error\": ");
+                    smpdfu_cli_json_str(stdout, why);
+                    printf(", \"code\": \"%s\"}\n", smpdfu_err_name(rc));
+                }
+                return SMPDFU_EXIT_FAIL;
+            }
+        }
         if (rc) {
             char ctx[600];
-            snprintf(ctx, sizeof(ctx), "%s is not an image to upload (nothing was sent)",
-                     cfg.images[i].image ? net : path);
+            snprintf(ctx, sizeof(ctx), "%s is not an image to upload (nothing was sent)", name);
             smpdfu_posix_hash_free(&hs);
             img_source_close(&f0);
             img_source_close(&f1);

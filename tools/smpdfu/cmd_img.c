@@ -285,6 +285,21 @@ int smpdfu_cmd_image_upload(const smpdfu_cli_t *cli, int argc, char **argv)
     static smpdfu_image_info_t info;
     uint8_t sha[32];
     int rc = smpdfu_dfu_check_image(&src, &h, &info, sha);
+    if (rc == SMPDFU_EIMG_PADDED || rc == SMPDFU_EIMG_TRAILING) {
+        char why[600];
+        smpdfu_cli_padded_reason(why, sizeof(why), rc, src.size, info.end);
+        if (!force) {
+            smpdfu_cli_error("%s is not an image to upload (nothing was sent): %s; --force sends "
+                             "the file as it is",
+                             path, why);
+            smpdfu_posix_hash_free(&hs);
+            img_source_close(&f);
+            return SMPDFU_EXIT_FAIL;
+        }
+        smpdfu_cli_error("warning: sending %s as it is (--force): %s", path, why);
+        /* The image in front is still checked and verified after the upload. */
+        rc = smpdfu_dfu_check_image_opt(&src, &h, &info, sha, true);
+    }
     if (rc && !force) {
         char ctx[600];
         snprintf(ctx, sizeof(ctx), "%s is not an image to upload (nothing was sent; --force sends it anyway)", path);

@@ -26,7 +26,8 @@ static const smpdfu_cli_cmd_t commands[] = {
     {"os", "info", smpdfu_cmd_os_info, "[FORMAT]", "show OS/application info (format chars: snrvbmpioa)"},
     {"os", "bootloader", smpdfu_cmd_os_bootloader, "[QUERY]", "show the bootloader (QUERY: mode)"},
     {"dfu", NULL, smpdfu_cmd_dfu,
-     "FILE [--mode test-confirm|confirm-only|test-only|upload-only] [--image1 NETCORE.bin] [--window N]",
+     "FILE [--mode test-confirm|confirm-only|test-only|upload-only] [--image1 NETCORE.bin] [--window N] "
+     "[--force]",
      "the whole update: check, upload, test, reset, wait, confirm"},
 };
 #define NCOMMANDS (sizeof(commands) / sizeof(commands[0]))
@@ -51,6 +52,25 @@ int smpdfu_cli_uint_arg(const char *opt, const char *val, long lo, long hi, long
     }
     *out = (long)v;
     return 0;
+}
+
+void smpdfu_cli_padded_reason(char *buf, size_t cap, int err, uint32_t size, uint32_t end)
+{
+    if (err == SMPDFU_EIMG_PADDED) {
+        snprintf(buf, cap,
+                 "it is padded to %u bytes and ends in an MCUboot trailer (imgtool --pad): sent to "
+                 "a device, that trailer lands in the secondary slot and marks the image for a "
+                 "swap at the next reset before any test (for good if it was signed with "
+                 "--confirm), and a slot-sized file may not fit the slot at all; upload the "
+                 "unpadded signed image (the first %u bytes of this file)",
+                 (unsigned)size, (unsigned)end);
+    } else {
+        snprintf(buf, cap,
+                 "%u bytes follow the image's TLV area (the image ends at byte %u): the device "
+                 "would store them in the slot too, and a later check of the slot would not "
+                 "expect them",
+                 (unsigned)(size - end), (unsigned)end);
+    }
 }
 
 int smpdfu_cli_fail(const char *context, int err)
