@@ -189,12 +189,16 @@ int smpdfu_cmd_dfu(const smpdfu_cli_t *cli, int argc, char **argv)
         }
     }
     int ex = conn_open(&k, cli);
+    if (!ex && (ex = conn_check_target(&k, net ? 1 : 0, &window, force))) {
+        conn_close(&k);
+    }
     if (ex) {
         smpdfu_posix_hash_free(&hs);
         img_source_close(&f0);
         img_source_close(&f1);
         return ex;
     }
+    cfg.window = (uint8_t)window; /* as conn_check_target left it */
     cfg.timeout_ms = conn_timeout(&k);
     cfg.retries = conn_retries(&k);
     int rc = smpdfu_dfu_start(&dfu, &k.c, &cfg);

@@ -308,6 +308,9 @@ int smpdfu_cmd_image_upload(const smpdfu_cli_t *cli, int argc, char **argv)
         return smpdfu_cli_fail(ctx, rc);
     }
     int ex = conn_open(&k, cli);
+    if (!ex && (ex = conn_check_target(&k, image, &window, force))) {
+        conn_close(&k);
+    }
     if (ex) {
         smpdfu_posix_hash_free(&hs);
         img_source_close(&f);

@@ -9,6 +9,8 @@
 #include <unistd.h>
 
 #include "smpdfu/posix.h"
+#include "smpdfu/client_img.h"
+#include "smpdfu/client_os.h"
 #include "smpdfu/smp.h"
 
 static void trace(void *arg, bool tx, const uint8_t *pkt, size_t len)
@@ -275,4 +277,97 @@ void conn_progress_end(conn_t *k)
         k->prog_shown = false;
     }
     k->prog_start = 0;
+}
+
+/* One synchronous request on an open connection; 0, or the failure already
+ * reported (exit status). *answered tells whether the device understood it
+ * (a device error such as "not supported" is no failure here). */
+static int ask(conn_t *k, const char *what, int rc, bool *answered)
+{
+    if (rc == 0) {
+        rc = conn_wait_rsp(k);
+    }
+    *answered = rc == 0;
+    if (rc == 0 || rc == SMPDFU_EDEVICE) {
+        return 0;
+    }
+    return conn_fail(k, what, rc, &k->rsp.dev);
+}
+
+int conn_check_target(conn_t *k, long image, long *window, bool force)
+{
+    smpdfu_req_opts_t o = conn_opts(k);
+    bool ok;
+    int ex;
+    if (*window > 0) {
+        k->got = false;
+        if ((ex = ask(k, "reading the parameters", smpdfu_os_params(&k->c, &o, conn_on_rsp, k),
+                      &ok))) {
+            return ex;
+        }
+        smpdfu_os_params_t p;
+        if (ok && smpdfu_os_params_parse(&k->rsp, &p) == 0) {
+            smpdfu_client_set_params(&k->c, p.buf_size, p.buf_count);
+            if (p.buf_count >= 1 && (uint32_t)*window > p.buf_count) {
+                /* Zephyr drops what arrives while all its buffers are taken. */
+                smpdfu_cli_error("warning: --window %ld is more than the device's %u SMP buffers "
+                                 "(os params buf_count): it would drop the extra chunks, so %u "
+                                 "are sent at a time",
+                                 *window, p.buf_count, p.buf_count);
+                *window = (long)p.buf_count;
+            }
+        }
+    }
+    if (image <= 0 || force) {
+        return 0;
+    }
+    /* A one-image Zephyr ignores "image" and writes image 0's secondary
+     * slot; a multi-image one answers "no free slot". Ask first. */
+    static smpdfu_img_slotinfo_t si;
+    k->got = false;
+    if ((ex = ask(k, "reading the slot info", smpdfu_img_slot_info(&k->c, &o, conn_on_rsp, k),
+                  &ok))) {
+        return ex;
+    }
+    long highest = -1;
+    if (ok && smpdfu_img_slot_info_parse(&k->rsp, &si) == 0) {
+        if (si.dropped) {
+            return 0; /* more images than we can hold: no verdict */
+        }
+        for (size_t i = 0; i < si.count; i++) {
+            if (si.images[i].image == (uint32_t)image) {
+                return 0;
+            }
+            highest = (long)si.images[i].image > highest ? (long)si.images[i].image : highest;
+        }
+    } else {
+        /* No slot info (CONFIG_MCUMGR_GRP_IMG_SLOT_INFO=n): the image list. */
+        static smpdfu_img_state_t st;
+        k->got = false;
+        if ((ex = ask(k, "reading the image list", smpdfu_img_state_read(&k->c, &o, conn_on_rsp, k),
+                      &ok))) {
+            return ex;
+        }
+        if (!ok || smpdfu_img_state_parse(&k->rsp, &st) != 0 || st.dropped) {
+            return 0;
+        }
+        for (size_t i = 0; i < st.count; i++) {
+            if (st.slots[i].image == (uint32_t)image) {
+                return 0;
+            }
+            highest = (long)st.slots[i].image > highest ? (long)st.slots[i].image : highest;
+        }
+    }
+    char has[64], msg[400];
+    if (highest > 0) {
+        snprintf(has, sizeof(has), "it has images 0 to %ld", highest);
+    } else {
+        snprintf(has, sizeof(has), "it has %s", highest == 0 ? "image 0 only" : "no image listed");
+    }
+    snprintf(msg, sizeof(msg),
+             "the device has no image %ld (%s): a Zephyr device with one image ignores the image "
+             "number and would write the file over image 0's secondary slot; nothing was sent "
+             "(--force sends it anyway)",
+             image, has);
+    return conn_fail_msg(k, msg, SMPDFU_ENOTFOUND, NULL);
 }

@@ -74,6 +74,13 @@ int conn_fail(conn_t *k, const char *what, int status, const smpdfu_dev_err_t *d
  * --json document. Returns SMPDFU_EXIT_FAIL. */
 int conn_fail_msg(conn_t *k, const char *msg, int status, const smpdfu_dev_err_t *dev);
 
+/* Before an upload: with *window > 0, read the device's buffer count and
+ * lower *window to it with a warning (more would be dropped); with image > 0
+ * and !force, make sure the device has that image (slot info, else the image
+ * list), since a one-image Zephyr ignores the number. Returns 0, or the exit
+ * status after reporting the refusal or a failed request. */
+int conn_check_target(conn_t *k, long image, long *window, bool force);
+
 /* Progress of an upload: a bar on a terminal (percent, bytes, speed, time
  * left); with -v and no terminal, one line per step; else nothing. */
 void conn_progress(conn_t *k, const char *label, uint32_t off, uint32_t size);
