@@ -358,8 +358,9 @@ static void program_factory(target_t *t, int image)
     uint8_t *data;
     size_t len;
     const smpdfu_flash_area_t *a = &t->boot.slot[2 * image];
+    errno = 0; /* read_file may fail without setting it (a short read) */
     if (read_file(t->factory[image], &data, &len) != 0) {
-        die("cannot read %s", t->factory[image]);
+        die("cannot read %s: %s", t->factory[image], errno ? strerror(errno) : "empty or unreadable");
     }
     if (len > a->size) {
         die("%s (%zu bytes) does not fit a %u-byte slot", t->factory[image], len, a->size);
