@@ -113,6 +113,12 @@ class NumericOptions(unittest.TestCase):
             rc, _, err = run([SMPDFU, "--conn", "udp:127.0.0.1:9"] + c)
             self.assertEqual(rc, 2, "%s: %s" % (c, err))
             self.assertIn("wants", err)
+        # Numbers inside --conn: a negative baud used to wrap around to 1.
+        for spec in ("serial:/dev/null,baud=-18446744073709551615", "serial:/dev/null,baud= 9600",
+                     "udp:127.0.0.1:-1", "udp:127.0.0.1:65536"):
+            rc, _, err = run([SMPDFU, "--conn", spec, "os", "echo", "x"])
+            self.assertEqual(rc, 2, "%s: %s" % (spec, err))
+            self.assertIn("cannot understand --conn", err)
         # SMPDFU_HTTP_TIMEOUT=nan is ignored in words, not turned into garbage.
         env = dict(os.environ, SMPDFU_HTTP_TIMEOUT="nan")
         p = subprocess.run([SMPDFU, "image", "info", "http://127.0.0.1:9/x.bin"], env=env,

@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "smpdfu/posix.h"
+#include "smpdfu/posix_args.h"
 #include "smpdfu/posix_loop.h"
 #include "smpdfu/posix_serial.h"
 #include "smpdfu/posix_tcp.h"
@@ -22,13 +23,11 @@ static int parse_num(const char *s, size_t n, unsigned long max, unsigned long *
     }
     memcpy(tmp, s, n);
     tmp[n] = 0;
-    char *end;
-    errno = 0;
-    unsigned long v = strtoul(tmp, &end, 10);
-    if (errno || *end || v > max) {
+    uint64_t v; /* strtoul would take "-1" (wrapped) and " 9600" */
+    if (smpdfu_posix_arg_uint(tmp, 0, max, &v)) {
         return SMPDFU_EUSAGE;
     }
-    *out = v;
+    *out = (unsigned long)v;
     return 0;
 }
 
