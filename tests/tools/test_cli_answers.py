@@ -136,6 +136,7 @@ class NumericOptions(unittest.TestCase):
             (["--images", "-1"], "wants a whole number"),
             (["--reset-delay-ms", "4294967295"], "--reset-delay-ms must be"),
             (["--erase-ms", "1.5"], "wants a whole number"),
+            (["--rx-line-max", "3"], "--rx-line-max must be"),
         ]
         for args, words in cases:
             rc, _, err = run([TARGET, "--flash", os.path.join(tmp, "f.bin"), "--udp", "127.0.0.1:0"] +

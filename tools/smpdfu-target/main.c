@@ -304,6 +304,10 @@ static void parse_args(target_t *t, int argc, char **argv)
             break;
         case O_LINE:
             t->rx_line_max = parse_size(optarg, "--rx-line-max");
+            if (t->rx_line_max < 7 || t->rx_line_max > 65535) {
+                /* 7: the marker, one base64 group and the newline */
+                die("--rx-line-max must be 7..65535 (shorter lines cannot carry a frame)");
+            }
             break;
         case 'q':
             t->quiet = true;
