@@ -395,6 +395,13 @@ class TargetWords(unittest.TestCase):
             self.assertIn("ready", lines, err)
             self.assertNotIn("authentication", err)
 
+    def test_unresolvable_udp_address(self):
+        rc, _, err = run([TARGET, "--flash", os.path.join(self.dir, "f.bin"), "-q", "--udp",
+                          "no-such-host.invalid:1337"])
+        self.assertEqual(rc, 2)
+        self.assertIn("--udp no-such-host.invalid:1337: ", err)  # then getaddrinfo's words
+        self.assertNotIn("bad --udp address", err)
+
     def test_no_factory_says_it_holds_no_image(self):
         lines, err = self.start_stop(["--udp", "127.0.0.1:0"])
         self.assertIn("ready", lines)

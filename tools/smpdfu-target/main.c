@@ -577,6 +577,7 @@ static void setup_device(target_t *t)
 
 /* --------------------------------------------------------- transports */
 
+/* 0, -1 for a malformed spec, or getaddrinfo()'s EAI_* code (non-zero). */
 static int parse_addr(const char *spec, struct sockaddr_storage *ss, socklen_t *len)
 {
     char host[128];
@@ -603,8 +604,9 @@ static int parse_addr(const char *spec, struct sockaddr_storage *ss, socklen_t *
     memset(&hints, 0, sizeof(hints));
     hints.ai_socktype = SOCK_DGRAM;
     hints.ai_flags = AI_NUMERICSERV | AI_PASSIVE;
-    if (getaddrinfo(host[0] ? host : NULL, port, &hints, &ai) != 0) {
-        return -1;
+    int g = getaddrinfo(host[0] ? host : NULL, port, &hints, &ai);
+    if (g != 0) {
+        return g == -1 ? EAI_FAIL : g; /* keep -1 for "malformed" */
     }
     memcpy(ss, ai->ai_addr, ai->ai_addrlen);
     *len = ai->ai_addrlen;
@@ -633,8 +635,11 @@ static void open_udp(target_t *t)
         struct sockaddr_storage ss;
         socklen_t len;
         char host[INET6_ADDRSTRLEN], port[16];
-        if (parse_addr(t->udp_spec[i], &ss, &len) != 0) {
+        int g = parse_addr(t->udp_spec[i], &ss, &len);
+        if (g == -1) {
             die("bad --udp address %s (ADDR:PORT or [V6ADDR]:PORT)", t->udp_spec[i]);
+        } else if (g != 0) {
+            die("--udp %s: %s", t->udp_spec[i], gai_strerror(g));
         }
         int fd = socket(ss.ss_family, SOCK_DGRAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
         if (fd < 0 || bind(fd, (struct sockaddr *)&ss, len) != 0) {
