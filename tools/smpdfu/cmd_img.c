@@ -1,5 +1,6 @@
 /* smpdfu image list|upload|test|confirm|erase|slots (device commands;
  * `image info` on a file lives in cmd_image.c). */
+#include <ctype.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -57,6 +58,12 @@ static int parse_hash(const char *s, uint8_t out[32])
 {
     if (strlen(s) != 64) {
         return -1;
+    }
+    /* Hex digits only: sscanf's %2x would also take " f", "-1" or "0x". */
+    for (int i = 0; i < 64; i++) {
+        if (!isxdigit((unsigned char)s[i])) {
+            return -1;
+        }
     }
     for (int i = 0; i < 32; i++) {
         unsigned v;
