@@ -19,6 +19,7 @@
 #include <termios.h>
 #include <unistd.h>
 
+#include "smpdfu/version.h"
 #include "smpdfu/boot.h"
 #include "smpdfu/error.h"
 #include "smpdfu/image.h"
@@ -148,7 +149,9 @@ static void usage(FILE *f)
             "  --write-us-per-kib N sleep N us per KiB written\n"
             "  --reset-delay-ms N   time from reset response to reboot (default 250)\n"
             "  --rx-line-max N      serial RX line buffer (default 128)\n"
-            "  -q, --quiet          no request log on stderr\n");
+            "  -q, --quiet          no request log on stderr\n"
+            "  -h, --help           this text\n"
+            "  --version            print the version\n");
 }
 
 static uint32_t parse_size(const char *s, const char *what)
@@ -813,6 +816,10 @@ static void do_reset(target_t *t)
 
 int main(int argc, char **argv)
 {
+    if (argc == 2 && !strcmp(argv[1], "--version")) {
+        printf("smpdfu-target %s\n", smpdfu_version());
+        return 0;
+    }
     target_t *t = calloc(1, sizeof(*t));
     struct sigaction sa;
     if (!t) {

@@ -8,6 +8,7 @@
 #include "conn.h"
 #include "smpdfu/dfu.h"
 #include "smpdfu/posix_args.h"
+#include "smpdfu/posix.h"
 #include "smpdfu/posix_crypto.h"
 #include "source.h"
 
@@ -27,6 +28,8 @@ static void on_event(void *arg, const smpdfu_dfu_event_t *ev)
     if (ev->ev == SMPDFU_DFU_EV_BACK) {
         w->back++;
     }
+    /* An event ends a stretch of upload progress (counted for the summary). */
+    conn_progress_end(&k);
     if (w->cli->quiet || w->cli->json || ev->ev == SMPDFU_DFU_EV_FAILED) {
         return;
     }
@@ -188,6 +191,7 @@ int smpdfu_cmd_dfu(const smpdfu_cli_t *cli, int argc, char **argv)
             return ex;
         }
     }
+    uint64_t t0 = smpdfu_posix_now_ms();
     int ex = conn_open(&k, cli);
     if (!ex && (ex = conn_check_target(&k, net ? 1 : 0, &window, force))) {
         conn_close(&k);
@@ -245,6 +249,12 @@ int smpdfu_cmd_dfu(const smpdfu_cli_t *cli, int argc, char **argv)
                    u->resumed ? "true" : "false", u->resume_off);
         }
         printf("]}\n");
+    } else {
+        char rate[32];
+        conn_rate(rate, sizeof(rate), k.sum_bytes, k.sum_ms);
+        printf("update done in %.1f s: %llu bytes uploaded at %s, %u retransmissions\n",
+               (smpdfu_posix_now_ms() - t0) / 1000.0, (unsigned long long)k.sum_bytes, rate,
+               k.c.stats.retransmits);
     }
     conn_close(&k);
     return 0;
