@@ -25,8 +25,8 @@ from tools import LINKEMU as LINKEMU_PATH  # noqa: E402
 SLOT = ["--slot-size", "65536", "--reset-delay-ms", "0"]
 
 
-def run(cmd, timeout=60):
-    p = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout)
+def run(cmd, timeout=60, env=None):
+    p = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, env=env)
     return p.returncode, p.stdout, p.stderr
 
 
@@ -292,7 +292,10 @@ class DeviceAnswers(E2ECase):
                 self.skipTest("running as root without setpriv")
             os.chmod(self.path("v1.bin"), 0o644)
             cmd = ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups"] + cmd
-        rc, out, err = run(cmd)
+        # A home of its own: root's config directory is not nobody's to read.
+        env = dict(os.environ, HOME=self.dir, XDG_CONFIG_HOME=self.dir)
+        env.pop("SMPDFU_CONFIG", None)
+        rc, out, err = run(cmd, env=env)
         self.assertEqual(rc, 1, err)
         self.assertIn("Permission denied", err)
         self.assertNotIn("No such file", err)
