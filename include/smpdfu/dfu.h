@@ -106,6 +106,7 @@ typedef struct {
     uint32_t first_timeout_ms;   /* first upload chunk; 0 = upload default */
     uint32_t quiet_ms;           /* silence after the reset reply; 0 = 1000 */
     uint32_t reboot_timeout_ms;  /* how long the device may take to come back; 0 = 60000 */
+    bool force;                  /* send padded files as they are (smpdfu_dfu_check_image_opt) */
     void (*event)(void *arg, const smpdfu_dfu_event_t *ev);
     void (*progress)(void *arg, int image, uint32_t off, uint32_t size);
     void (*done)(void *arg, const smpdfu_dfu_result_t *res);
@@ -150,6 +151,13 @@ int smpdfu_dfu_start(smpdfu_dfu_t *d, smpdfu_client_t *c, const smpdfu_dfu_cfg_t
  * SHA-256 of the whole source) are filled. */
 int smpdfu_dfu_check_image(const smpdfu_source_t *src, const smpdfu_hash_t *hash,
                            smpdfu_image_info_t *info, uint8_t *sha);
+
+/* The same check; with allow_padded an imgtool --pad file (trailer at the end,
+ * SMPDFU_EIMG_PADDED) or one with bytes after the TLVs (SMPDFU_EIMG_TRAILING)
+ * passes when the image in front of them is sound, and sha covers the whole
+ * file as it will be sent. */
+int smpdfu_dfu_check_image_opt(const smpdfu_source_t *src, const smpdfu_hash_t *hash,
+                               smpdfu_image_info_t *info, uint8_t *sha, bool allow_padded);
 
 /* Stop everything in flight; done() is not called. */
 void smpdfu_dfu_abort(smpdfu_dfu_t *d);

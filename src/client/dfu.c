@@ -129,10 +129,19 @@ static uint32_t req_timeout(const smpdfu_dfu_t *d)
 int smpdfu_dfu_check_image(const smpdfu_source_t *src, const smpdfu_hash_t *hash,
                            smpdfu_image_info_t *info, uint8_t *sha)
 {
+    return smpdfu_dfu_check_image_opt(src, hash, info, sha, false);
+}
+
+int smpdfu_dfu_check_image_opt(const smpdfu_source_t *src, const smpdfu_hash_t *hash,
+                               smpdfu_image_info_t *info, uint8_t *sha, bool allow_padded)
+{
     if (!src || !src->read || !hash || !info || !sha) {
         return SMPDFU_EINVAL;
     }
     int rc = smpdfu_image_parse(src->read, src->ctx, src->size, SMPDFU_IMAGE_PARSE_FILE, info);
+    if (allow_padded && (rc == SMPDFU_EIMG_PADDED || rc == SMPDFU_EIMG_TRAILING)) {
+        rc = 0; /* the parse is complete up to the TLV end */
+    }
     if (rc) {
         return rc;
     }
@@ -585,8 +594,8 @@ int smpdfu_dfu_start(smpdfu_dfu_t *d, smpdfu_client_t *c, const smpdfu_dfu_cfg_t
                 return SMPDFU_EINVAL;
             }
         }
-        int rc = smpdfu_dfu_check_image(&cfg->images[i].src, cfg->hash, &d->img[i].info,
-                                        d->img[i].sha);
+        int rc = smpdfu_dfu_check_image_opt(&cfg->images[i].src, cfg->hash, &d->img[i].info,
+                                            d->img[i].sha, cfg->force);
         if (rc) {
             d->res.failed_image = (int)cfg->images[i].image;
             return rc;

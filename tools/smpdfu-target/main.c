@@ -26,6 +26,7 @@
 #include "smpdfu/image.h"
 #include "smpdfu/link.h"
 #include "smpdfu/posix.h"
+#include "smpdfu/posix_args.h"
 #include "smpdfu/posix_crypto.h"
 #include "smpdfu/posix_flash.h"
 #include "smpdfu/rxlines.h"
@@ -70,6 +71,7 @@ typedef struct {
     smpdfu_os_group_t os;
     smpdfu_img_group_t img;
     bool halted;
+    bool halted_logged; /* said once per boot that requests go unanswered */
 
     /* transports */
     int udp_fd[MAX_UDP];
@@ -177,21 +179,12 @@ static void usage(FILE *f)
 
 static uint32_t parse_size(const char *s, const char *what)
 {
-    char *end;
-    errno = 0;
-    unsigned long long v = strtoull(s, &end, 0);
-    if (errno || end == s) {
-        die("bad %s: %s", what, s);
-    }
-    if (*end == 'k' || *end == 'K') {
-        v *= 1024;
-        end++;
-    } else if (*end == 'm' || *end == 'M') {
-        v *= 1024 * 1024;
-        end++;
-    }
-    if (*end || v > UINT32_MAX) {
-        die("bad %s: %s", what, s);
+    uint64_t v;
+    int rc = smpdfu_posix_arg_size(s, 0, UINT32_MAX, &v);
+    if (rc == SMPDFU_ERANGE) {
+        die("%s %s is too large (at most 4294967295)", what, s);
+    } else if (rc) {
+        die("%s wants a whole number (decimal or 0x hex, K/M suffix for sizes), not '%s'", what, s);
     }
     return (uint32_t)v;
 }
@@ -281,6 +274,9 @@ static void parse_args(target_t *t, int argc, char **argv)
             break;
         case O_PAGE:
             t->page_size = parse_size(optarg, "--page-size");
+            if (t->page_size == 0 || (t->page_size & (t->page_size - 1))) {
+                die("--page-size must be a power of two (flash erases whole pages)");
+            }
             break;
         case O_ALIGN:
             t->write_align = parse_size(optarg, "--write-align");
@@ -293,6 +289,9 @@ static void parse_args(target_t *t, int argc, char **argv)
             break;
         case O_BUFCNT:
             t->buf_count = parse_size(optarg, "--buf-count");
+            if (t->buf_count < 1 || t->buf_count > 255) {
+                die("--buf-count must be 1..255");
+            }
             break;
         case O_MODE:
             if (strcmp(optarg, "move") == 0) {
@@ -328,9 +327,16 @@ static void parse_args(target_t *t, int argc, char **argv)
             break;
         case O_RESET:
             t->reset_delay_ms = parse_size(optarg, "--reset-delay-ms");
+            if (t->reset_delay_ms > 600000) {
+                die("--reset-delay-ms must be 0..600000"); /* poll() takes an int */
+            }
             break;
         case O_LINE:
             t->rx_buf_size = parse_size(optarg, "--rx-buf-size");
+            if (t->rx_buf_size != 0 && (t->rx_buf_size < 7 || t->rx_buf_size > 65535)) {
+                /* 7: the marker, one base64 group and the newline */
+                die("--rx-buf-size must be 0 or 7..65535 (shorter lines cannot carry a frame)");
+            }
             break;
         case O_RXBUFS:
             t->rx_bufs = parse_size(optarg, "--rx-bufs");
@@ -394,8 +400,9 @@ static void program_factory(target_t *t, int image)
     uint8_t *data;
     size_t len;
     const smpdfu_flash_area_t *a = &t->boot.slot[2 * image];
+    errno = 0; /* read_file may fail without setting it (a short read) */
     if (read_file(t->factory[image], &data, &len) != 0) {
-        die("cannot read %s", t->factory[image]);
+        die("cannot read %s: %s", t->factory[image], errno ? strerror(errno) : "empty or unreadable");
     }
     if (len > a->size) {
         die("%s (%zu bytes) does not fit a %u-byte slot", t->factory[image], len, a->size);
@@ -495,6 +502,7 @@ static void boot_device(target_t *t)
         }
     }
     t->halted = !res.bootable;
+    t->halted_logged = false;
     if (t->halted) {
         fprintf(stderr, "boot: no valid image in the primary slot: MCUboot halts, no SMP\n");
         return;
@@ -566,7 +574,8 @@ static void setup_device(target_t *t)
     if (t->key_path) {
         rc = smpdfu_posix_sigkey_load(&t->key, t->key_path, &t->sv);
         if (rc != 0) {
-            die("--key %s: %s", t->key_path, smpdfu_strerror(rc));
+            die("--key %s: %s", t->key_path,
+                rc == SMPDFU_EFILE ? strerror(errno) : smpdfu_strerror(rc));
         }
         t->have_key = true;
         t->boot.verify = verify_sig;
@@ -585,7 +594,12 @@ static void setup_device(target_t *t)
     }
     if (t->pf.created) {
         if (!t->factory[0]) {
-            logf_(t, "flash: new flash without --factory: the primary slot is empty");
+            /* Not -q: a device that will never answer must say why. */
+            fprintf(stderr,
+                    "smpdfu-target: the new flash %s holds no image (no --factory IMAGE): like "
+                    "MCUboot with an empty primary slot, the device halts in the bootloader and "
+                    "answers no SMP request\n",
+                    t->flash_path);
         }
         for (int i = 0; i < t->images; i++) {
             if (t->factory[i]) {
@@ -603,6 +617,7 @@ static void setup_device(target_t *t)
 
 /* --------------------------------------------------------- transports */
 
+/* 0, -1 for a malformed spec, or getaddrinfo()'s EAI_* code (non-zero). */
 static int parse_addr(const char *spec, struct sockaddr_storage *ss, socklen_t *len)
 {
     char host[128];
@@ -629,13 +644,29 @@ static int parse_addr(const char *spec, struct sockaddr_storage *ss, socklen_t *
     memset(&hints, 0, sizeof(hints));
     hints.ai_socktype = SOCK_DGRAM;
     hints.ai_flags = AI_NUMERICSERV | AI_PASSIVE;
-    if (getaddrinfo(host[0] ? host : NULL, port, &hints, &ai) != 0) {
-        return -1;
+    int g = getaddrinfo(host[0] ? host : NULL, port, &hints, &ai);
+    if (g != 0) {
+        return g == -1 ? EAI_FAIL : g; /* keep -1 for "malformed" */
     }
     memcpy(ss, ai->ai_addr, ai->ai_addrlen);
     *len = ai->ai_addrlen;
     freeaddrinfo(ai);
     return 0;
+}
+
+/* 127.0.0.0/8, ::1 and ::ffff:127.0.0.0/104 stay on this machine; any other
+ * address (0.0.0.0 and :: included) can be reached from elsewhere. */
+static bool is_loopback(const struct sockaddr_storage *ss)
+{
+    if (ss->ss_family == AF_INET) {
+        const struct sockaddr_in *a = (const struct sockaddr_in *)ss;
+        return (ntohl(a->sin_addr.s_addr) >> 24) == 127;
+    }
+    if (ss->ss_family == AF_INET6) {
+        const struct in6_addr *a = &((const struct sockaddr_in6 *)ss)->sin6_addr;
+        return IN6_IS_ADDR_LOOPBACK(a) || (IN6_IS_ADDR_V4MAPPED(a) && a->s6_addr[12] == 127);
+    }
+    return false;
 }
 
 static void open_udp(target_t *t)
@@ -644,8 +675,11 @@ static void open_udp(target_t *t)
         struct sockaddr_storage ss;
         socklen_t len;
         char host[INET6_ADDRSTRLEN], port[16];
-        if (parse_addr(t->udp_spec[i], &ss, &len) != 0) {
+        int g = parse_addr(t->udp_spec[i], &ss, &len);
+        if (g == -1) {
             die("bad --udp address %s (ADDR:PORT or [V6ADDR]:PORT)", t->udp_spec[i]);
+        } else if (g != 0) {
+            die("--udp %s: %s", t->udp_spec[i], gai_strerror(g));
         }
         int fd = socket(ss.ss_family, SOCK_DGRAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
         if (fd < 0 || bind(fd, (struct sockaddr *)&ss, len) != 0) {
@@ -656,6 +690,15 @@ static void open_udp(target_t *t)
         getnameinfo((struct sockaddr *)&ss, len, host, sizeof(host), port, sizeof(port),
                     NI_NUMERICHOST | NI_NUMERICSERV);
         t->udp_fd[i] = fd;
+        if (!is_loopback(&ss)) {
+            /* Not -q: this is about who else can flash the device. */
+            fprintf(stderr,
+                    "smpdfu-target: warning: SMP on udp %s is reachable from the network. SMP "
+                    "has no authentication: anyone who can send a datagram to this port can "
+                    "upload, boot or erase firmware. Use 127.0.0.1 or [::1] unless that is "
+                    "what you want.\n",
+                    t->udp_spec[i]);
+        }
         printf(ss.ss_family == AF_INET6 ? "udp: [%s]:%s\n" : "udp: %s:%s\n", host, port);
     }
 }
@@ -751,6 +794,12 @@ static void serve(target_t *t, const uint8_t *pkt, size_t len, smpdfu_server_sen
                   send_ctx_t *c, const char *via)
 {
     if (t->halted) {
+        if (!t->halted_logged) {
+            /* Once per boot: the client will only see silence. */
+            logf_(t, "[%s] request ignored: halted in the bootloader (no valid image in the "
+                  "primary slot); further requests are ignored silently", via);
+            t->halted_logged = true;
+        }
         return;
     }
     t->via = via;

@@ -6,6 +6,8 @@
 #define SMPDFU_CLI_H
 
 #include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
 #include <stdio.h>
 
 /* Options given before the command (also from the environment). */
@@ -54,6 +56,16 @@ int smpdfu_cli_config_apply(smpdfu_cli_t *cli, bool want_timeout, bool want_retr
 
 /* Print "smpdfu: <message>" to stderr (printf-style, no trailing newline needed). */
 void smpdfu_cli_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* Parse a command-line whole number in lo..hi (lo >= 0) strictly (no sign,
+ * no trailing text, no empty value). On failure prints "OPT wants a whole
+ * number from LO to HI, not 'VAL'" and returns SMPDFU_EXIT_USAGE; else 0. */
+int smpdfu_cli_uint_arg(const char *opt, const char *val, long lo, long hi, long *out);
+
+/* For a file that holds a sound image followed by more bytes (err is
+ * SMPDFU_EIMG_PADDED or SMPDFU_EIMG_TRAILING; size = file size, end = where
+ * the image ends): what sending it would do, in words, into buf. */
+void smpdfu_cli_padded_reason(char *buf, size_t cap, int err, uint32_t size, uint32_t end);
 
 /* Print the error sentence for an smpdfu_err_t with a context prefix,
  * e.g. smpdfu_cli_fail("cannot read image.bin", SMPDFU_EFILE). Returns SMPDFU_EXIT_FAIL. */

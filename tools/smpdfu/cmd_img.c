@@ -1,5 +1,6 @@
 /* smpdfu image list|upload|test|confirm|erase|slots (device commands;
  * `image info` on a file lives in cmd_image.c). */
+#include <ctype.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -57,6 +58,12 @@ static int parse_hash(const char *s, uint8_t out[32])
 {
     if (strlen(s) != 64) {
         return -1;
+    }
+    /* Hex digits only: sscanf's %2x would also take " f", "-1" or "0x". */
+    for (int i = 0; i < 64; i++) {
+        if (!isxdigit((unsigned char)s[i])) {
+            return -1;
+        }
     }
     for (int i = 0; i < 32; i++) {
         unsigned v;
@@ -129,13 +136,9 @@ int smpdfu_cmd_image_erase(const smpdfu_cli_t *cli, int argc, char **argv)
         smpdfu_cli_error("usage: smpdfu image erase [SLOT]");
         return SMPDFU_EXIT_USAGE;
     }
-    if (argc == 2) {
-        char *end;
-        slot = strtol(argv[1], &end, 10);
-        if (*end || slot < 0 || slot > 255) {
-            smpdfu_cli_error("usage: smpdfu image erase [SLOT] (slot: absolute number 0..255)");
-            return SMPDFU_EXIT_USAGE;
-        }
+    if (argc == 2 && smpdfu_cli_uint_arg("image erase: SLOT (absolute slot number)", argv[1], 0,
+                                         255, &slot)) {
+        return SMPDFU_EXIT_USAGE;
     }
     int ex = conn_open(&k, cli);
     if (ex) {
@@ -255,15 +258,14 @@ int smpdfu_cmd_image_upload(const smpdfu_cli_t *cli, int argc, char **argv)
     long image = 0, window = 0;
     bool upgrade = false, force = false;
     for (int i = 1; i < argc; i++) {
-        char *end;
-        if ((!strcmp(argv[i], "--image") || !strcmp(argv[i], "--window")) && i + 1 < argc) {
-            long v = strtol(argv[i + 1], &end, 10);
-            if (*end || v < 0 || v > 255) {
-                smpdfu_cli_error("%s wants a number from 0 to 255", argv[i]);
+        if (!strcmp(argv[i], "--image") && i + 1 < argc) {
+            if (smpdfu_cli_uint_arg("--image", argv[++i], 0, 255, &image)) {
                 return SMPDFU_EXIT_USAGE;
             }
-            *(strcmp(argv[i], "--image") ? &window : &image) = v;
-            i++;
+        } else if (!strcmp(argv[i], "--window") && i + 1 < argc) {
+            if (smpdfu_cli_uint_arg("--window", argv[++i], 0, SMPDFU_UPLOAD_MAX_WINDOW, &window)) {
+                return SMPDFU_EXIT_USAGE;
+            }
         } else if (!strcmp(argv[i], "--upgrade")) {
             upgrade = true;
         } else if (!strcmp(argv[i], "--force")) {
@@ -290,6 +292,21 @@ int smpdfu_cmd_image_upload(const smpdfu_cli_t *cli, int argc, char **argv)
     static smpdfu_image_info_t info;
     uint8_t sha[32];
     int rc = smpdfu_dfu_check_image(&src, &h, &info, sha);
+    if (rc == SMPDFU_EIMG_PADDED || rc == SMPDFU_EIMG_TRAILING) {
+        char why[600];
+        smpdfu_cli_padded_reason(why, sizeof(why), rc, src.size, info.end);
+        if (!force) {
+            smpdfu_cli_error("%s is not an image to upload (nothing was sent): %s; --force sends "
+                             "the file as it is",
+                             path, why);
+            smpdfu_posix_hash_free(&hs);
+            img_source_close(&f);
+            return SMPDFU_EXIT_FAIL;
+        }
+        smpdfu_cli_error("warning: sending %s as it is (--force): %s", path, why);
+        /* The image in front is still checked and verified after the upload. */
+        rc = smpdfu_dfu_check_image_opt(&src, &h, &info, sha, true);
+    }
     if (rc && !force) {
         char ctx[600];
         snprintf(ctx, sizeof(ctx), "%s is not an image to upload (nothing was sent; --force sends it anyway)", path);
@@ -298,6 +315,9 @@ int smpdfu_cmd_image_upload(const smpdfu_cli_t *cli, int argc, char **argv)
         return smpdfu_cli_fail(ctx, rc);
     }
     int ex = conn_open(&k, cli);
+    if (!ex && (ex = conn_check_target(&k, image, &window, force))) {
+        conn_close(&k);
+    }
     if (ex) {
         smpdfu_posix_hash_free(&hs);
         img_source_close(&f);

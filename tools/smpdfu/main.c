@@ -1,6 +1,5 @@
 /* smpdfu: command-line SMP client. Parses global options, finds the command
  * in the table and hands over. Everything else is in cmd_*.c. */
-#include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -9,6 +8,7 @@
 #include "cli.h"
 #include "smpdfu/version.h"
 #include "smpdfu/error.h"
+#include "smpdfu/posix_args.h"
 
 static const smpdfu_cli_cmd_t commands[] = {
     {"image", "info", smpdfu_cmd_image_info, "FILE [--key PUBKEY.pem]",
@@ -20,9 +20,11 @@ static const smpdfu_cli_cmd_t commands[] = {
     {"image", "upload", smpdfu_cmd_image_upload, "FILE [--image N] [--window N] [--upgrade] [--force]",
      "upload an image to the secondary slot (resumes an interrupted upload)",
      "  --image N         image number (0 = application, 1 = nRF5340 network core)\n"
-     "  --window N        requests in flight (default: the device's buffer count)\n"
+     "  --window N        requests in flight, 1..8 (default: the device's buffer count;\n"
+     "                    more than the device has is lowered to it, with a warning)\n"
      "  --upgrade         ask the device to refuse an image that is not newer\n"
-     "  --force           upload even when the image fails the local checks\n",
+     "  --force           upload even when the image fails the local checks (a padded image\n"
+     "                    is sent as it is) or the device does not list image N\n",
      "smpdfu --conn udp:192.0.2.1:1337 image upload app-v2.bin"},
     {"image", "test", smpdfu_cmd_image_test, "HASH", "boot the image with this hash once, on the next reset", "",
      "smpdfu image test 3f1c...e2 (the hash from image list or image info)"},
@@ -44,16 +46,20 @@ static const smpdfu_cli_cmd_t commands[] = {
     {"os", "bootloader", smpdfu_cmd_os_bootloader, "[QUERY]", "show the bootloader (QUERY: mode)", "",
      "smpdfu os bootloader mode"},
     {"dfu", NULL, smpdfu_cmd_dfu,
-     "FILE [--mode M] [--image1 NETCORE.bin] [--window N] [--quiet-ms MS] [--reboot-timeout SEC]",
+     "FILE [--mode M] [--image1 NETCORE.bin] [--window N] [--quiet-ms MS] [--reboot-timeout SEC] "
+     "[--force]",
      "the whole update: check, upload, test, reset, wait, confirm",
      "  --mode M          test-confirm (default): test, reset, confirm once it runs;\n"
      "                    confirm-only: confirm before the reset (no revert possible);\n"
      "                    test-only: test and reset, the image confirms itself;\n"
      "                    upload-only: stop after the upload\n"
      "  --image1 FILE     the nRF5340 network core image (image 1), updated first\n"
-     "  --window N        requests in flight (default: the device's buffer count)\n"
+     "  --window N        requests in flight, 1..8 (default: the device's buffer count;\n"
+     "                    more than the device has is lowered to it, with a warning)\n"
      "  --quiet-ms MS     silence after the reset before asking whether the device is back (1000)\n"
-     "  --reboot-timeout SEC  how long the device may take to come back (default 60)\n",
+     "  --reboot-timeout SEC  how long the device may take to come back (default 60)\n"
+     "  --force           send a padded image (imgtool --pad) as it is, and --image1 to a\n"
+     "                    device that does not list image 1\n",
      "smpdfu --conn serial:/dev/ttyACM0,baud=115200 dfu app-v2.bin"},
 };
 #define NCOMMANDS (sizeof(commands) / sizeof(commands[0]))
@@ -66,6 +72,37 @@ void smpdfu_cli_error(const char *fmt, ...)
     vfprintf(stderr, fmt, ap);
     va_end(ap);
     fputc('\n', stderr);
+}
+
+int smpdfu_cli_uint_arg(const char *opt, const char *val, long lo, long hi, long *out)
+{
+    uint64_t v;
+    if (!val || smpdfu_posix_arg_uint(val, (uint64_t)lo, (uint64_t)hi, &v)) {
+        smpdfu_cli_error("%s wants a whole number from %ld to %ld, not '%s'", opt, lo, hi,
+                         val ? val : "");
+        return SMPDFU_EXIT_USAGE;
+    }
+    *out = (long)v;
+    return 0;
+}
+
+void smpdfu_cli_padded_reason(char *buf, size_t cap, int err, uint32_t size, uint32_t end)
+{
+    if (err == SMPDFU_EIMG_PADDED) {
+        snprintf(buf, cap,
+                 "it is padded to %u bytes and ends in an MCUboot trailer (imgtool --pad): sent to "
+                 "a device, that trailer lands in the secondary slot and marks the image for a "
+                 "swap at the next reset before any test (for good if it was signed with "
+                 "--confirm), and a slot-sized file may not fit the slot at all; upload the "
+                 "unpadded signed image (the first %u bytes of this file)",
+                 (unsigned)size, (unsigned)end);
+    } else {
+        snprintf(buf, cap,
+                 "%u bytes follow the image's TLV area (the image ends at byte %u): the device "
+                 "would store them in the slot too, and a later check of the slot would not "
+                 "expect them",
+                 (unsigned)(size - end), (unsigned)end);
+    }
 }
 
 int smpdfu_cli_fail(const char *context, int err)
@@ -101,8 +138,8 @@ static const char global_opts[] =
     "  --conn SPEC       serial:/dev/ttyACM0[,baud=115200][,raw] | tcp:HOST:PORT | udp:HOST:PORT,\n"
     "                    or the NAME of a connection in the config file\n"
     "                    (default: $SMPDFU_CONN, then the config file's conn)\n"
-    "  --timeout SEC     per-request timeout\n"
-    "  --retries N       retransmissions per request\n"
+    "  --timeout SEC     per-request timeout, 0.001..3600 (default 1 s UDP, 2 s serial/TCP)\n"
+    "  --retries N       retransmissions per request, 0..100 (default 3)\n"
     "  --json            print results as JSON\n"
     "  -q, --quiet       no progress output\n"
     "  -v                trace requests to stderr (-vv: bytes too)\n"
@@ -150,25 +187,22 @@ static void help_all(FILE *f)
     }
 }
 
+/* Strict (posix_args.h): no NaN, infinity, sign wrap or trailing text, and
+ * nothing that rounds to 0 ms and so would silently mean "the default". */
 static int parse_seconds(const char *s, int *ms)
 {
-    char *end;
-    errno = 0;
-    double v = strtod(s, &end);
-    /* !(v > 0) also refuses nan. */
-    if (errno || end == s || *end || !(v > 0) || v > 3600) {
+    uint32_t v;
+    if (smpdfu_posix_arg_seconds_ms(s, 0.001, 3600, &v)) {
         return SMPDFU_EUSAGE;
     }
-    *ms = (int)(v * 1000.0 + 0.5);
+    *ms = (int)v;
     return 0;
 }
 
 static int parse_retries(const char *s, int *r)
 {
-    char *end;
-    errno = 0;
-    long v = strtol(s, &end, 10);
-    if (errno || *end || end == s || v < 0 || v > 100) {
+    uint64_t v;
+    if (smpdfu_posix_arg_uint(s, 0, 100, &v)) {
         return SMPDFU_EUSAGE;
     }
     *r = (int)v;
@@ -181,12 +215,13 @@ int smpdfu_cli_set_option(smpdfu_cli_t *cli, const char *opt, const char *val, c
         cli->conn = val;
     } else if (!strcmp(opt, "timeout")) {
         if (parse_seconds(val, &cli->timeout_ms)) {
-            smpdfu_cli_error("%stimeout wants seconds above 0 and at most 3600, not '%s'", where, val);
+            smpdfu_cli_error("%stimeout wants seconds from 0.001 to 3600 (e.g. 2 or 0.5), not '%s'",
+                             where, val);
             return SMPDFU_EXIT_USAGE;
         }
     } else if (!strcmp(opt, "retries")) {
         if (parse_retries(val, &cli->retries)) {
-            smpdfu_cli_error("%sretries wants a number from 0 to 100, not '%s'", where, val);
+            smpdfu_cli_error("%sretries wants a whole number from 0 to 100, not '%s'", where, val);
             return SMPDFU_EXIT_USAGE;
         }
     } else {
