@@ -139,7 +139,8 @@ class NumericOptions(unittest.TestCase):
             (["--images", "-1"], "wants a whole number"),
             (["--reset-delay-ms", "4294967295"], "--reset-delay-ms must be"),
             (["--erase-ms", "1.5"], "wants a whole number"),
-            (["--rx-line-max", "3"], "--rx-line-max must be"),
+            (["--rx-buf-size", "3"], "--rx-buf-size must be"),
+            (["--rx-line-max", "3"], "--rx-buf-size must be"),  # the older name of the same option
         ]
         for args, words in cases:
             rc, _, err = run([TARGET, "--flash", os.path.join(tmp, "f.bin"), "--udp", "127.0.0.1:0"] +

@@ -59,7 +59,10 @@ int smpdfu_cli_config_apply(smpdfu_cli_t *cli, bool want_timeout, bool want_retr
     const char *want = (cli->conn && !strchr(cli->conn, ':')) ? cli->conn : NULL;
     FILE *f = path ? fopen(path, "r") : NULL;
     if (!f) {
-        if (path && errno != ENOENT) {
+        /* Only a file the user named must be readable; the default one may be
+         * missing or closed to this user (a service account with HOME=/root). */
+        bool named = getenv("SMPDFU_CONFIG") && *getenv("SMPDFU_CONFIG");
+        if (path && named) {
             smpdfu_cli_error("cannot read the config file %s: %s", path, strerror(errno));
             return SMPDFU_EXIT_USAGE;
         }
