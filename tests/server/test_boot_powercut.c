@@ -1,0 +1,220 @@
+/* Power cuts during the emulated MCUboot swap, in process over a RAM flash:
+ * for every swap mode, upgrade (test and permanent) and revert, the boot is
+ * cut at every flash write and erase it makes (before it, or half-way
+ * through a longer one), then booted again, sometimes cut again during the
+ * recovery. Every recovery must end exactly where the uncut boot ends: the
+ * same images in both slots, the same trailer flags, the same next swap. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "helper_server.h"
+#include "smpdfu/posix_flash.h"
+
+static h_dev_t dev;
+static uint8_t img1[8192], img2[12288];
+static size_t len1, len2;
+static uint8_t hash1[32], hash2[32];
+static uint8_t snap[sizeof(dev.mem)];
+
+typedef struct {
+    uint8_t hash0[32], hash1[32];
+    bool has0, has1;
+    smpdfu_trailer_state_t t0;
+    smpdfu_swap_type_t next;
+    smpdfu_swap_type_t performed;
+} outcome_t;
+
+/* Boot once through a flash that is cut at operation cut_at (0: never).
+ * Returns the number of operations the boot made, or -1 when it was cut. */
+static int boot_cut(uint32_t cut_at, smpdfu_boot_result_t *res)
+{
+    smpdfu_posix_powercut_t pc;
+    smpdfu_posix_powercut_init(&pc, &dev.ram.flash, cut_at ? cut_at : UINT32_MAX, false);
+    smpdfu_posix_powercut_arm(&pc, true);
+    dev.boot.flash = &pc.flash;
+    int rc = smpdfu_boot_run(&dev.boot, dev.work, sizeof(dev.work), res);
+    dev.boot.flash = &dev.ram.flash;
+    if (pc.cut) {
+        assert_int_equal(rc, SMPDFU_EFLASH_IO);
+        return -1;
+    }
+    assert_int_equal(rc, 0);
+    return (int)pc.ops;
+}
+
+static void outcome(outcome_t *o, const smpdfu_boot_result_t *res)
+{
+    memset(o, 0, sizeof(*o));
+    h_dev_restart(&dev);
+    o->has0 = smpdfu_img_read_info(&dev.img, 0, NULL, o->hash0, NULL) == 0;
+    o->has1 = smpdfu_img_read_info(&dev.img, 1, NULL, o->hash1, NULL) == 0;
+    assert_int_equal(smpdfu_boot_read_state(&dev.boot, 0, &o->t0), 0);
+    o->next = smpdfu_boot_swap_type(&dev.boot, 0);
+    o->performed = res->performed[0];
+}
+
+static int kept_before; /* recoveries that kept the images where they were */
+
+/* The uncut outcome; or, where `before` is given, the images left in place
+ * with nothing pending (a revert cut twice early in scratch mode, where
+ * bootutil itself would assert). */
+static void same(const outcome_t *want, const outcome_t *before, const outcome_t *got,
+                 const char *what, uint32_t n, uint32_t m)
+{
+    if (before != NULL && got->has0 && memcmp(before->hash0, got->hash0, 32) == 0 &&
+        got->has1 == before->has1 && memcmp(before->hash1, got->hash1, 32) == 0 &&
+        got->next == SMPDFU_SWAP_NONE) {
+        kept_before++;
+        return;
+    }
+    if (want->has0 != got->has0 || memcmp(want->hash0, got->hash0, 32) != 0 ||
+        want->has1 != got->has1 || memcmp(want->hash1, got->hash1, 32) != 0 ||
+        want->t0.magic != got->t0.magic || want->t0.image_ok != got->t0.image_ok ||
+        want->t0.copy_done != got->t0.copy_done || want->next != got->next) {
+        print_error("%s: cut at %u then %u: slot0 %d/%d slot1 %d/%d magic %d/%d image_ok %d/%d "
+                    "copy_done %d/%d next %d/%d\n",
+                    what, n, m, got->has0, memcmp(want->hash0, got->hash0, 32) == 0, got->has1,
+                    memcmp(want->hash1, got->hash1, 32) == 0, got->t0.magic, want->t0.magic,
+                    got->t0.image_ok, want->t0.image_ok, got->t0.copy_done, want->t0.copy_done,
+                    got->next, want->next);
+        fail();
+    }
+}
+
+static const char *mode_name(smpdfu_boot_mode_t m)
+{
+    return m == SMPDFU_BOOT_SWAP_MOVE ? "move" : m == SMPDFU_BOOT_SWAP_SCRATCH ? "scratch"
+                                                                               : "overwrite";
+}
+
+/* The current flash is the state before the boot to test. */
+static void cut_everywhere(const char *what, smpdfu_swap_type_t expect, bool may_keep)
+{
+    smpdfu_boot_result_t res = {0};
+    outcome_t want, got, before;
+    uint32_t runs = 0;
+    int kept0 = kept_before;
+    outcome(&before, &res);
+    static const uint32_t second[] = {1, 2, 3, 4, 6, 9, 14, 21, 33, 50, 75, 110};
+    memcpy(snap, dev.mem, sizeof(snap));
+    int total = boot_cut(0, &res);
+    assert_true(res.bootable);
+    assert_int_equal(res.performed[0], expect);
+    assert_true(total > 10);
+    outcome(&want, &res);
+    for (uint32_t n = 1; n <= (uint32_t)total; n++) {
+        memcpy(dev.mem, snap, sizeof(snap));
+        assert_int_equal(boot_cut(n, &res), -1);
+        int again = boot_cut(0, &res);
+        assert_true(again >= 0);
+        assert_true(res.bootable);
+        outcome(&got, &res);
+        same(&want, NULL, &got, what, n, 0);
+        runs++;
+        /* A second cut during the recovery. */
+        for (size_t k = 0; k < sizeof(second) / sizeof(second[0]); k++) {
+            uint32_t m = second[k];
+            if ((int)m > again) {
+                break;
+            }
+            memcpy(dev.mem, snap, sizeof(snap));
+            assert_int_equal(boot_cut(n, &res), -1);
+            assert_int_equal(boot_cut(m, &res), -1);
+            assert_true(boot_cut(0, &res) >= 0);
+            assert_true(res.bootable);
+            outcome(&got, &res);
+            same(&want, may_keep ? &before : NULL, &got, what, n, m);
+            runs++;
+        }
+    }
+    printf("%s %s: %d flash operations, %u cut runs (%d kept the images in place)\n",
+           mode_name(dev.boot.mode), what, total, runs, kept_before - kept0);
+    /* Back to the end state for the caller. */
+    memcpy(dev.mem, snap, sizeof(snap));
+    assert_int_equal(boot_cut(0, &res), total);
+    h_dev_restart(&dev);
+}
+
+static void init(smpdfu_boot_mode_t mode)
+{
+    h_dev_init(&dev, 1, mode, 2048);
+    len1 = h_make_image(img1, sizeof(img1), 1, 0, 5000, 1, hash1, NULL);
+    len2 = h_make_image(img2, sizeof(img2), 2, 0, 9000, 2, hash2, NULL);
+    h_program(&dev, 0, img1, len1);
+    h_program(&dev, 1, img2, len2);
+}
+
+static void run_mode(smpdfu_boot_mode_t mode, bool revert)
+{
+    outcome_t o;
+    smpdfu_boot_result_t res = {0};
+    init(mode);
+    assert_int_equal(smpdfu_img_set_next_boot_slot(&dev.img, 1, false), 0);
+    cut_everywhere("test", SMPDFU_SWAP_TEST, false);
+    outcome(&o, &res);
+    assert_memory_equal(o.hash0, hash2, 32);
+    if (mode == SMPDFU_BOOT_OVERWRITE) {
+        assert_false(o.has1);
+    } else {
+        assert_memory_equal(o.hash1, hash1, 32);
+        assert_int_equal(o.next, SMPDFU_SWAP_REVERT);
+    }
+    if (revert) {
+        cut_everywhere("revert", SMPDFU_SWAP_REVERT, mode == SMPDFU_BOOT_SWAP_SCRATCH);
+        outcome(&o, &res);
+        assert_memory_equal(o.hash0, hash1, 32);
+        assert_memory_equal(o.hash1, hash2, 32);
+        assert_int_equal(o.t0.image_ok, SMPDFU_FLAG_SET);
+        assert_int_equal(o.next, SMPDFU_SWAP_NONE);
+    }
+    h_dev_free(&dev);
+}
+
+static void run_perm(smpdfu_boot_mode_t mode)
+{
+    outcome_t o;
+    smpdfu_boot_result_t res = {0};
+    init(mode);
+    assert_int_equal(smpdfu_img_set_next_boot_slot(&dev.img, 1, true), 0);
+    cut_everywhere("perm", SMPDFU_SWAP_PERM, false);
+    outcome(&o, &res);
+    assert_memory_equal(o.hash0, hash2, 32);
+    assert_int_equal(o.next, SMPDFU_SWAP_NONE);
+    h_dev_free(&dev);
+}
+
+static void test_move(void **state)
+{
+    (void)state;
+    run_mode(SMPDFU_BOOT_SWAP_MOVE, true);
+    run_perm(SMPDFU_BOOT_SWAP_MOVE);
+}
+
+static void test_scratch(void **state)
+{
+    (void)state;
+    run_mode(SMPDFU_BOOT_SWAP_SCRATCH, true);
+    run_perm(SMPDFU_BOOT_SWAP_SCRATCH);
+}
+
+static void test_overwrite(void **state)
+{
+    (void)state;
+    run_mode(SMPDFU_BOOT_OVERWRITE, false);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_move),
+        cmocka_unit_test(test_scratch),
+        cmocka_unit_test(test_overwrite),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
