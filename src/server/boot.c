@@ -1112,8 +1112,12 @@ int smpdfu_boot_run(const smpdfu_boot_cfg_t *cfg, uint8_t *work, size_t work_len
              * half erased (a revert cut twice early in scratch mode with a
              * trailer over two pages): bootutil asserts on them; there is
              * nothing to finish, so decide afresh. */
-            uint32_t size;
+            uint32_t size = 0;
             int found = recorded_swap_size(&x[i], &size);
+            /* A recorded size no image can have is no swap of ours either. */
+            if (found == 0 && size > smpdfu_boot_trailer_off(cfg, (uint8_t)(2 * i))) {
+                found = SMPDFU_ENOTFOUND;
+            }
             if (found == SMPDFU_ENOTFOUND || bs[i].swap_type == SMPDFU_SWAP_NONE) {
                 int source = bs[i].source;
                 bs_reset(&bs[i]);
