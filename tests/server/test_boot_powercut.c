@@ -22,11 +22,16 @@ static size_t len1, len2;
 static uint8_t hash1[32], hash2[32];
 static uint8_t snap[sizeof(dev.mem)];
 
+/* What a boot left for one image. */
 typedef struct {
-    uint8_t hash0[32], hash1[32];
-    bool has0, has1;
-    smpdfu_trailer_state_t t0;
+    uint8_t hash_p[32], hash_s[32];
+    bool has_p, has_s;
+    smpdfu_trailer_state_t t; /* primary trailer */
     smpdfu_swap_type_t next;
+} img_outcome_t;
+
+typedef struct {
+    img_outcome_t im[2];
     smpdfu_swap_type_t performed;
 } outcome_t;
 
@@ -52,38 +57,49 @@ static void outcome(outcome_t *o, const smpdfu_boot_result_t *res)
 {
     memset(o, 0, sizeof(*o));
     h_dev_restart(&dev);
-    o->has0 = smpdfu_img_read_info(&dev.img, 0, NULL, o->hash0, NULL) == 0;
-    o->has1 = smpdfu_img_read_info(&dev.img, 1, NULL, o->hash1, NULL) == 0;
-    assert_int_equal(smpdfu_boot_read_state(&dev.boot, 0, &o->t0), 0);
-    o->next = smpdfu_boot_swap_type(&dev.boot, 0);
+    for (int i = 0; i < dev.boot.image_count; i++) {
+        img_outcome_t *m = &o->im[i];
+        m->has_p = smpdfu_img_read_info(&dev.img, 2 * i, NULL, m->hash_p, NULL) == 0;
+        m->has_s = smpdfu_img_read_info(&dev.img, 2 * i + 1, NULL, m->hash_s, NULL) == 0;
+        assert_int_equal(smpdfu_boot_read_state(&dev.boot, (uint8_t)(2 * i), &m->t), 0);
+        m->next = smpdfu_boot_swap_type(&dev.boot, (uint8_t)i);
+    }
     o->performed = res->performed[0];
 }
 
-static int kept_before; /* recoveries that kept the images where they were */
+static bool same_images(const img_outcome_t *a, const img_outcome_t *b)
+{
+    return a->has_p == b->has_p && memcmp(a->hash_p, b->hash_p, 32) == 0 &&
+           a->has_s == b->has_s && memcmp(a->hash_s, b->hash_s, 32) == 0;
+}
 
-/* The uncut outcome; or, where `before` is given, the images left in place
- * with nothing pending (a revert cut twice early in scratch mode, where
- * bootutil itself would assert). */
+static int kept_before; /* image recoveries that kept the images where they were */
+
+/* Each image ends as the uncut boot ends it; or, where `before` is given,
+ * with its images left in place and nothing pending (windows where bootutil
+ * itself loses the swap: a revert cut twice early in scratch mode with a
+ * trailer over two pages; with two images a second cut right after a first
+ * one that left the status initialised but empty). */
 static void same(const outcome_t *want, const outcome_t *before, const outcome_t *got,
                  const char *what, uint32_t n, uint32_t m)
 {
-    if (before != NULL && got->has0 && memcmp(before->hash0, got->hash0, 32) == 0 &&
-        got->has1 == before->has1 && memcmp(before->hash1, got->hash1, 32) == 0 &&
-        got->next == SMPDFU_SWAP_NONE) {
-        kept_before++;
-        return;
-    }
-    if (want->has0 != got->has0 || memcmp(want->hash0, got->hash0, 32) != 0 ||
-        want->has1 != got->has1 || memcmp(want->hash1, got->hash1, 32) != 0 ||
-        want->t0.magic != got->t0.magic || want->t0.image_ok != got->t0.image_ok ||
-        want->t0.copy_done != got->t0.copy_done || want->next != got->next) {
-        print_error("%s: cut at %u then %u: slot0 %d/%d slot1 %d/%d magic %d/%d image_ok %d/%d "
-                    "copy_done %d/%d next %d/%d\n",
-                    what, n, m, got->has0, memcmp(want->hash0, got->hash0, 32) == 0, got->has1,
-                    memcmp(want->hash1, got->hash1, 32) == 0, got->t0.magic, want->t0.magic,
-                    got->t0.image_ok, want->t0.image_ok, got->t0.copy_done, want->t0.copy_done,
-                    got->next, want->next);
-        fail();
+    for (int i = 0; i < dev.boot.image_count; i++) {
+        const img_outcome_t *w = &want->im[i], *g = &got->im[i];
+        if (before != NULL && g->has_p && same_images(&before->im[i], g) &&
+            g->next == SMPDFU_SWAP_NONE) {
+            kept_before++;
+            continue;
+        }
+        if (!same_images(w, g) || w->t.magic != g->t.magic || w->t.image_ok != g->t.image_ok ||
+            w->t.copy_done != g->t.copy_done || w->next != g->next) {
+            print_error("%s: cut at %u then %u: image %d: primary %d/%d secondary %d/%d "
+                        "magic %d/%d image_ok %d/%d copy_done %d/%d next %d/%d\n",
+                        what, n, m, i, g->has_p, memcmp(w->hash_p, g->hash_p, 32) == 0,
+                        g->has_s, memcmp(w->hash_s, g->hash_s, 32) == 0, g->t.magic, w->t.magic,
+                        g->t.image_ok, w->t.image_ok, g->t.copy_done, w->t.copy_done, g->next,
+                        w->next);
+            fail();
+        }
     }
 }
 
@@ -158,20 +174,20 @@ static void run_mode(smpdfu_boot_mode_t mode, bool revert)
     assert_int_equal(smpdfu_img_set_next_boot_slot(&dev.img, 1, false), 0);
     cut_everywhere("test", SMPDFU_SWAP_TEST, false);
     outcome(&o, &res);
-    assert_memory_equal(o.hash0, hash2, 32);
+    assert_memory_equal(o.im[0].hash_p, hash2, 32);
     if (mode == SMPDFU_BOOT_OVERWRITE) {
-        assert_false(o.has1);
+        assert_false(o.im[0].has_s);
     } else {
-        assert_memory_equal(o.hash1, hash1, 32);
-        assert_int_equal(o.next, SMPDFU_SWAP_REVERT);
+        assert_memory_equal(o.im[0].hash_s, hash1, 32);
+        assert_int_equal(o.im[0].next, SMPDFU_SWAP_REVERT);
     }
     if (revert) {
         cut_everywhere("revert", SMPDFU_SWAP_REVERT, mode == SMPDFU_BOOT_SWAP_SCRATCH);
         outcome(&o, &res);
-        assert_memory_equal(o.hash0, hash1, 32);
-        assert_memory_equal(o.hash1, hash2, 32);
-        assert_int_equal(o.t0.image_ok, SMPDFU_FLAG_SET);
-        assert_int_equal(o.next, SMPDFU_SWAP_NONE);
+        assert_memory_equal(o.im[0].hash_p, hash1, 32);
+        assert_memory_equal(o.im[0].hash_s, hash2, 32);
+        assert_int_equal(o.im[0].t.image_ok, SMPDFU_FLAG_SET);
+        assert_int_equal(o.im[0].next, SMPDFU_SWAP_NONE);
     }
     h_dev_free(&dev);
 }
@@ -184,8 +200,8 @@ static void run_perm(smpdfu_boot_mode_t mode)
     assert_int_equal(smpdfu_img_set_next_boot_slot(&dev.img, 1, true), 0);
     cut_everywhere("perm", SMPDFU_SWAP_PERM, false);
     outcome(&o, &res);
-    assert_memory_equal(o.hash0, hash2, 32);
-    assert_int_equal(o.next, SMPDFU_SWAP_NONE);
+    assert_memory_equal(o.im[0].hash_p, hash2, 32);
+    assert_int_equal(o.im[0].next, SMPDFU_SWAP_NONE);
     h_dev_free(&dev);
 }
 
@@ -203,6 +219,38 @@ static void test_scratch(void **state)
     run_perm(SMPDFU_BOOT_SWAP_SCRATCH);
 }
 
+/* nRF5340-like: both images marked for test, swapped in one boot. A cut in
+ * image 1's swap must not make image 0 revert at the recovery
+ * (boot_review_image_swap_types), and both swaps end as uncut. */
+static void run_two(smpdfu_boot_mode_t mode)
+{
+    outcome_t o;
+    smpdfu_boot_result_t res = {0};
+    h_dev_init(&dev, 2, mode, 2048);
+    len1 = h_make_image(img1, sizeof(img1), 1, 0, 5000, 1, hash1, NULL);
+    len2 = h_make_image(img2, sizeof(img2), 2, 0, 9000, 2, hash2, NULL);
+    h_program(&dev, 0, img1, len1);
+    h_program(&dev, 1, img2, len2);
+    h_program(&dev, 2, img2, len2);
+    h_program(&dev, 3, img1, len1);
+    assert_int_equal(smpdfu_boot_set_next(&dev.boot, 1, false, false), 0);
+    assert_int_equal(smpdfu_boot_set_next(&dev.boot, 3, false, false), 0);
+    cut_everywhere("two images test", SMPDFU_SWAP_TEST, true);
+    outcome(&o, &res);
+    assert_memory_equal(o.im[0].hash_p, hash2, 32);
+    assert_memory_equal(o.im[1].hash_p, hash1, 32);
+    assert_int_equal(o.im[0].next, SMPDFU_SWAP_REVERT);
+    assert_int_equal(o.im[1].next, SMPDFU_SWAP_REVERT);
+    h_dev_free(&dev);
+}
+
+static void test_two_images(void **state)
+{
+    (void)state;
+    run_two(SMPDFU_BOOT_SWAP_MOVE);
+    run_two(SMPDFU_BOOT_SWAP_SCRATCH);
+}
+
 static void test_overwrite(void **state)
 {
     (void)state;
@@ -215,6 +263,7 @@ int main(void)
         cmocka_unit_test(test_move),
         cmocka_unit_test(test_scratch),
         cmocka_unit_test(test_overwrite),
+        cmocka_unit_test(test_two_images),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
