@@ -968,15 +968,20 @@ static uint32_t image_end(const smpdfu_boot_cfg_t *cfg, uint8_t slot)
     return info.end;
 }
 
-/* Erase the pages from the one holding the trailer start to the slot end
- * (bootutil's trailer scramble). */
+/* Erase the pages from the one holding the trailer start to the slot end,
+ * the last (magic) first, as bootutil's swap_scramble_trailer_sectors(). */
 static int erase_trailer_pages(const smpdfu_boot_cfg_t *cfg, uint8_t slot)
 {
     uint32_t p = cfg->flash->page_size;
     uint32_t tso = smpdfu_boot_trailer_off(cfg, slot);
     uint32_t start = tso - tso % p;
-    return smpdfu_flash_area_erase(cfg->flash, &cfg->slot[slot], start,
-                                   cfg->slot[slot].size - start);
+    for (uint32_t off = cfg->slot[slot].size; off > start; off -= p) {
+        int rc = smpdfu_flash_area_erase(cfg->flash, &cfg->slot[slot], off - p, p);
+        if (rc < 0) {
+            return rc;
+        }
+    }
+    return 0;
 }
 
 static bool is_upgrade(smpdfu_swap_type_t t)
