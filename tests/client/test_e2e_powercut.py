@@ -7,7 +7,7 @@ import subprocess
 import sys
 
 sys.path.insert(0, os.path.dirname(__file__))
-from e2e_common import SMPDFU, TARGET, E2ECase, image_list, slot, smpdfu  # noqa: E402
+from e2e_common import SMPDFU, TARGET, E2ECase, image_list, make_image, slot, smpdfu  # noqa: E402,E501
 
 CUT_EXIT = 3  # SMPDFU_POWERCUT_EXIT
 
@@ -85,6 +85,35 @@ class PowerCutDfu(E2ECase):
         imgs = image_list(d.conn)
         self.assert_slot0(imgs, self.v2_hash, True)
         self.assertEqual(slot(imgs, 0, 1)["hash"], self.v1_hash)
+
+    def test_two_images_cut_in_second_swap(self):
+        """nRF5340: app and network core swapped in one boot; the cut hits the
+        second image's swap. The rerun confirms the application and finds the
+        network core applied."""
+        self.images()
+        net1 = make_image(self.path("net1.bin"), "1.0.0", 8000, 3)
+        net2 = make_image(self.path("net2.bin"), "2.0.0", 9000, 4)
+        common = ["--images", "2", "--buf-size", "2048"]
+        d = self.device(common + ["--factory", self.path("v1.bin"),
+                                  "--factory1", self.path("net1.bin"),
+                                  "--power-cut-after", "170"])
+        dfu = subprocess.Popen([SMPDFU, "--conn", d.conn, "dfu", self.path("v2.bin"),
+                                "--image1", self.path("net2.bin")],
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        self.assertEqual(d.wait(120), CUT_EXIT, "\n".join(d.lines()))
+        dfu.terminate()
+        dfu.communicate(timeout=30)
+        d = self.device(common)
+        self.assertIn("boot: image 1 finished an interrupted swap perm", d.lines())
+        # Image 0's finished test swap is not taken back by a bogus revert.
+        self.assert_slot0(image_list(d.conn), self.v2_hash, False)
+        rc, out, err = smpdfu(d.conn, "dfu", self.path("v2.bin"), "--image1",
+                              self.path("net2.bin"))
+        self.assertEqual(rc, 0, out + err)
+        imgs = image_list(d.conn)
+        self.assert_slot0(imgs, self.v2_hash, True)
+        self.assertEqual(slot(imgs, 1, 0)["hash"], net2)
+        self.assertEqual(slot(imgs, 1, 1)["hash"], net1)
 
     def test_move_cut_mid_swap(self):
         self.cut_then_rerun("move", 40)
