@@ -5,8 +5,8 @@
  * copied raw into the last pages of that area (trailer and status). Then the
  * boot runs cut at cut1, again cut at cut2 (0 = no cut), and twice uncut.
  * Asserts: no crash, flash written or erased only inside the slots and the
- * scratch, and with no overlay (only the swaps the setup scheduled and the
- * cuts) every uncut boot ends bootable. */
+ * scratch, every uncut boot succeeds, and with no overlay (only the swaps the
+ * setup scheduled and the cuts) it ends bootable. */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -163,7 +163,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     (void)boot_once(cut2, &res);
     for (int i = 0; i < 2; i++) {
         int rc = boot_once(0, &res);
-        if (!overlaid && (rc != 0 || !res.bootable)) {
+        /* Whatever the trailers say, an uncut boot never fails on flash
+         * access (it stays inside the areas), and without overlays it
+         * ends bootable. */
+        if (rc != 0 || (!overlaid && !res.bootable)) {
             abort();
         }
     }
