@@ -257,9 +257,49 @@ static void test_overwrite(void **state)
     run_mode(SMPDFU_BOOT_OVERWRITE, false);
 }
 
+/* The wrapper itself: counting only while armed, short writes cut before
+ * they start, long writes and erases half-way, a dead flash after the cut. */
+static void test_powercut_flash(void **state)
+{
+    (void)state;
+    static uint8_t mem[8 * H_PAGE];
+    uint8_t buf[2 * H_PAGE], back[2 * H_PAGE];
+    smpdfu_ram_flash_t r;
+    smpdfu_posix_powercut_t pc;
+    memset(buf, 0x5a, sizeof(buf));
+    assert_int_equal(smpdfu_ram_flash_init(&r, mem, sizeof(mem), H_PAGE, 4, 0xff), 0);
+    smpdfu_posix_powercut_init(&pc, &r.flash, 2, false);
+    assert_int_equal(smpdfu_flash_write(&pc.flash, 0, buf, 8), 0); /* not armed */
+    smpdfu_posix_powercut_arm(&pc, true);
+    assert_int_equal(smpdfu_flash_write(&pc.flash, H_PAGE, buf, 8), 0);            /* op 1 */
+    assert_int_equal(smpdfu_flash_write(&pc.flash, 2 * H_PAGE, buf, 2 * H_PAGE),  /* op 2 */
+                     SMPDFU_EFLASH_IO);
+    assert_true(pc.cut);
+    assert_int_equal(smpdfu_flash_read(&pc.flash, 2 * H_PAGE, back, sizeof(back)), 0);
+    assert_memory_equal(back, buf, H_PAGE); /* the first half landed */
+    assert_int_equal(smpdfu_flash_area_is_erased(
+                         &r.flash, &(smpdfu_flash_area_t){3 * H_PAGE, H_PAGE}, 0, H_PAGE),
+                     1);
+    assert_int_equal(smpdfu_flash_erase(&pc.flash, 0, H_PAGE), SMPDFU_EFLASH_IO); /* dead */
+    assert_int_equal(mem[0], 0x5a);
+
+    /* A short write is all or nothing; a four-page erase stops after two. */
+    smpdfu_posix_powercut_init(&pc, &r.flash, 1, false);
+    smpdfu_posix_powercut_arm(&pc, true);
+    assert_int_equal(smpdfu_flash_write(&pc.flash, 16, buf, 16), SMPDFU_EFLASH_IO);
+    assert_int_equal(mem[16], 0xff);
+    smpdfu_posix_powercut_init(&pc, &r.flash, 1, false);
+    smpdfu_posix_powercut_arm(&pc, true);
+    assert_int_equal(smpdfu_flash_erase(&pc.flash, 0, 4 * H_PAGE), SMPDFU_EFLASH_IO);
+    assert_int_equal(mem[0], 0xff);
+    assert_int_equal(mem[H_PAGE], 0xff);
+    assert_int_equal(mem[2 * H_PAGE], 0x5a);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_powercut_flash),
         cmocka_unit_test(test_move),
         cmocka_unit_test(test_scratch),
         cmocka_unit_test(test_overwrite),
