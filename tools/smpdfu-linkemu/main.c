@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "smpdfu/error.h"
+#include "smpdfu/version.h"
 #include "smpdfu/posix_linkemu.h"
 
 static void usage(FILE *f)
@@ -34,7 +35,8 @@ static void usage(FILE *f)
             "  --stats-interval MS   print stats periodically\n"
             "  --duration S      stop after S seconds (else on SIGINT/SIGTERM)\n"
             "  --tick-us N       least time between wake-ups (default 500)\n"
-            "Impairment values take 'X' (both directions) or 'C2T,T2C'.\n");
+            "Impairment values take 'X' (both directions) or 'C2T,T2C'.\n"
+            "  -h, --help        this text;  --version   print the version\n");
 }
 
 static int parse_num(const char *s, double lo, double hi, double *v)
@@ -115,6 +117,10 @@ int main(int argc, char **argv)
     smpdfu_linkemu_cfg_t cfg;
     smpdfu_linkemu_cfg_default(&cfg);
     limits_opts_t lo = {.pkt = 2048, .overhead = 20, .resp = 20};
+    if (argc == 2 && !strcmp(argv[1], "--version")) {
+        printf("smpdfu-linkemu %s\n", smpdfu_version());
+        return 0;
+    }
     if (argc < 2 || !strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) {
         usage(argc < 2 ? stderr : stdout);
         return argc < 2 ? 2 : 0;

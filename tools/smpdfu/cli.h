@@ -29,6 +29,8 @@ typedef struct {
     smpdfu_cli_fn fn;
     const char *args;    /* usage text for the arguments */
     const char *help;    /* one line */
+    const char *opts;    /* the command's own options, one "  --x  what" line each ("" if none) */
+    const char *example; /* one command line that works */
 } smpdfu_cli_cmd_t;
 
 /* Exit statuses. */
@@ -37,6 +39,18 @@ enum {
     SMPDFU_EXIT_FAIL = 1,  /* the operation failed (device said no, timeout, bad image) */
     SMPDFU_EXIT_USAGE = 2, /* the command line is wrong */
 };
+
+/* Set a global option by name ("conn", "timeout", "retries") from the command
+ * line or the config file; where prefixes the error message. Returns 0 or
+ * SMPDFU_EXIT_USAGE after saying what is wrong. */
+int smpdfu_cli_set_option(smpdfu_cli_t *cli, const char *opt, const char *val, const char *where);
+
+/* Read the config file ($SMPDFU_CONFIG, else $XDG_CONFIG_HOME/smpdfu/config,
+ * else ~/.config/smpdfu/config; a missing file is fine): its top-level
+ * settings are defaults, and a --conn value without ':' names one of its
+ * [sections]. want_timeout/want_retries: the command line did not set them.
+ * Returns 0 or an exit status after saying what is wrong (file:line). */
+int smpdfu_cli_config_apply(smpdfu_cli_t *cli, bool want_timeout, bool want_retries);
 
 /* Print "smpdfu: <message>" to stderr (printf-style, no trailing newline needed). */
 void smpdfu_cli_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

@@ -7,6 +7,7 @@
 #include "cli.h"
 #include "conn.h"
 #include "smpdfu/dfu.h"
+#include "smpdfu/posix.h"
 #include "smpdfu/posix_crypto.h"
 #include "source.h"
 
@@ -22,6 +23,8 @@ typedef struct {
 static void on_event(void *arg, const smpdfu_dfu_event_t *ev)
 {
     dfu_wait_t *w = arg;
+    /* An event ends a stretch of upload progress (counted for the summary). */
+    conn_progress_end(&k);
     if (w->cli->quiet || w->cli->json || ev->ev == SMPDFU_DFU_EV_FAILED) {
         return;
     }
@@ -164,6 +167,7 @@ int smpdfu_cmd_dfu(const smpdfu_cli_t *cli, int argc, char **argv)
             return ex;
         }
     }
+    uint64_t t0 = smpdfu_posix_now_ms();
     int ex = conn_open(&k, cli);
     if (ex) {
         smpdfu_posix_hash_free(&hs);
@@ -205,6 +209,12 @@ int smpdfu_cmd_dfu(const smpdfu_cli_t *cli, int argc, char **argv)
                    u->resumed ? "true" : "false", u->resume_off);
         }
         printf("]}\n");
+    } else {
+        char rate[32];
+        conn_rate(rate, sizeof(rate), k.sum_bytes, k.sum_ms);
+        printf("update done in %.1f s: %llu bytes uploaded at %s, %u retransmissions\n",
+               (smpdfu_posix_now_ms() - t0) / 1000.0, (unsigned long long)k.sum_bytes, rate,
+               k.c.stats.retransmits);
     }
     conn_close(&k);
     return 0;

@@ -353,8 +353,12 @@ int smpdfu_cmd_image_upload(const smpdfu_cli_t *cli, int argc, char **argv)
         if (w.res.restarts) {
             printf("the device lost the upload session and started again from zero\n");
         }
-        printf("uploaded %u bytes to image %ld (%zu-byte packets, %u in flight)\n", w.res.size, image,
-               w.res.max_packet, w.res.window);
+        char rate[32];
+        uint64_t ms = w.t_end - w.t_start;
+        conn_rate(rate, sizeof(rate), w.res.size - w.res.resume_off, ms);
+        printf("uploaded %u bytes to image %ld in %.1f s, %s (%zu-byte packets, %u in flight, "
+               "%u retransmissions)\n", w.res.size - w.res.resume_off, image, ms / 1000.0, rate,
+               w.res.max_packet, w.res.window, k.c.stats.retransmits);
     }
     conn_close(&k);
     return 0;

@@ -194,15 +194,33 @@ int conn_fail(conn_t *k, const char *what, int status, const smpdfu_dev_err_t *d
     return SMPDFU_EXIT_FAIL;
 }
 
-void conn_progress(conn_t *k, const char *label, uint32_t off, uint32_t size)
+void conn_rate(char *buf, size_t cap, uint64_t bytes, uint64_t ms)
 {
-    if (k->cli->quiet) {
+    if (ms == 0) {
+        snprintf(buf, cap, "-- B/s"); /* too fast to time, not zero */
         return;
     }
+    double r = (double)bytes * 1000.0 / (double)ms;
+    if (r >= 1e6) {
+        snprintf(buf, cap, "%.2f MB/s", r / 1e6);
+    } else if (r >= 1e3) {
+        snprintf(buf, cap, "%.1f kB/s", r / 1e3);
+    } else {
+        snprintf(buf, cap, "%.0f B/s", r);
+    }
+}
+
+void conn_progress(conn_t *k, const char *label, uint32_t off, uint32_t size)
+{
     uint64_t now = smpdfu_posix_now_ms();
     if (!k->prog_start) {
         k->prog_start = now;
         k->prog_first_off = off;
+    }
+    k->prog_now = now;
+    k->prog_off = off;
+    if (k->cli->quiet) {
+        return;
     }
     bool tty = isatty(2);
     if (!tty || k->cli->json) {
@@ -217,9 +235,11 @@ void conn_progress(conn_t *k, const char *label, uint32_t off, uint32_t size)
         return;
     }
     k->prog_last = now;
-    double secs = (now - k->prog_start) / 1000.0;
-    double rate = secs > 0.05 ? (off - k->prog_first_off) / secs : 0;
-    double left = rate > 0 ? (size - off) / rate : 0;
+    uint64_t ms = now - k->prog_start;
+    uint64_t done = off - k->prog_first_off;
+    double left = (ms && done) ? (double)(size - off) * (double)ms / (double)done / 1000.0 : 0;
+    char rate[32];
+    conn_rate(rate, sizeof(rate), done, ms);
     unsigned pct = size ? (unsigned)((uint64_t)off * 100 / size) : 100;
     char bar[31];
     unsigned fill = size ? (unsigned)((uint64_t)off * 30 / size) : 30;
@@ -227,8 +247,8 @@ void conn_progress(conn_t *k, const char *label, uint32_t off, uint32_t size)
         bar[i] = i < fill ? '#' : '.';
     }
     bar[30] = 0;
-    fprintf(stderr, "\r%s [%s] %3u%%  %u/%u B  %.1f kB/s  %d:%02d left ", label, bar, pct, off, size,
-            rate / 1000.0, (int)left / 60, (int)left % 60);
+    fprintf(stderr, "\r%s [%s] %3u%%  %u/%u B  %s  %d:%02d left ", label, bar, pct, off, size, rate,
+            (int)left / 60, (int)left % 60);
     k->prog_shown = true;
     if (off >= size) {
         conn_progress_end(k);
@@ -240,6 +260,11 @@ void conn_progress_end(conn_t *k)
     if (k->prog_shown) {
         fputc('\n', stderr);
         k->prog_shown = false;
+    }
+    if (k->prog_start) {
+        /* Kept for the summary line: what this upload moved and how long it took. */
+        k->sum_bytes += k->prog_off - k->prog_first_off;
+        k->sum_ms += k->prog_now - k->prog_start;
     }
     k->prog_start = 0;
 }

@@ -31,7 +31,12 @@ typedef struct {
     uint64_t prog_start;
     uint64_t prog_last;
     uint32_t prog_first_off;
+    uint32_t prog_off;
+    uint64_t prog_now;
     bool prog_shown;
+    /* finished uploads, for the summary line */
+    uint64_t sum_bytes;
+    uint64_t sum_ms;
 } conn_t;
 
 /* Open --conn (or $SMPDFU_CONN) and set up the engine. On failure prints
@@ -71,5 +76,9 @@ int conn_fail(conn_t *k, const char *what, int status, const smpdfu_dev_err_t *d
  * left); with -v and no terminal, one line per step; else nothing. */
 void conn_progress(conn_t *k, const char *label, uint32_t off, uint32_t size);
 void conn_progress_end(conn_t *k);
+
+/* "12.3 kB/s" (B/s, kB/s or MB/s as fits) for bytes in ms; "-- B/s" when ms
+ * is 0 (too fast to time). */
+void conn_rate(char *buf, size_t cap, uint64_t bytes, uint64_t ms);
 
 #endif
