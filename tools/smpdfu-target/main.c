@@ -53,10 +53,12 @@ typedef struct {
     uint32_t erase_ms, write_us_per_kib;
     uint32_t reset_delay_ms;
     uint32_t rx_bufs, rx_buf_size;
+    uint32_t power_cut; /* --power-cut-after: 0 = never */
     bool quiet;
 
     /* device */
     smpdfu_posix_flash_t pf;
+    smpdfu_posix_powercut_t cut; /* in front of pf when --power-cut-after */
     smpdfu_boot_cfg_t boot;
     smpdfu_flash_area_t progress;
     smpdfu_posix_hash_state_t hash_state;
@@ -172,6 +174,7 @@ static void usage(FILE *f)
             "  --rx-buf-size N      bytes per RX line buffer (default 128); longer lines\n"
             "                       are dropped; 0 = no limit (with --rx-bufs 0 only)\n"
             "  --rx-line-max N      the old name of --rx-buf-size\n"
+            "  --power-cut-after N  die (exit 3) at the Nth flash write/erase of a boot\n"
             "  -q, --quiet          no request log on stderr\n"
             "  -h, --help           this text\n"
             "  --version            print the version\n");
@@ -194,7 +197,7 @@ static void parse_args(target_t *t, int argc, char **argv)
     enum {
         O_UDP = 256, O_SERIAL, O_RAW, O_FLASH, O_FACTORY, O_FACTORY1, O_IMAGES, O_SLOT, O_PAGE,
         O_ALIGN, O_BUFSZ, O_BUFCNT, O_MODE, O_SELF, O_TEST, O_NOCHECK, O_NORESUME, O_KEY,
-        O_ERASE, O_WRITE, O_RESET, O_LINE, O_RXBUFS, O_HELP
+        O_ERASE, O_WRITE, O_RESET, O_LINE, O_RXBUFS, O_CUT, O_HELP
     };
     static const struct option opts[] = {
         {"udp", required_argument, 0, O_UDP},
@@ -221,6 +224,7 @@ static void parse_args(target_t *t, int argc, char **argv)
         {"rx-line-max", required_argument, 0, O_LINE}, /* older name of --rx-buf-size */
         {"rx-buf-size", required_argument, 0, O_LINE},
         {"rx-bufs", required_argument, 0, O_RXBUFS},
+        {"power-cut-after", required_argument, 0, O_CUT},
         {"quiet", no_argument, 0, 'q'},
         {"help", no_argument, 0, O_HELP},
         {0, 0, 0, 0},
@@ -343,6 +347,9 @@ static void parse_args(target_t *t, int argc, char **argv)
             if (t->rx_bufs > SMPDFU_RXLINES_MAX) {
                 die("--rx-bufs must be 0..%d", SMPDFU_RXLINES_MAX);
             }
+            break;
+        case O_CUT:
+            t->power_cut = parse_size(optarg, "--power-cut-after");
             break;
         case 'q':
             t->quiet = true;
@@ -489,12 +496,21 @@ static void on_event(void *ctx, const smpdfu_server_event_t *ev)
 static void boot_device(target_t *t)
 {
     smpdfu_boot_result_t res;
+    /* --power-cut-after counts the flash operations of each boot alone. */
+    smpdfu_posix_powercut_arm(&t->cut, true);
     int rc = smpdfu_boot_run(&t->boot, t->work, t->work_len, &res);
+    smpdfu_posix_powercut_arm(&t->cut, false);
     if (rc != 0) {
         die("boot emulation failed: %s", smpdfu_strerror(rc));
     }
     for (int i = 0; i < t->images; i++) {
-        if (res.validate_err[i] != 0) {
+        if (res.resumed[i]) {
+            logf_(t, "boot: image %d finished an interrupted swap %s", i,
+                  smpdfu_boot_swap_name(res.performed[i]));
+        } else if (res.no_room[i]) {
+            logf_(t, "boot: image %d swap %s not done: the images do not leave the free sector "
+                  "swap-using-move needs", i, smpdfu_boot_swap_name(res.decided[i]));
+        } else if (res.validate_err[i] != 0) {
             logf_(t, "boot: image %d swap %s rejected, secondary erased: %s", i,
                   smpdfu_boot_swap_name(res.decided[i]), smpdfu_strerror(res.validate_err[i]));
         } else if (res.performed[i] != SMPDFU_SWAP_NONE || res.decided[i] != SMPDFU_SWAP_NONE) {
@@ -545,11 +561,20 @@ static void boot_device(target_t *t)
 static void setup_device(target_t *t)
 {
     int n = 2 * t->images;
-    uint32_t size = (uint32_t)n * t->slot_size + t->page_size;
     uint32_t max_align = t->write_align > 8 ? t->write_align : 8;
-    if (t->slot_size % t->page_size) {
+    if (t->page_size == 0 || t->slot_size % t->page_size) {
         die("--slot-size must be a multiple of --page-size");
     }
+    /* BOOT_MAX_IMG_SECTORS as Zephyr's MCUboot build sizes it: at least
+     * MCUboot's default, more for slots with more sectors. */
+    uint32_t max_sectors = t->slot_size / t->page_size > 128 ? t->slot_size / t->page_size : 128;
+    /* Scratch mode: a scratch area after the progress page, as many pages
+     * as the slot trailer spans. */
+    uint32_t tsz = smpdfu_trailer_total_size(max_align, max_sectors, 3, t->write_align);
+    uint32_t scratch = t->mode == SMPDFU_BOOT_SWAP_SCRATCH
+                           ? (tsz + t->page_size - 1) / t->page_size * t->page_size
+                           : 0;
+    uint32_t size = (uint32_t)n * t->slot_size + t->page_size + scratch;
     int rc = smpdfu_posix_flash_open(&t->pf, t->flash_path, size, t->page_size, t->write_align,
                                      0xff);
     if (rc == SMPDFU_EBUSY) {
@@ -562,7 +587,11 @@ static void setup_device(target_t *t)
     }
     smpdfu_posix_hash_init(&t->hash_state, &t->hash);
     memset(&t->boot, 0, sizeof(t->boot));
-    t->boot.flash = &t->pf.flash;
+    smpdfu_posix_powercut_init(&t->cut, &t->pf.flash, t->power_cut, true);
+    t->boot.flash = t->power_cut ? &t->cut.flash : &t->pf.flash;
+    t->boot.max_sectors = max_sectors;
+    t->boot.scratch.off = (uint32_t)n * t->slot_size + t->page_size;
+    t->boot.scratch.size = scratch;
     t->boot.image_count = (uint8_t)t->images;
     for (int i = 0; i < n; i++) {
         t->boot.slot[i].off = (uint32_t)i * t->slot_size;
