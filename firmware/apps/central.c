@@ -1,0 +1,254 @@
+/* Central firmware: the DFU orchestrator (src/client) on a bare Cortex-M,
+ * updating the SMP device on UART0 with the image linked into its own
+ * flash. Reports on the semihosting console, ends with the exit status
+ * (0 done, 1 the update failed, 2 bad options or image). Options come from
+ * the semihosting command line (docs/firmware.md):
+ *   cmd=dfu|list  mode=test-confirm|confirm-only|test-only|upload-only
+ *   images=1|2 (2: the network core image, image 1, first)  link=console|raw
+ *   window=N  timeout=MS  retries=N  quiet=MS  reboot=MS  seq=N */
+#include <string.h>
+
+#include "fw.h"
+#include "smpdfu/client_img.h"
+#include "smpdfu/dfu.h"
+
+/* The signed images, embedded by central_image.S (SMPDFU_FW_IMAGE, ..._IMAGE1). */
+extern const uint8_t fw_image0[], fw_image0_end[], fw_image1[], fw_image1_end[];
+
+#define SLOTS 6          /* window (device buf_count, up to 4) + state/params requests */
+#define SLOT_SIZE 2048   /* largest SMP packet: a device buf_size up to 2 KiB */
+
+static smpdfu_cm_uart_t uart0;
+static smpdfu_client_t cl;
+static smpdfu_req_t reqs[SLOTS];
+static uint8_t req_mem[SLOTS * SLOT_SIZE];
+static uint8_t rx[SLOT_SIZE + 8];
+static uint8_t tx[3 * SLOT_SIZE / 2 + 256]; /* console: base64 + line markers */
+static smpdfu_dfu_t dfu;
+static smpdfu_cm_sha256_t sha_state;
+static smpdfu_hash_t sha;
+
+static struct {
+    bool done;
+    smpdfu_dfu_result_t res;
+    uint64_t up_start[SMPDFU_DFU_MAX_IMAGES];
+    uint64_t up_end[SMPDFU_DFU_MAX_IMAGES];
+    unsigned shown_pct[SMPDFU_DFU_MAX_IMAGES];
+    smpdfu_img_state_t st;
+    int list_status;
+} run;
+
+static int uart_send(void *ctx, const uint8_t *p, size_t n)
+{
+    smpdfu_cm_uart_write(ctx, p, n);
+    return 0;
+}
+
+static int linked_read(void *ctx, uint32_t off, void *buf, size_t len)
+{
+    memcpy(buf, (const uint8_t *)ctx + off, len); /* the upload keeps off + len <= size */
+    return 0;
+}
+
+static void on_event(void *arg, const smpdfu_dfu_event_t *ev)
+{
+    (void)arg;
+    if (ev->ev == SMPDFU_DFU_EV_FAILED || (ev->ev == SMPDFU_DFU_EV_POLL && ev->value > 1)) {
+        return; /* the failure is reported once, by on_done; one "asking" line is enough */
+    }
+    if (ev->image >= 0 && ev->ev == SMPDFU_DFU_EV_UPLOAD_START) {
+        run.up_start[ev->image] = smpdfu_cm_now_ms();
+    }
+    if (ev->image >= 0 && ev->ev == SMPDFU_DFU_EV_UPLOAD_DONE) {
+        run.up_end[ev->image] = smpdfu_cm_now_ms();
+    }
+    if (ev->ev == SMPDFU_DFU_EV_UPLOAD_RESUMED) {
+        smpdfu_sh_printf("image %d: %s (from byte %lu)", ev->image, ev->text,
+                         (unsigned long)ev->value);
+    } else if (ev->image >= 0) {
+        smpdfu_sh_printf("image %d: %s", ev->image, ev->text);
+    } else {
+        smpdfu_sh_printf("%s", ev->text);
+    }
+}
+
+static void on_progress(void *arg, int image, uint32_t off, uint32_t size)
+{
+    (void)arg;
+    unsigned pct = size ? (unsigned)((uint64_t)off * 100u / size) : 100u;
+    if (image >= 0 && image < SMPDFU_DFU_MAX_IMAGES && pct / 25 > run.shown_pct[image] / 25) {
+        run.shown_pct[image] = pct;
+        smpdfu_sh_printf("image %d: %u%% (%lu of %lu bytes)", image, pct, (unsigned long)off,
+                         (unsigned long)size);
+    }
+}
+
+static void on_done(void *arg, const smpdfu_dfu_result_t *res)
+{
+    (void)arg;
+    run.res = *res;
+    run.done = true;
+}
+
+static void on_state(void *arg, const smpdfu_rsp_t *rsp)
+{
+    (void)arg;
+    run.list_status = rsp->status ? rsp->status : smpdfu_img_state_parse(rsp, &run.st);
+    run.done = true;
+}
+
+static void run_loop(void)
+{
+    const smpdfu_cm_uart_t *const uarts[] = {&uart0};
+    uint8_t buf[256];
+    while (!run.done) {
+        size_t n = smpdfu_cm_uart_read(&uart0, buf, sizeof(buf));
+        if (n > 0) {
+            smpdfu_client_feed(&cl, buf, n);
+        }
+        smpdfu_client_tick(&cl, smpdfu_cm_now_ms());
+        if (!run.done && n == 0) {
+            fw_idle(uarts, 1);
+        }
+    }
+}
+
+static int cmd_list(void)
+{
+    smpdfu_req_opts_t o = {fw_arg_u32("timeout", 0), (int)fw_arg_u32("retries", 3), NULL};
+    int rc = smpdfu_img_state_read(&cl, &o, on_state, NULL);
+    if (rc == 0) {
+        run_loop();
+        rc = run.list_status;
+    }
+    if (rc) {
+        smpdfu_sh_printf("list: failed: %s", smpdfu_strerror(rc));
+        return 1;
+    }
+    for (size_t i = 0; i < run.st.count; i++) {
+        const smpdfu_img_slot_t *s = &run.st.slots[i];
+        char hex[65];
+        for (unsigned k = 0; k < s->hash_len && k < 32; k++) {
+            static const char d[] = "0123456789abcdef";
+            hex[2 * k] = d[s->hash[k] >> 4];
+            hex[2 * k + 1] = d[s->hash[k] & 15];
+        }
+        hex[2 * (s->hash_len < 32 ? s->hash_len : 32)] = 0;
+        smpdfu_sh_printf("list: image %lu slot %lu version %s hash %s%s%s%s%s",
+                         (unsigned long)s->image, (unsigned long)s->slot, s->version, hex,
+                         s->active ? " active" : "", s->confirmed ? " confirmed" : "",
+                         s->pending ? " pending" : "", s->permanent ? " permanent" : "");
+    }
+    return 0;
+}
+
+static int cmd_dfu(void)
+{
+    smpdfu_dfu_cfg_t cfg;
+    smpdfu_dfu_mode_t mode;
+    memset(&cfg, 0, sizeof(cfg));
+    if (smpdfu_dfu_mode_parse(fw_arg("mode", "test-confirm"), &mode) != 0) {
+        fw_fail(2, "mode=%s: test-confirm, confirm-only, test-only or upload-only",
+                fw_arg("mode", ""));
+    }
+    uint32_t nimages = fw_arg_u32("images", 1);
+    if (nimages == 2) {
+        /* nRF5340: the network core (image 1) goes first; one reset applies both. */
+        cfg.images[cfg.nimages].src.read = linked_read;
+        cfg.images[cfg.nimages].src.ctx = (void *)(uintptr_t)fw_image1;
+        cfg.images[cfg.nimages].src.size = (uint32_t)(fw_image1_end - fw_image1);
+        cfg.images[cfg.nimages++].image = 1;
+    } else if (nimages != 1) {
+        fw_fail(2, "images=%lu: 1 or 2", (unsigned long)nimages);
+    }
+    cfg.images[cfg.nimages].src.read = linked_read;
+    cfg.images[cfg.nimages].src.ctx = (void *)(uintptr_t)fw_image0;
+    cfg.images[cfg.nimages].src.size = (uint32_t)(fw_image0_end - fw_image0);
+    cfg.images[cfg.nimages++].image = 0;
+    cfg.mode = mode;
+    cfg.hash = &sha;
+    cfg.window = (uint8_t)fw_arg_u32("window", 0);
+    cfg.timeout_ms = fw_arg_u32("timeout", 0);
+    cfg.retries = (int)fw_arg_u32("retries", 3);
+    cfg.quiet_ms = fw_arg_u32("quiet", 0);
+    cfg.reboot_timeout_ms = fw_arg_u32("reboot", 0);
+    cfg.event = on_event;
+    cfg.progress = on_progress;
+    cfg.done = on_done;
+    smpdfu_sh_printf("central: %s, mode %s, %u image(s) linked (%lu bytes)", BOARD_NAME,
+                     smpdfu_dfu_mode_name(mode), (unsigned)cfg.nimages,
+                     (unsigned long)cfg.images[cfg.nimages - 1].src.size);
+    int rc = smpdfu_dfu_start(&dfu, &cl, &cfg);
+    if (rc) {
+        smpdfu_sh_printf("dfu: not started: %s (nothing was sent)", smpdfu_strerror(rc));
+        return 2;
+    }
+    run_loop();
+    for (size_t i = 0; i < cfg.nimages; i++) {
+        const smpdfu_upload_result_t *u = &run.res.upload[i];
+        uint32_t img = cfg.images[i].image;
+        if (run.res.uploaded[i] && img < SMPDFU_DFU_MAX_IMAGES) {
+            /* A figure for bench/ (from the upload's start to its last answer);
+             * nothing asserts on it. */
+            uint64_t ms = run.up_end[img] - run.up_start[img];
+            smpdfu_sh_printf("upload: image %lu, %lu bytes, packet %lu, window %u, go-backs %lu, "
+                             "%selapsed_ms %lu",
+                             (unsigned long)img, (unsigned long)u->size,
+                             (unsigned long)u->max_packet, u->window, (unsigned long)u->go_backs,
+                             u->resumed ? "resumed, " : "", (unsigned long)ms);
+        }
+    }
+    if (run.res.status) {
+        char dev[160] = "";
+        if (run.res.status == SMPDFU_EDEVICE) {
+            smpdfu_dev_err_format(&run.res.dev, dev, sizeof(dev));
+        }
+        smpdfu_sh_printf("dfu: failed (image %d): %s%s%s", run.res.failed_image,
+                         smpdfu_strerror(run.res.status), dev[0] ? ": " : "", dev);
+        return 1;
+    }
+    smpdfu_sh_printf("dfu: done");
+    return 0;
+}
+
+int main(void)
+{
+    static const char *const keys[] = {"cmd", "mode", "images", "link", "window", "timeout",
+                                       "retries", "quiet", "reboot", "seq", NULL};
+    fw_args_load();
+    fw_args_check(keys);
+    smpdfu_cm_clock_init(BOARD_CORE_HZ);
+    smpdfu_cm_sha256_hook(&sha_state, &sha);
+    smpdfu_cm_uart_init(&uart0, BOARD_UART_BASE(0), BOARD_UART_RX_IRQ(0), BOARD_PCLK_HZ, 115200);
+
+    smpdfu_client_cfg_t cfg;
+    memset(&cfg, 0, sizeof(cfg));
+    cfg.link = fw_link_from_args();
+    cfg.send = uart_send;
+    cfg.send_ctx = &uart0;
+    cfg.reqs = reqs;
+    cfg.nreqs = SLOTS;
+    cfg.req_mem = req_mem;
+    cfg.req_mem_len = sizeof(req_mem);
+    cfg.rx_buf = rx;
+    cfg.rx_cap = sizeof(rx);
+    cfg.tx_buf = tx;
+    cfg.tx_cap = sizeof(tx);
+    cfg.timeout_ms = fw_arg_u32("timeout", 2000);
+    cfg.retries = (int)fw_arg_u32("retries", 3);
+    cfg.first_seq = (uint8_t)fw_arg_u32("seq", 0);
+    int rc = smpdfu_client_init(&cl, &cfg);
+    if (rc) {
+        fw_fail(2, "client: %s", smpdfu_strerror(rc));
+    }
+    smpdfu_client_tick(&cl, smpdfu_cm_now_ms());
+
+    const char *cmd = fw_arg("cmd", "dfu");
+    if (strcmp(cmd, "list") == 0) {
+        return cmd_list();
+    }
+    if (strcmp(cmd, "dfu") == 0) {
+        return cmd_dfu();
+    }
+    fw_fail(2, "cmd=%s: dfu or list", cmd);
+}
