@@ -171,6 +171,7 @@ typedef struct {
     smpdfu_stream_t *stream;
     uint64_t now;
     uint64_t deadline;        /* of the request in flight */
+    uint32_t top;             /* end of the highest block asked for */
     uint32_t req_off;         /* READ in flight: offset, length */
     uint16_t req_len;
     uint8_t req_type;         /* 0: nothing in flight */
