@@ -1,16 +1,21 @@
 /* Central firmware: the DFU orchestrator (src/client) on a bare Cortex-M,
  * updating the SMP device on UART0 with the image linked into its own
- * flash. Reports on the semihosting console, ends with the exit status
- * (0 done, 1 the update failed, 2 bad options or image). Options come from
- * the semihosting command line (docs/firmware.md):
+ * flash, or (source=uplink, the gateway) streamed in over UART1 from an
+ * uplink (smpdfu serve-image) with the block protocol of uplink.h: only a
+ * window of the image is ever in RAM. Reports on the semihosting console,
+ * ends with the exit status (0 done, 1 the update failed, 2 bad options or
+ * image). Options come from the semihosting command line (docs/firmware.md):
  *   cmd=dfu|list  mode=test-confirm|confirm-only|test-only|upload-only
  *   images=1|2 (2: the network core image, image 1, first)  link=console|raw
- *   window=N  timeout=MS  retries=N  quiet=MS  reboot=MS  seq=N */
+ *   window=N  timeout=MS  retries=N  quiet=MS  reboot=MS  seq=N
+ *   source=linked|uplink  block=N  uplink-timeout=MS  uplink-retries=N */
 #include <string.h>
 
 #include "fw.h"
 #include "smpdfu/client_img.h"
 #include "smpdfu/dfu.h"
+#include "smpdfu/stream.h"
+#include "smpdfu/uplink.h"
 
 /* The signed images, embedded by central_image.S (SMPDFU_FW_IMAGE, ..._IMAGE1). */
 extern const uint8_t fw_image0[], fw_image0_end[], fw_image1[], fw_image1_end[];
@@ -27,6 +32,22 @@ static uint8_t tx[3 * SLOT_SIZE / 2 + 256]; /* console: base64 + line markers */
 static smpdfu_dfu_t dfu;
 static smpdfu_cm_sha256_t sha_state;
 static smpdfu_hash_t sha;
+
+/* The gateway: the uplink on UART1 feeds a stream that holds a window of
+ * the image (8 KiB, whatever the image size) and checks it as it passes. */
+#define WINDOW 8192
+#define CRC_BLOCKS 256   /* CRC-32 per block for re-reads: 1 KiB blocks for 256 KiB */
+#define UP_BLOCK_MAX 1024
+static smpdfu_cm_uart_t uart1;
+static smpdfu_uplink_t up;
+static uint8_t up_rx[SMPDFU_UPLINK_FRAME_LEN(4 + UP_BLOCK_MAX)];
+static uint8_t up_tx[32];
+static smpdfu_stream_t stream;
+static uint8_t window[WINDOW];
+static uint32_t crc_table[CRC_BLOCKS];
+static smpdfu_cm_sha256_t stream_sha_state; /* the stream hashes while the upload may too */
+static smpdfu_hash_t stream_sha;
+static bool uplink_on;
 
 static struct {
     bool done;
@@ -97,20 +118,120 @@ static void on_state(void *arg, const smpdfu_rsp_t *rsp)
     run.done = true;
 }
 
+static void on_uplink(void *arg, smpdfu_uplink_ev_t ev, uint32_t value)
+{
+    (void)arg;
+    switch (ev) {
+    case SMPDFU_UPLINK_EV_RETRY:
+        if (value == 1) { /* one line per outage */
+            smpdfu_sh_printf("uplink: no answer, asking again");
+        }
+        break;
+    case SMPDFU_UPLINK_EV_BACK:
+        smpdfu_sh_printf("uplink: answering again (at byte %lu)", (unsigned long)value);
+        break;
+    case SMPDFU_UPLINK_EV_REFETCH:
+        smpdfu_sh_printf("uplink: fetching again from byte %lu", (unsigned long)value);
+        break;
+    case SMPDFU_UPLINK_EV_FAILED:
+        smpdfu_sh_printf("uplink: failed: %s", smpdfu_strerror(-(int)value));
+        break;
+    default:
+        break;
+    }
+}
+
+/* One pass over everything: SMP answers, uplink blocks, both clocks. */
+static size_t poll_once(void)
+{
+    uint8_t buf[256];
+    size_t n = smpdfu_cm_uart_read(&uart0, buf, sizeof(buf));
+    if (n > 0) {
+        smpdfu_client_feed(&cl, buf, n);
+    }
+    uint64_t now = smpdfu_cm_now_ms();
+    if (uplink_on) {
+        size_t m = smpdfu_cm_uart_read(&uart1, buf, sizeof(buf));
+        int pushed = m > 0 ? smpdfu_uplink_feed(&up, buf, m) : 0;
+        smpdfu_uplink_tick(&up, now);
+        if (pushed != 0 || smpdfu_uplink_status(&up) != 0) {
+            smpdfu_dfu_kick(&dfu); /* new bytes, or the failure, for the waiting upload */
+        }
+        n += m;
+    }
+    smpdfu_client_tick(&cl, now);
+    return n;
+}
+
 static void run_loop(void)
 {
-    const smpdfu_cm_uart_t *const uarts[] = {&uart0};
-    uint8_t buf[256];
+    const smpdfu_cm_uart_t *const uarts[] = {&uart0, &uart1};
     while (!run.done) {
-        size_t n = smpdfu_cm_uart_read(&uart0, buf, sizeof(buf));
-        if (n > 0) {
-            smpdfu_client_feed(&cl, buf, n);
-        }
-        smpdfu_client_tick(&cl, smpdfu_cm_now_ms());
-        if (!run.done && n == 0) {
-            fw_idle(uarts, 1);
+        if (poll_once() == 0 && !run.done) {
+            fw_idle(uarts, uplink_on ? 2 : 1);
         }
     }
+}
+
+/* Gateway: ask the uplink for the image size, then stream it. */
+static int uplink_source(smpdfu_dfu_image_t *img)
+{
+    const smpdfu_cm_uart_t *const uarts[] = {&uart0, &uart1};
+    uint32_t block = fw_arg_u32("block", UP_BLOCK_MAX);
+    if (block == 0 || block > UP_BLOCK_MAX) {
+        fw_fail(2, "block=%lu: 1..%u", (unsigned long)block, UP_BLOCK_MAX);
+    }
+    smpdfu_cm_uart_init(&uart1, BOARD_UART_BASE(1), BOARD_UART_RX_IRQ(1), BOARD_PCLK_HZ, 115200);
+    smpdfu_uplink_cfg_t ucfg;
+    memset(&ucfg, 0, sizeof(ucfg));
+    ucfg.send = uart_send;
+    ucfg.send_ctx = &uart1;
+    ucfg.rx_buf = up_rx;
+    ucfg.rx_cap = sizeof(up_rx);
+    ucfg.tx_buf = up_tx;
+    ucfg.tx_cap = sizeof(up_tx);
+    ucfg.block = (uint16_t)block;
+    ucfg.timeout_ms = fw_arg_u32("uplink-timeout", 500);
+    ucfg.retries = (int)fw_arg_u32("uplink-retries", 40); /* 20 s of silence by default */
+    ucfg.event = on_uplink;
+    if (smpdfu_uplink_init(&up, &ucfg) != 0) {
+        fw_fail(2, "uplink: bad configuration");
+    }
+    uplink_on = true;
+    smpdfu_uplink_request_info(&up);
+    while (!smpdfu_uplink_info(&up) && smpdfu_uplink_status(&up) == 0) {
+        if (poll_once() == 0) {
+            fw_idle(uarts, 2);
+        }
+    }
+    const smpdfu_uplink_info_t *info = smpdfu_uplink_info(&up);
+    if (!info) {
+        smpdfu_sh_printf("uplink: no image: %s", smpdfu_strerror(smpdfu_uplink_status(&up)));
+        return 1;
+    }
+    smpdfu_sh_printf("uplink: image of %lu bytes%s", (unsigned long)info->size,
+                     info->has_sha ? " (with its sha256)" : "");
+    smpdfu_cm_sha256_hook(&stream_sha_state, &stream_sha);
+    smpdfu_stream_cfg_t scfg;
+    memset(&scfg, 0, sizeof(scfg));
+    scfg.size = info->size;
+    scfg.window = window;
+    scfg.window_len = sizeof(window);
+    scfg.crc = crc_table;
+    scfg.crc_n = CRC_BLOCKS;
+    scfg.hash = &stream_sha;
+    scfg.file_sha = info->has_sha ? info->sha : NULL;
+    int rc = smpdfu_stream_init(&stream, &scfg);
+    if (rc) {
+        smpdfu_sh_printf("uplink: image of %lu bytes cannot be streamed: %s",
+                         (unsigned long)info->size, smpdfu_strerror(rc));
+        return 1;
+    }
+    smpdfu_uplink_attach(&up, &stream);
+    img->src = smpdfu_stream_source(&stream);
+    img->stream = &stream;
+    img->image = 0;
+    return 0;
 }
 
 static int cmd_list(void)
@@ -161,10 +282,20 @@ static int cmd_dfu(void)
     } else if (nimages != 1) {
         fw_fail(2, "images=%lu: 1 or 2", (unsigned long)nimages);
     }
-    cfg.images[cfg.nimages].src.read = linked_read;
-    cfg.images[cfg.nimages].src.ctx = (void *)(uintptr_t)fw_image0;
-    cfg.images[cfg.nimages].src.size = (uint32_t)(fw_image0_end - fw_image0);
-    cfg.images[cfg.nimages++].image = 0;
+    const char *source = fw_arg("source", "linked");
+    if (strcmp(source, "uplink") == 0) {
+        int rc = uplink_source(&cfg.images[cfg.nimages++]);
+        if (rc) {
+            return rc;
+        }
+    } else if (strcmp(source, "linked") == 0) {
+        cfg.images[cfg.nimages].src.read = linked_read;
+        cfg.images[cfg.nimages].src.ctx = (void *)(uintptr_t)fw_image0;
+        cfg.images[cfg.nimages].src.size = (uint32_t)(fw_image0_end - fw_image0);
+        cfg.images[cfg.nimages++].image = 0;
+    } else {
+        fw_fail(2, "source=%s: linked or uplink", source);
+    }
     cfg.mode = mode;
     cfg.hash = &sha;
     cfg.window = (uint8_t)fw_arg_u32("window", 0);
@@ -175,8 +306,9 @@ static int cmd_dfu(void)
     cfg.event = on_event;
     cfg.progress = on_progress;
     cfg.done = on_done;
-    smpdfu_sh_printf("central: %s, mode %s, %u image(s) linked (%lu bytes)", BOARD_NAME,
+    smpdfu_sh_printf("central: %s, mode %s, %u image(s) %s (%lu bytes)", BOARD_NAME,
                      smpdfu_dfu_mode_name(mode), (unsigned)cfg.nimages,
+                     uplink_on ? "from the uplink" : "linked",
                      (unsigned long)cfg.images[cfg.nimages - 1].src.size);
     int rc = smpdfu_dfu_start(&dfu, &cl, &cfg);
     if (rc) {
@@ -198,6 +330,19 @@ static int cmd_dfu(void)
                              u->resumed ? "resumed, " : "", (unsigned long)ms);
         }
     }
+    if (uplink_on) {
+        smpdfu_sh_printf("ram: gateway buffers %lu bytes (window %u, CRC table %u, uplink frames "
+                         "%u, stream and uplink state %u)",
+                         (unsigned long)(sizeof(window) + sizeof(crc_table) + sizeof(up_rx) +
+                                         sizeof(up_tx) + sizeof(stream) + sizeof(up)),
+                         (unsigned)sizeof(window), (unsigned)sizeof(crc_table),
+                         (unsigned)(sizeof(up_rx) + sizeof(up_tx)),
+                         (unsigned)(sizeof(stream) + sizeof(up)));
+        smpdfu_sh_printf("uplink: %lu resends, %lu CRC errors, %lu stray answers",
+                         (unsigned long)up.retries_total, (unsigned long)up.dec.bad_crc,
+                         (unsigned long)up.frames_dropped);
+    }
+    fw_report_ram();
     if (run.res.status) {
         char dev[160] = "";
         if (run.res.status == SMPDFU_EDEVICE) {
@@ -214,7 +359,9 @@ static int cmd_dfu(void)
 int main(void)
 {
     static const char *const keys[] = {"cmd", "mode", "images", "link", "window", "timeout",
-                                       "retries", "quiet", "reboot", "seq", NULL};
+                                       "retries", "quiet", "reboot", "seq", "source", "block",
+                                       "uplink-timeout", "uplink-retries", NULL};
+    fw_stack_paint();
     fw_args_load();
     fw_args_check(keys);
     smpdfu_cm_clock_init(BOARD_CORE_HZ);

@@ -128,3 +128,34 @@ void fw_idle(const smpdfu_cm_uart_t *const *uarts, size_t n)
     }
     smpdfu_cm_irq_enable_all();
 }
+
+/* Linker script symbols. */
+extern uint32_t __data_start, __bss_end, __stack_top;
+
+#define PAINT 0x5AA5F00Du
+#define STACK_WATCH (32u * 1024u) /* bytes below the top that are watched */
+
+static uint32_t *stack_low(void)
+{
+    return (uint32_t *)((uintptr_t)&__stack_top - STACK_WATCH);
+}
+
+void fw_stack_paint(void)
+{
+    uint32_t *sp;
+    __asm__ volatile("mov %0, sp" : "=r"(sp));
+    for (uint32_t *p = stack_low(); p < sp - 32; p++) {
+        *p = PAINT;
+    }
+}
+
+void fw_report_ram(void)
+{
+    uint32_t *p = stack_low();
+    while (p < &__stack_top && *p == PAINT) {
+        p++;
+    }
+    smpdfu_sh_printf("ram: static %lu bytes (.data + .bss), stack peak %lu bytes",
+                     (unsigned long)((uintptr_t)&__bss_end - (uintptr_t)&__data_start),
+                     (unsigned long)((uintptr_t)&__stack_top - (uintptr_t)p));
+}

@@ -33,4 +33,10 @@ void fw_fail(int status, const char *fmt, ...) __attribute__((format(printf, 2, 
  * WFI wakes on an interrupt that became pending after the check). */
 void fw_idle(const smpdfu_cm_uart_t *const *uarts, size_t n);
 
+/* RAM use: paint the stack below the current one at start-up, then report
+ * the static RAM (.data + .bss) and the deepest stack seen on the
+ * semihosting console ("ram: ..."). */
+void fw_stack_paint(void);
+void fw_report_ram(void);
+
 #endif
