@@ -112,6 +112,12 @@ struct smpdfu_stream {
  * SMPDFU_STREAM_MIN_BLOCK with block x crc_n >= size. */
 uint32_t smpdfu_stream_block_len(uint32_t size, size_t crc_n);
 
+/* CRC entries a stream of `size` bytes needs with a window of window_len
+ * bytes (blocks of the largest power of two <= window_len / 2): e.g. 64 for
+ * 256 KiB in 8 KiB, 128 for 512 KiB. 0 when window_len < 2 x the minimum
+ * block. */
+size_t smpdfu_stream_crc_entries(uint32_t size, size_t window_len);
+
 /* Set up a stream. Returns 0, or SMPDFU_EINVAL (NULL buffers, size < 32,
  * no hash hook, a signature check without scratch) or SMPDFU_ENOSPC (window
  * shorter than two CRC blocks: give more CRC entries or a larger window).

@@ -30,6 +30,18 @@ uint32_t smpdfu_stream_block_len(uint32_t size, size_t crc_n)
     return b > UINT32_MAX ? 0 : (uint32_t)b;
 }
 
+size_t smpdfu_stream_crc_entries(uint32_t size, size_t window_len)
+{
+    if (window_len < 2u * SMPDFU_STREAM_MIN_BLOCK) {
+        return 0;
+    }
+    size_t b = SMPDFU_STREAM_MIN_BLOCK;
+    while (b * 2u <= window_len / 2u && b < 0x40000000u) {
+        b *= 2u;
+    }
+    return (size_t)(((uint64_t)size + b - 1u) / b);
+}
+
 int smpdfu_stream_init(smpdfu_stream_t *s, const smpdfu_stream_cfg_t *cfg)
 {
     if (!s || !cfg || cfg->size < SMPDFU_IMAGE_HDR_LEN || !cfg->window || !cfg->crc ||

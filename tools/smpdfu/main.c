@@ -28,6 +28,8 @@ static const smpdfu_cli_cmd_t commands[] = {
     {"dfu", NULL, smpdfu_cmd_dfu,
      "FILE [--mode test-confirm|confirm-only|test-only|upload-only] [--image1 NETCORE.bin] [--window N]",
      "the whole update: check, upload, test, reset, wait, confirm"},
+    {"serve-image", NULL, smpdfu_cmd_serve_image, "FILE|URL [--block N]",
+     "serve an image to a gateway's uplink UART (--conn serial:DEV or tcp:HOST:PORT; docs/uplink.md)"},
 };
 #define NCOMMANDS (sizeof(commands) / sizeof(commands[0]))
 
