@@ -364,7 +364,7 @@ int main(void)
     fw_stack_paint();
     fw_args_load();
     fw_args_check(keys);
-    smpdfu_cm_clock_init(BOARD_CORE_HZ);
+    smpdfu_cm_clock_init(BOARD_CORE_HZ, BOARD_TIMER_BASE, BOARD_PCLK_HZ);
     smpdfu_cm_sha256_hook(&sha_state, &sha);
     smpdfu_cm_uart_init(&uart0, BOARD_UART_BASE(0), BOARD_UART_RX_IRQ(0), BOARD_PCLK_HZ, 115200);
 

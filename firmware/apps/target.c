@@ -202,7 +202,7 @@ int main(void)
     fw_args_load();
     fw_args_check(keys);
     quiet = fw_arg("quiet", NULL) != NULL;
-    smpdfu_cm_clock_init(BOARD_CORE_HZ);
+    smpdfu_cm_clock_init(BOARD_CORE_HZ, BOARD_TIMER_BASE, BOARD_PCLK_HZ);
     setup();
     if (!boot_device()) {
         smpdfu_sh_printf("boot: no valid image in the primary slot: MCUboot halts, no SMP");

@@ -4,7 +4,8 @@
  *
  *   - startup: vector table, reset handler (.data copy, .bss zeroing), and
  *     a table of IRQ handlers set at run time (smpdfu_cm_irq_set);
- *   - clock: a SysTick millisecond counter (smpdfu_cm_now_ms);
+ *   - clock: milliseconds from a free-running CMSDK timer, SysTick waking
+ *     the loop every millisecond (smpdfu_cm_now_ms);
  *   - UART: an interrupt-driven driver for the ARM CMSDK APB UART (the one
  *     of the MPS2 boards QEMU emulates): the RX ISR fills a ring buffer,
  *     transmission polls the TX-full flag;
@@ -57,8 +58,11 @@ void smpdfu_cm_reset(void) __attribute__((noreturn));
 
 /* ---------------------------------------------------------------- clock */
 
-/* Start SysTick at 1 kHz from the core clock (Hz). */
-void smpdfu_cm_clock_init(uint32_t core_hz);
+/* Start SysTick at 1 kHz from the core clock (Hz): it wakes the main loop.
+ * Time comes from the CMSDK APB timer at timer_base (counting at timer_hz)
+ * when given, which keeps exact time under emulation; timer_base 0 counts
+ * SysTick interrupts instead. */
+void smpdfu_cm_clock_init(uint32_t core_hz, uintptr_t timer_base, uint32_t timer_hz);
 
 /* Milliseconds since smpdfu_cm_clock_init(). */
 uint64_t smpdfu_cm_now_ms(void);

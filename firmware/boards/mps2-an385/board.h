@@ -10,4 +10,6 @@
 #define BOARD_UART_BASE(i) (0x40004000u + 0x1000u * (unsigned)(i))
 #define BOARD_UART_RX_IRQ(i) (2u * (unsigned)(i))
 #define BOARD_UARTS 3
+/* CMSDK APB timer 0. */
+#define BOARD_TIMER_BASE 0x40000000u
 #endif
