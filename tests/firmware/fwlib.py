@@ -103,10 +103,10 @@ class Proc:
         with self.lock:
             return list(self.lines)
 
-    def wait_line(self, pred, timeout=LIMIT):
-        """The first line (seen so far or coming) for which pred(line) is
-        true; AssertionError when the process ends first."""
-        seen = 0
+    def wait_line(self, pred, timeout=LIMIT, after=0):
+        """The first line (seen so far or coming, from index `after` on) for
+        which pred(line) is true; AssertionError when the process ends first."""
+        seen = after
         deadline = time.monotonic() + timeout
         while True:
             with self.lock:

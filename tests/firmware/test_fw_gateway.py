@@ -45,10 +45,12 @@ class Gateway(FwCase):
         s = self.serve(big)
         q = self.central()
         q.wait_line(lambda l: l.startswith("image 0: 25%"))
+        cut = len(q.log())
         s.stop()                                   # the uplink goes away mid-transfer
-        q.wait_line(lambda l: l == "uplink: no answer, asking again")
+        q.wait_line(lambda l: l == "uplink: no answer, asking again", after=cut)
         self.serve(big)                            # and comes back
-        q.wait_line(lambda l: l.startswith("uplink: answering again"))
+        back = q.wait_line(lambda l: l.startswith("uplink: answering again (at byte "), after=cut)
+        self.assertGreater(int(back.split("at byte ")[1].rstrip(")")), 0)  # a resume, not a restart
         status = q.wait_exit()
         log = q.log()
         self.assertEqual(status, 0, log)
