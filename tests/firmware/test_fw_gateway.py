@@ -2,7 +2,8 @@
 firmware's uplink UART (UART1, through smpdfu-linkemu serial); the central
 holds only an 8 KiB window of it and relays it over UART0 to smpdfu-target.
 A 256+ KiB image with the uplink cut and restored mid-transfer (it resumes),
-and a corrupted image (the device never receives its last chunk). Each test
+a corrupted image (the device never receives its last chunk), and an uplink
+line that loses pieces and flips bits (seeded). Each test
 ends with a state read of the device."""
 import os
 import sys
@@ -13,14 +14,16 @@ from fwlib import (LINKEMU, SMPDFU, FwCase, HostTarget, Proc, image_list, make_i
                    run_qemu, slot)
 
 
-class Gateway(FwCase):
+class GatewayBase(FwCase):
+    uplink_line = ["--baud", "0"]
+
     def setUp(self):
         super().setUp()
         self.board = self.boards[0]
         self.v1_hash = make_image(self.path("v1.bin"), "1.0.0", 20000, 1)
         self.t = self.track(HostTarget(self.tmp, ["--factory", self.path("v1.bin"), "--slot-size",
                                                   "384K", "--buf-size", "2048"]))
-        le = self.track(Proc([LINKEMU, "serial", "--baud", "0"], "smpdfu-linkemu (uplink)"))
+        le = self.track(Proc([LINKEMU, "serial"] + self.uplink_line, "smpdfu-linkemu (uplink)"))
         le.wait_line(lambda l: l == "ready", 30)
         self.up_host = next(l[8:] for l in le.log() if l.startswith("client: "))
         self.up_mcu = next(l[8:] for l in le.log() if l.startswith("target: "))
@@ -33,10 +36,12 @@ class Gateway(FwCase):
 
     def central(self, args=()):
         return self.track(run_qemu(self.board, "central",
-                                   ["source=uplink", "uplink-timeout=300"] + list(args),
+                                   ["source=uplink"] + list(args) + ["uplink-timeout=300"],
                                    ["-serial", self.t.pty, "-serial", self.up_mcu],
                                    name="central firmware (gateway)"))
 
+
+class Gateway(GatewayBase):
     def test_256k_with_uplink_cut_and_restored(self):
         big = self.path("big.bin")
         big_hash = make_image(big, "3.0.0", 262144, 7)
@@ -84,6 +89,26 @@ class Gateway(FwCase):
         imgs = image_list(self.t.udp)
         self.assert_slot0(imgs, self.v1_hash, True)
         self.assertIsNone(slot(imgs, 0, 1), imgs)
+
+
+class LossyUplink(GatewayBase):
+    """The uplink line loses pieces (linkemu cuts the stream at newline bytes,
+    about every 256 bytes of binary frames) and flips bits, with fixed seeds:
+    the block protocol asks again, the device gets the exact image."""
+    uplink_line = ["--baud", "0", "--loss", "0.03", "--flip", "0.0002", "--seed", "5"]
+
+    def test_lossy_uplink(self):
+        img = self.path("img.bin")
+        img_hash = make_image(img, "3.0.0", 48000, 9)
+        self.serve(img)
+        q = self.central(["uplink-timeout=200"])  # the first value of an option counts
+        status = q.wait_exit()
+        log = q.log()
+        self.assertEqual(status, 0, log)
+        stats = [l for l in log if l.startswith("uplink: ") and " resends, " in l]
+        self.assertEqual(len(stats), 1, log)
+        self.assertGreater(int(stats[0].split()[1]), 0, stats)   # losses happened and were repaired
+        self.assert_slot0(image_list(self.t.udp), img_hash, True)
 
 
 if __name__ == "__main__":
