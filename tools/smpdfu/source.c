@@ -89,6 +89,16 @@ int img_source_open_stream(img_source_t *s, const smpdfu_cli_t *cli, const char 
         return SMPDFU_EXIT_FAIL;
     }
     s->src = smpdfu_stream_source(&s->ps.stream);
+    /* Fill the first window now: the header is checked before the device
+     * is even contacted. */
+    uint8_t hdr[32];
+    rc = smpdfu_stream_read(&s->ps.stream, 0, hdr, sizeof(hdr));
+    if (rc) {
+        smpdfu_cli_error("%s is not an image to upload (nothing was sent): %s", path,
+                         s->ps.msg[0] ? s->ps.msg : smpdfu_strerror(rc));
+        img_source_close(s);
+        return SMPDFU_EXIT_FAIL;
+    }
     if (!cli->quiet && !cli->json) {
         fprintf(stderr, "streaming %u bytes from %s through a %zu-byte window\n", s->src.size,
                 url ? path : "standard input", s->ps.window_len);
