@@ -65,6 +65,7 @@ int smpdfu_cmd_dfu(const smpdfu_cli_t *cli, int argc, char **argv)
     const char *path = NULL, *net = NULL;
     smpdfu_dfu_mode_t mode = SMPDFU_DFU_TEST_CONFIRM;
     long window = 0, quiet_ms = 0;
+    long long size = -1;
     double reboot_s = 0;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
@@ -73,6 +74,13 @@ int smpdfu_cmd_dfu(const smpdfu_cli_t *cli, int argc, char **argv)
         if (!strcmp(a, "--mode") && v) {
             if (smpdfu_dfu_mode_parse(v, &mode)) {
                 smpdfu_cli_error("--mode wants test-confirm, confirm-only, test-only or upload-only, not '%s'", v);
+                return SMPDFU_EXIT_USAGE;
+            }
+            i++;
+        } else if (!strcmp(a, "--size") && v) {
+            size = strtoll(v, &end, 10);
+            if (*end || size < 32 || size > 0xffffffffLL) {
+                smpdfu_cli_error("--size wants the image size in bytes");
                 return SMPDFU_EXIT_USAGE;
             }
             i++;
@@ -100,7 +108,7 @@ int smpdfu_cmd_dfu(const smpdfu_cli_t *cli, int argc, char **argv)
                 return SMPDFU_EXIT_USAGE;
             }
             i++;
-        } else if (a[0] != '-' && !path) {
+        } else if ((a[0] != '-' || !strcmp(a, "-")) && !path) {
             path = a;
         } else {
             path = NULL;
@@ -108,16 +116,21 @@ int smpdfu_cmd_dfu(const smpdfu_cli_t *cli, int argc, char **argv)
         }
     }
     if (!path) {
-        smpdfu_cli_error("usage: smpdfu dfu FILE|URL [--mode test-confirm|confirm-only|test-only|upload-only] "
+        smpdfu_cli_error("usage: smpdfu dfu FILE|URL|- [--size BYTES] [--mode test-confirm|confirm-only|test-only|upload-only] "
                          "[--image1 NETCORE.bin|URL] [--window N]");
         return SMPDFU_EXIT_USAGE;
     }
     img_source_t f0, f1;
     img_source_init(&f1);
-    if (img_source_open(&f0, cli, path) || (net && img_source_open(&f1, cli, net))) {
-        img_source_close(&f0);
-        img_source_close(&f1);
+    /* The network core image (small) is opened whole: it is checked up
+     * front. The application image streams when it is a URL or `-`. */
+    if (net && img_source_open(&f1, cli, net)) {
         return SMPDFU_EXIT_FAIL;
+    }
+    int oex = img_source_open_stream(&f0, cli, path, size);
+    if (oex) {
+        img_source_close(&f1);
+        return oex;
     }
     smpdfu_posix_hash_state_t hs;
     smpdfu_hash_t h;
@@ -131,6 +144,7 @@ int smpdfu_cmd_dfu(const smpdfu_cli_t *cli, int argc, char **argv)
         cfg.images[cfg.nimages++].image = 1;
     }
     cfg.images[cfg.nimages].src = f0.src;
+    cfg.images[cfg.nimages].stream = f0.streamed ? &f0.ps.stream : NULL;
     cfg.images[cfg.nimages++].image = 0;
     cfg.mode = mode;
     cfg.hash = &h;
@@ -147,6 +161,9 @@ int smpdfu_cmd_dfu(const smpdfu_cli_t *cli, int argc, char **argv)
     for (size_t i = 0; i < cfg.nimages; i++) {
         static smpdfu_image_info_t info;
         uint8_t sha[32];
+        if (cfg.images[i].stream) {
+            continue; /* checked while it streams */
+        }
         int rc = smpdfu_dfu_check_image(&cfg.images[i].src, &h, &info, sha);
         if (rc) {
             char ctx[600];
@@ -176,6 +193,9 @@ int smpdfu_cmd_dfu(const smpdfu_cli_t *cli, int argc, char **argv)
     int rc = smpdfu_dfu_start(&dfu, &k.c, &cfg);
     if (rc == 0) {
         rc = conn_run(&k, is_done, &w);
+    }
+    if (rc || w.res.status) {
+        img_source_explain(&f0);
     }
     smpdfu_posix_hash_free(&hs);
     img_source_close(&f0);

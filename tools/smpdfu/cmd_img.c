@@ -253,10 +253,18 @@ int smpdfu_cmd_image_upload(const smpdfu_cli_t *cli, int argc, char **argv)
 {
     const char *path = NULL;
     long image = 0, window = 0;
+    long long size = -1;
     bool upgrade = false, force = false;
     for (int i = 1; i < argc; i++) {
         char *end;
-        if ((!strcmp(argv[i], "--image") || !strcmp(argv[i], "--window")) && i + 1 < argc) {
+        if (!strcmp(argv[i], "--size") && i + 1 < argc) {
+            size = strtoll(argv[i + 1], &end, 10);
+            if (*end || size < 32 || size > 0xffffffffLL) {
+                smpdfu_cli_error("--size wants the image size in bytes");
+                return SMPDFU_EXIT_USAGE;
+            }
+            i++;
+        } else if ((!strcmp(argv[i], "--image") || !strcmp(argv[i], "--window")) && i + 1 < argc) {
             long v = strtol(argv[i + 1], &end, 10);
             if (*end || v < 0 || v > 255) {
                 smpdfu_cli_error("%s wants a number from 0 to 255", argv[i]);
@@ -268,7 +276,7 @@ int smpdfu_cmd_image_upload(const smpdfu_cli_t *cli, int argc, char **argv)
             upgrade = true;
         } else if (!strcmp(argv[i], "--force")) {
             force = true;
-        } else if (argv[i][0] != '-' && !path) {
+        } else if ((argv[i][0] != '-' || !strcmp(argv[i], "-")) && !path) {
             path = argv[i];
         } else {
             path = NULL;
@@ -276,12 +284,14 @@ int smpdfu_cmd_image_upload(const smpdfu_cli_t *cli, int argc, char **argv)
         }
     }
     if (!path) {
-        smpdfu_cli_error("usage: smpdfu image upload FILE [--image N] [--window N] [--upgrade] [--force]");
+        smpdfu_cli_error("usage: smpdfu image upload FILE|URL|- [--size BYTES] [--image N] [--window N] "
+                         "[--upgrade] [--force]");
         return SMPDFU_EXIT_USAGE;
     }
     img_source_t f;
-    if (img_source_open(&f, cli, path)) {
-        return SMPDFU_EXIT_FAIL;
+    int oex = img_source_open_stream(&f, cli, path, size);
+    if (oex) {
+        return oex;
     }
     smpdfu_posix_hash_state_t hs;
     smpdfu_hash_t h;
@@ -289,7 +299,8 @@ int smpdfu_cmd_image_upload(const smpdfu_cli_t *cli, int argc, char **argv)
     smpdfu_source_t src = f.src;
     static smpdfu_image_info_t info;
     uint8_t sha[32];
-    int rc = smpdfu_dfu_check_image(&src, &h, &info, sha);
+    /* A streamed image is checked while it passes (stream.h). */
+    int rc = f.streamed ? 0 : smpdfu_dfu_check_image(&src, &h, &info, sha);
     if (rc && !force) {
         char ctx[600];
         snprintf(ctx, sizeof(ctx), "%s is not an image to upload (nothing was sent; --force sends it anyway)", path);
@@ -308,7 +319,11 @@ int smpdfu_cmd_image_upload(const smpdfu_cli_t *cli, int argc, char **argv)
     memset(&cfg, 0, sizeof(cfg));
     cfg.src = src;
     cfg.hash = &h; /* computes sha when the check was skipped */
-    if (rc == 0) {
+    if (f.streamed) {
+        /* No file sha before the last byte: none is sent (decisions.md). */
+        cfg.hash = NULL;
+        cfg.expect_hash = smpdfu_stream_image_hash(&f.ps.stream);
+    } else if (rc == 0) {
         cfg.sha = sha;
         cfg.sha_len = 32;
         cfg.expect_hash = info.hash;
@@ -326,6 +341,9 @@ int smpdfu_cmd_image_upload(const smpdfu_cli_t *cli, int argc, char **argv)
     rc = smpdfu_upload_start(&up, &k.c, &cfg);
     if (rc == 0) {
         rc = conn_run(&k, up_is_done, &w);
+    }
+    if (rc || w.res.status) {
+        img_source_explain(&f);
     }
     smpdfu_posix_hash_free(&hs);
     img_source_close(&f);
