@@ -191,8 +191,11 @@ static int uplink_source(smpdfu_dfu_image_t *img)
     ucfg.tx_buf = up_tx;
     ucfg.tx_cap = sizeof(up_tx);
     ucfg.block = (uint16_t)block;
-    ucfg.timeout_ms = fw_arg_u32("uplink-timeout", 500);
-    ucfg.retries = (int)fw_arg_u32("uplink-retries", 40); /* 20 s of silence by default */
+    /* 1 s per try: a 1 KiB block takes 89 ms at 115200 baud, but QEMU's UART
+     * receive path on a busy host can take several hundred; a resend too early
+     * only adds a late duplicate on an already slow line. */
+    ucfg.timeout_ms = fw_arg_u32("uplink-timeout", 1000);
+    ucfg.retries = (int)fw_arg_u32("uplink-retries", 30); /* 30 s of silence by default */
     ucfg.event = on_uplink;
     if (smpdfu_uplink_init(&up, &ucfg) != 0) {
         fw_fail(2, "uplink: bad configuration");

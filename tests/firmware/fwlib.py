@@ -30,7 +30,7 @@ FW_ROOT = os.environ.get("SMPDFU_FW_ROOT", os.path.join(SOURCE, "build"))
 QEMU = shutil.which("qemu-system-arm") or "/usr/bin/qemu-system-arm"
 # A fail-safe against a hung run, not a timing assertion: every wait below
 # ends on the event (a line, an exit) long before it.
-LIMIT = 120
+LIMIT = 300
 
 
 def fw_dir(board):
