@@ -345,6 +345,10 @@ static int cmd_dfu(void)
                          (unsigned long)up.retries_total, (unsigned long)up.dec.bad_crc,
                          (unsigned long)up.frames_dropped);
     }
+    const smpdfu_client_stats_t *st = smpdfu_client_stats(&cl);
+    smpdfu_sh_printf("smp: %lu frames sent, %lu retransmits, %lu timeouts, %lu bad packets",
+                     (unsigned long)st->sent, (unsigned long)st->retransmits,
+                     (unsigned long)st->timeouts, (unsigned long)st->bad_packets);
     fw_report_ram();
     if (run.res.status) {
         char dev[160] = "";

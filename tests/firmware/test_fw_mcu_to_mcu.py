@@ -24,7 +24,8 @@ class McuToMcu(FwCase):
         self.v1_hash = make_image(self.path("v1.bin"), "1.0.0", 20000, 1)
 
     def line(self, extra=()):
-        p = self.track(Proc([LINKEMU, "serial", "--baud", "0"] + list(extra), "smpdfu-linkemu"))
+        args = list(extra) if "--baud" in extra else ["--baud", "0"] + list(extra)
+        p = self.track(Proc([LINKEMU, "serial"] + args, "smpdfu-linkemu"))
         p.wait_line(lambda l: l == "ready", 30)
         log = p.log()
         client = next(l[8:] for l in log if l.startswith("client: "))
@@ -45,7 +46,7 @@ class McuToMcu(FwCase):
         return q.wait_exit(), q.log()
 
     def test_mcu_to_mcu_console(self):
-        client, target = self.line()
+        client, target = self.line(["--baud", "1000000"])  # paced like a 1 Mbaud UART
         tq = self.fw_target(target, ["buf=1024"])
         status, log = self.central(client)
         self.assertEqual(status, 0, log)
@@ -68,6 +69,20 @@ class McuToMcu(FwCase):
         status, log = self.central(client, ["link=raw"])
         self.assertEqual(status, 0, log)
         self.assert_slot0(image_list("serial:%s,raw" % client), self.new_hash, True)
+
+    def test_lossy_line(self):
+        """Lines lost both ways and bits flipped (fixed seed): the firmware's
+        engine goes back or retransmits, and the update completes."""
+        client, target = self.line(["--loss", "0.002", "--flip", "0.00002", "--seed", "3"])
+        self.fw_target(target, ["buf=1024"])
+        status, log = self.central(client)
+        self.assertEqual(status, 0, log)
+        up = [l for l in log if l.startswith("upload: image 0,")][0]
+        smp = [l for l in log if l.startswith("smp: ")][0]
+        go_backs = int(up.split("go-backs ")[1].split(",")[0])
+        retransmits = int(smp.split(", ")[1].split()[0])
+        self.assertGreater(go_backs + retransmits, 0, log)  # the losses happened and were repaired
+        self.assert_slot0(image_list("serial:" + client), self.new_hash, True)
 
     def test_target_reverts_unconfirmed(self):
         """test-only leaves the new image unconfirmed; the next reset (from
