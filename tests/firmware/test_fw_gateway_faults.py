@@ -42,6 +42,8 @@ class LossyUplink(GatewayBase):
     uplink_line = ["--baud", "0", "--loss", "0.03", "--flip", "0.0002", "--seed", "5"]
 
     def test_lossy_uplink(self):
+        """On the Cortex-M3 board when built (its UART1 and IRQ numbers)."""
+        self.board = self.boards[-1]
         img = self.path("img.bin")
         img_hash = make_image(img, "3.0.0", 48000, 9)
         self.serve(img)
