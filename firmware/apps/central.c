@@ -5,7 +5,8 @@
  * window of the image is ever in RAM. Reports on the semihosting console,
  * ends with the exit status (0 done, 1 the update failed, 2 bad options or
  * image). Options come from the semihosting command line (docs/firmware.md):
- *   cmd=dfu|list  mode=test-confirm|confirm-only|test-only|upload-only
+ *   cmd=dfu|list|test|confirm|reset|erase  hash=HEX  slot=N
+ *   mode=test-confirm|confirm-only|test-only|upload-only
  *   images=1|2 (2: the network core image, image 1, first)  link=console|raw
  *   window=N  timeout=MS  retries=N  quiet=MS  reboot=MS  seq=N
  *   source=linked|uplink  block=N  uplink-timeout=MS  uplink-retries=N */
@@ -13,6 +14,7 @@
 
 #include "fw.h"
 #include "smpdfu/client_img.h"
+#include "smpdfu/client_os.h"
 #include "smpdfu/dfu.h"
 #include "smpdfu/stream.h"
 #include "smpdfu/uplink.h"
@@ -111,10 +113,15 @@ static void on_done(void *arg, const smpdfu_dfu_result_t *res)
     run.done = true;
 }
 
-static void on_state(void *arg, const smpdfu_rsp_t *rsp)
+/* One request's answer; arg non-NULL: it is an image state (list, test, confirm). */
+static void on_rsp(void *arg, const smpdfu_rsp_t *rsp)
 {
-    (void)arg;
-    run.list_status = rsp->status ? rsp->status : smpdfu_img_state_parse(rsp, &run.st);
+    run.list_status = rsp->status;
+    if (rsp->status == SMPDFU_EDEVICE) {
+        run.res.dev = rsp->dev;
+    } else if (rsp->status == 0 && arg) {
+        run.list_status = smpdfu_img_state_parse(rsp, &run.st);
+    }
     run.done = true;
 }
 
@@ -237,19 +244,64 @@ static int uplink_source(smpdfu_dfu_image_t *img)
     return 0;
 }
 
-static int cmd_list(void)
+static int parse_hash(const char *hex, uint8_t out[32])
+{
+    for (unsigned i = 0; i < 64; i++) {
+        char c = hex[i];
+        unsigned v = c >= '0' && c <= '9' ? (unsigned)(c - '0')
+                     : c >= 'a' && c <= 'f' ? (unsigned)(c - 'a' + 10)
+                     : c >= 'A' && c <= 'F' ? (unsigned)(c - 'A' + 10) : 16u;
+        if (v > 15) {
+            return SMPDFU_EINVAL;
+        }
+        out[i / 2] = (uint8_t)(i % 2 ? out[i / 2] | v : v << 4);
+    }
+    return hex[64] ? SMPDFU_EINVAL : 0;
+}
+
+/* The single-request commands of the CLI: list, test, confirm, reset, erase. */
+static int cmd_one(const char *cmd)
 {
     smpdfu_req_opts_t o = {fw_arg_u32("timeout", 0), (int)fw_arg_u32("retries", 3), NULL};
-    int rc = smpdfu_img_state_read(&cl, &o, on_state, NULL);
+    uint8_t hash[32];
+    const char *h = fw_arg("hash", NULL);
+    bool state = true;
+    int rc;
+    if (h && parse_hash(h, hash) != 0) {
+        fw_fail(2, "hash=%s: 64 hex digits (what list shows)", h);
+    }
+    if (strcmp(cmd, "list") == 0) {
+        rc = smpdfu_img_state_read(&cl, &o, on_rsp, &run);
+    } else if (strcmp(cmd, "test") == 0) {
+        if (!h) {
+            fw_fail(2, "cmd=test needs hash=HASH");
+        }
+        rc = smpdfu_img_state_write(&cl, hash, 32, false, &o, on_rsp, &run);
+    } else if (strcmp(cmd, "confirm") == 0) {
+        rc = smpdfu_img_state_write(&cl, h ? hash : NULL, h ? 32 : 0, true, &o, on_rsp, &run);
+    } else if (strcmp(cmd, "reset") == 0) {
+        state = false;
+        rc = smpdfu_os_reset(&cl, false, &o, on_rsp, NULL);
+    } else if (strcmp(cmd, "erase") == 0) {
+        state = false;
+        rc = smpdfu_img_erase(&cl, fw_arg("slot", NULL) ? (int32_t)fw_arg_u32("slot", 1) : -1, &o,
+                              on_rsp, NULL);
+    } else {
+        fw_fail(2, "cmd=%s: dfu, list, test, confirm, reset or erase", cmd);
+    }
     if (rc == 0) {
         run_loop();
         rc = run.list_status;
     }
     if (rc) {
-        smpdfu_sh_printf("list: failed: %s", smpdfu_strerror(rc));
+        char dev[160] = "";
+        if (rc == SMPDFU_EDEVICE) {
+            smpdfu_dev_err_format(&run.res.dev, dev, sizeof(dev));
+        }
+        smpdfu_sh_printf("%s: failed: %s%s%s", cmd, smpdfu_strerror(rc), dev[0] ? ": " : "", dev);
         return 1;
     }
-    for (size_t i = 0; i < run.st.count; i++) {
+    for (size_t i = 0; state && i < run.st.count; i++) {
         const smpdfu_img_slot_t *s = &run.st.slots[i];
         char hex[65];
         for (unsigned k = 0; k < s->hash_len && k < 32; k++) {
@@ -263,6 +315,7 @@ static int cmd_list(void)
                          s->active ? " active" : "", s->confirmed ? " confirmed" : "",
                          s->pending ? " pending" : "", s->permanent ? " permanent" : "");
     }
+    smpdfu_sh_printf("%s: done", cmd);
     return 0;
 }
 
@@ -367,7 +420,7 @@ int main(void)
 {
     static const char *const keys[] = {"cmd", "mode", "images", "link", "window", "timeout",
                                        "retries", "quiet", "reboot", "seq", "source", "block",
-                                       "uplink-timeout", "uplink-retries", NULL};
+                                       "uplink-timeout", "uplink-retries", "hash", "slot", NULL};
     fw_stack_paint();
     fw_args_load();
     fw_args_check(keys);
@@ -398,11 +451,5 @@ int main(void)
     smpdfu_client_tick(&cl, smpdfu_cm_now_ms());
 
     const char *cmd = fw_arg("cmd", "dfu");
-    if (strcmp(cmd, "list") == 0) {
-        return cmd_list();
-    }
-    if (strcmp(cmd, "dfu") == 0) {
-        return cmd_dfu();
-    }
-    fw_fail(2, "cmd=%s: dfu or list", cmd);
+    return strcmp(cmd, "dfu") == 0 ? cmd_dfu() : cmd_one(cmd);
 }

@@ -62,18 +62,40 @@ class CentralToHost(FwCase):
         self.assertEqual(status, 0, log)
         self.assert_slot0(image_list(t.udp), self.new_hash, False)
 
-    def test_upload_only_then_list(self):
+    def test_step_by_step(self):
+        """The CLI's single steps from the firmware: upload-only, list, test,
+        reset, (the device swaps), confirm, erase."""
         t = self.target()
-        status, log = self.central(["-serial", t.pty], ["mode=upload-only"])
-        self.assertEqual(status, 0, log)
+
+        def step(*args):
+            status, log = self.central(["-serial", t.pty], list(args))
+            self.assertEqual(status, 0, log)
+            return [l for l in log if l.startswith("list: ")]
+
+        step("mode=upload-only")
         imgs = image_list(t.udp)
         self.assert_slot0(imgs, self.v1_hash, True)
         self.assertEqual(slot(imgs, 0, 1)["hash"], self.new_hash)
-        # the firmware's own list command shows the same
-        status, log = self.central(["-serial", t.pty], ["cmd=list"])
-        self.assertEqual(status, 0, log)
-        self.assertTrue(any(l.startswith("list: image 0 slot 1 version 2.0.0 hash " + self.new_hash)
-                            for l in log), log)
+        lines = step("cmd=list")
+        self.assertIn("list: image 0 slot 1 version 2.0.0 hash " + self.new_hash, lines)
+        lines = step("cmd=test", "hash=" + self.new_hash)
+        self.assertIn("list: image 0 slot 1 version 2.0.0 hash %s pending" % self.new_hash, lines)
+        step("cmd=reset")
+        t.p.wait_line(lambda l: l == "boot: image 0 swap test")
+        lines = step("cmd=confirm")
+        self.assertIn("list: image 0 slot 0 version 2.0.0 hash %s active confirmed" % self.new_hash,
+                      lines)
+        step("cmd=erase", "slot=1")
+        imgs = image_list(t.udp)
+        self.assert_slot0(imgs, self.new_hash, True)
+        self.assertIsNone(slot(imgs, 0, 1))
+
+    def test_step_refused_by_the_device(self):
+        t = self.target()
+        status, log = self.central(["-serial", t.pty], ["cmd=test", "hash=" + "ab" * 32])
+        self.assertEqual(status, 1, log)
+        self.assertTrue(any(l.startswith("test: failed: ") for l in log), log)
+        self.assert_slot0(image_list(t.udp), self.v1_hash, True)
 
     def test_refused_upload_fails_with_status_1(self):
         # a 64 KiB slot cannot hold the ~97 KiB image: the device refuses it
