@@ -388,11 +388,12 @@ static int cmd_dfu(void)
     }
     if (uplink_on) {
         smpdfu_sh_printf("ram: gateway buffers %lu bytes (window %u, CRC table %u, uplink frames "
-                         "%u, stream and uplink state %u)",
+                         "%u, UART1 and its RX ring %u, stream and uplink state %u)",
                          (unsigned long)(sizeof(window) + sizeof(crc_table) + sizeof(up_rx) +
-                                         sizeof(up_tx) + sizeof(stream) + sizeof(up)),
+                                         sizeof(up_tx) + sizeof(uart1) + sizeof(stream) +
+                                         sizeof(up)),
                          (unsigned)sizeof(window), (unsigned)sizeof(crc_table),
-                         (unsigned)(sizeof(up_rx) + sizeof(up_tx)),
+                         (unsigned)(sizeof(up_rx) + sizeof(up_tx)), (unsigned)sizeof(uart1),
                          (unsigned)(sizeof(stream) + sizeof(up)));
         smpdfu_sh_printf("uplink: %lu resends, %lu CRC errors, %lu stray answers",
                          (unsigned long)up.retries_total, (unsigned long)up.dec.bad_crc,
