@@ -77,6 +77,18 @@ class Proc:
                 pass
 
 
+def sync_log(t):
+    """The target's log is read by a thread: send a marker echo and wait
+    for its line, so every earlier request's line is in t.lines()."""
+    rc, _, err = smpdfu(t.conn(), "os", "echo", "log-marker")
+    assert rc == 0, err
+    deadline = time.monotonic() + 30
+    while not [l for l in t.lines() if " os echo " in l]:
+        assert time.monotonic() < deadline, "the target never logged the marker echo"
+        time.sleep(0.02)
+    return t.lines()
+
+
 class Uplink(E2ECase):
     def setUp(self):
         super().setUp()
@@ -188,7 +200,7 @@ class Uplink(E2ECase):
         g.wait_for(r"^uplink refetch (\d+)$", i)
         rc, res = self.result(g)
         self.assertEqual((rc, res), (0, "ok"), "\n".join(g.lines[-30:]))
-        ups = [l for l in t2.lines() if " img upload " in l]
+        ups = [l for l in sync_log(t2) if " img upload " in l]
         self.assertFalse([l for l in ups if "(new)" in l], ups[:5])
         self.assert_slot0(image_list(t2.conn()), self.v2_hash, True)
 
@@ -206,7 +218,7 @@ class Uplink(E2ECase):
         self.assertIn("SMPDFU_EIMG_HASH_MISMATCH", res)
         # The device got everything but the final chunk: its upload offset
         # never reached the size, and it lists no image in slot 1.
-        offs = [int(x) for x in re.findall(r"-> off=(\d+)", "\n".join(t.lines()))]
+        offs = [int(x) for x in re.findall(r" img upload .*-> off=(\d+)", "\n".join(sync_log(t)))]
         self.assertTrue(offs)
         self.assertLess(max(offs), self.size)
         self.assertGreater(max(offs), self.size - 4 * 8192)  # nearly all of it
