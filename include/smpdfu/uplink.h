@@ -135,8 +135,9 @@ int smpdfu_uplink_dec_init(smpdfu_uplink_dec_t *d, uint8_t *buf, size_t cap);
 
 /* Take up to n bytes from in (*used says how many) and look for a frame.
  * Returns 1 with *f filled (its payload valid until the next call), or 0
- * when all of in was taken and no complete frame is there yet. Call again
- * with the rest of in (in + *used) after a 1. Never fails on input. */
+ * when all of in was taken and no complete frame is there yet. After a 1,
+ * call again with the rest of in (in + *used, possibly 0 bytes) until it
+ * returns 0: one read may hold several frames. Never fails on input. */
 int smpdfu_uplink_dec_feed(smpdfu_uplink_dec_t *d, const uint8_t *in, size_t n, size_t *used,
                            smpdfu_uplink_frame_t *f);
 

@@ -7,6 +7,7 @@ processes print, never on time."""
 import os
 import re
 import select
+import json
 import signal
 import subprocess
 import sys
@@ -15,7 +16,8 @@ import time
 import unittest
 
 sys.path.insert(0, os.path.dirname(__file__))
-from e2e_common import BUILD, SMPDFU, E2ECase, Target, image_list, slot, smpdfu  # noqa: E402
+from e2e_common import BUILD, MKIMAGE, SMPDFU, E2ECase, Target, image_list, slot, smpdfu  # noqa: E402
+from tools import LINKEMU  # noqa: E402
 
 GATEWAY = os.path.join(BUILD, "uplink_gateway")
 SIZE = 300000  # payload: the image is over 256 KiB
@@ -77,6 +79,18 @@ class Proc:
                 pass
 
 
+def sync_log(t):
+    """The target's log is read by a thread: send a marker echo and wait
+    for its line, so every earlier request's line is in t.lines()."""
+    rc, _, err = smpdfu(t.conn(), "os", "echo", "log-marker")
+    assert rc == 0, err
+    deadline = time.monotonic() + 30
+    while not [l for l in t.lines() if " os echo " in l]:
+        assert time.monotonic() < deadline, "the target never logged the marker echo"
+        time.sleep(0.02)
+    return t.lines()
+
+
 class Uplink(E2ECase):
     def setUp(self):
         super().setUp()
@@ -97,9 +111,11 @@ class Uplink(E2ECase):
         self.procs.append(p)
         return p
 
-    def dev(self, args=()):
-        return self.target(["--factory", self.path("v1.bin"), "--slot-size", "512K",
-                            "--buf-size", "1024"] + list(args))
+    def dev(self, args=(), flash=None):
+        t = Target(self.dir, ["--factory", self.path("v1.bin"), "--slot-size", "512K",
+                              "--buf-size", "1024"] + list(args), flash=flash)
+        self.targets.append(t)
+        return t.start()
 
     def gateway(self, t, *args, uplink="tcp"):
         g = self.start([GATEWAY, "--target", t.conn(), "--uplink", uplink] + list(args))
@@ -188,9 +204,56 @@ class Uplink(E2ECase):
         g.wait_for(r"^uplink refetch (\d+)$", i)
         rc, res = self.result(g)
         self.assertEqual((rc, res), (0, "ok"), "\n".join(g.lines[-30:]))
-        ups = [l for l in t2.lines() if " img upload " in l]
+        ups = [l for l in sync_log(t2) if " img upload " in l]
         self.assertFalse([l for l in ups if "(new)" in l], ups[:5])
         self.assert_slot0(image_list(t2.conn()), self.v2_hash, True)
+
+    def test_lossy_uplink(self):
+        """The uplink line drops 2 % of its 'lines' (bytes up to a 0x0a) and
+        flips bits (smpdfu-linkemu, fixed seed): frames are lost or fail
+        their CRC, requests are resent, the image arrives whole."""
+        t = self.dev()
+        g, spec = self.gateway(t, "--mode", "upload-only", uplink="pty")
+        emu = self.start([LINKEMU, "serial", "--target-pty", spec.split(":", 1)[1], "--baud", "1000000",
+                          "--loss", "0.02", "--flip", "0.0005", "--seed", "7"])
+        _, m = emu.wait_for(r"^client: (\S+)")
+        emu.wait_for(r"^ready$")
+        self.serve("serial:%s,baud=1000000" % m.group(1))
+        rc, res = self.result(g)
+        self.assertEqual((rc, res), (0, "ok"), "\n".join(g.lines[-20:]))
+        _, m = g.wait_for(r"^uplink retries (\d+) dropped (\d+)")
+        self.assertGreater(int(m.group(1)), 0)
+        self.assertEqual(slot(image_list(t.conn()), 0, 1)["hash"], self.v2_hash)
+
+    def test_signed_image(self):
+        """With a key the stream checks the signature before the final
+        chunk: the right key passes, another key is refused at the end."""
+        keys = []
+        for name in ("a", "b"):
+            k = self.path(name + ".pem")
+            subprocess.run([sys.executable, MKIMAGE, "genkey", "--type", "ecdsa-p256", k,
+                            "--public", k + ".pub"], check=True, capture_output=True)
+            keys.append(k)
+        out = subprocess.run([sys.executable, MKIMAGE, "sign", "--version", "2.0.0", "--payload-size",
+                              str(SIZE), "--seed", "9", "--key", keys[0], "--json", self.path("s.bin")],
+                             check=True, capture_output=True, text=True).stdout
+        h = json.loads(out)["image_hash"]
+        t = self.dev()
+        g, spec = self.gateway(t, "--mode", "upload-only", "--key", keys[0] + ".pub")
+        self.serve(spec, image="s.bin")
+        rc, res = self.result(g)
+        self.assertEqual((rc, res), (0, "ok"), "\n".join(g.lines[-20:]))
+        self.assertEqual(slot(image_list(t.conn()), 0, 1)["hash"], h)
+        t2 = self.dev(flash=self.path("flash2.bin"))
+        g, spec = self.gateway(t2, "--mode", "upload-only", "--key", keys[1] + ".pub")
+        self.serve(spec, image="s.bin")
+        rc, res = self.result(g)
+        self.assertEqual(rc, 1)
+        self.assertIn("SMPDFU_EIMG_KEY", res)
+        size = os.path.getsize(self.path("s.bin"))
+        offs = [int(x) for x in re.findall(r" img upload .*-> off=(\d+)", "\n".join(sync_log(t2)))]
+        self.assertTrue(offs and max(offs) < size)
+        self.assertIsNone(slot(image_list(t2.conn()), 0, 1))
 
     def test_corrupted_image_never_complete(self):
         with open(self.path("v2.bin"), "rb") as f:
@@ -206,7 +269,7 @@ class Uplink(E2ECase):
         self.assertIn("SMPDFU_EIMG_HASH_MISMATCH", res)
         # The device got everything but the final chunk: its upload offset
         # never reached the size, and it lists no image in slot 1.
-        offs = [int(x) for x in re.findall(r"-> off=(\d+)", "\n".join(t.lines()))]
+        offs = [int(x) for x in re.findall(r" img upload .*-> off=(\d+)", "\n".join(sync_log(t)))]
         self.assertTrue(offs)
         self.assertLess(max(offs), self.size)
         self.assertGreater(max(offs), self.size - 4 * 8192)  # nearly all of it

@@ -74,14 +74,16 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         }
         size_t at = 0;
         smpdfu_uplink_frame_t f;
-        while (at < piece) {
+        for (;;) {
             size_t used = 0;
             int got = smpdfu_uplink_dec_feed(&d, data + pos + at, piece - at, &used, &f);
             at += used;
             if (got) {
                 check_frame(&d, &f);
-            } else if (used == 0 && at < piece) {
-                abort(); /* took nothing and found nothing: would spin */
+            } else if (at < piece) {
+                abort(); /* 0 must mean: all taken, no whole frame */
+            } else {
+                break;
             }
         }
         pos += piece;

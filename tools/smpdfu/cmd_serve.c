@@ -231,7 +231,7 @@ int smpdfu_cmd_serve_image(const smpdfu_cli_t *cli, int argc, char **argv)
             continue;
         }
         size_t pos = 0;
-        while (pos < (size_t)r) {
+        for (;;) { /* until the decoder has no whole frame left, even after all of in */
             size_t used = 0;
             smpdfu_uplink_frame_t f;
             int got = smpdfu_uplink_dec_feed(&dec, in + pos, (size_t)r - pos, &used, &f);

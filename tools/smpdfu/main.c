@@ -13,7 +13,8 @@ static const smpdfu_cli_cmd_t commands[] = {
     {"image", "info", smpdfu_cmd_image_info, "FILE [--key PUBKEY.pem]",
      "show an MCUboot image: header, TLVs, the hash a device lists and the upload sha"},
     {"image", "list", smpdfu_cmd_image_list, "", "list the device's image slots (version, flags, hash)"},
-    {"image", "upload", smpdfu_cmd_image_upload, "FILE [--image N] [--window N] [--upgrade] [--force]",
+    {"image", "upload", smpdfu_cmd_image_upload,
+     "FILE|URL|- [--size BYTES] [--image N] [--window N] [--upgrade] [--force]",
      "upload an image to the secondary slot (resumes an interrupted upload)"},
     {"image", "test", smpdfu_cmd_image_test, "HASH", "boot the image with this hash once, on the next reset"},
     {"image", "confirm", smpdfu_cmd_image_confirm, "[HASH]",
@@ -26,7 +27,8 @@ static const smpdfu_cli_cmd_t commands[] = {
     {"os", "info", smpdfu_cmd_os_info, "[FORMAT]", "show OS/application info (format chars: snrvbmpioa)"},
     {"os", "bootloader", smpdfu_cmd_os_bootloader, "[QUERY]", "show the bootloader (QUERY: mode)"},
     {"dfu", NULL, smpdfu_cmd_dfu,
-     "FILE [--mode test-confirm|confirm-only|test-only|upload-only] [--image1 NETCORE.bin] [--window N]",
+     "FILE|URL|- [--size BYTES] [--mode test-confirm|confirm-only|test-only|upload-only] [--image1 NETCORE.bin] "
+     "[--window N]",
      "the whole update: check, upload, test, reset, wait, confirm"},
     {"serve-image", NULL, smpdfu_cmd_serve_image, "FILE|URL [--block N]",
      "serve an image to a gateway's uplink UART (--conn serial:DEV or tcp:HOST:PORT; docs/uplink.md)"},
@@ -83,8 +85,10 @@ static void usage(FILE *f)
                "  --json            print results as JSON\n"
                "  --quiet           no progress output\n"
                "  -v                trace requests to stderr (-vv: bytes too)\n\n"
-               "FILE may also be an http:// or https:// URL: the image is downloaded into memory\n"
-               "(at most 16 MiB; $SMPDFU_HTTP_TIMEOUT seconds, default 300) and checked like a file.\n\n"
+               "FILE may also be an http:// or https:// URL. `image upload` and `dfu` stream it with\n"
+               "Range requests through a 32 KiB window (checked as it passes; the final chunk is held\n"
+               "back until the hash verified), or read `-` (standard input) with --size BYTES;\n"
+               "`image info` downloads it into memory (at most 16 MiB). $SMPDFU_HTTP_TIMEOUT: seconds.\n\n"
                "commands:\n");
     for (size_t i = 0; i < NCOMMANDS; i++) {
         char name[64];

@@ -304,7 +304,17 @@ static void pump(smpdfu_posix_stream_t *ps, int wait_ms)
             ps->xfer_rc = (int)m->data.result;
         }
     }
-    if (!ps->done && wait_ms > 0) {
+    if (!ps->done && !ps->paused && wait_ms > 0) {
+        /* Bytes curl already holds (after an unpause) show on no socket:
+         * its own timer says when to call again. */
+        long t = -1;
+        curl_multi_timeout(ps->multi, &t);
+        if (t == 0) {
+            return;
+        }
+        if (t > 0 && t < wait_ms) {
+            wait_ms = (int)t;
+        }
         curl_multi_poll(ps->multi, NULL, 0, wait_ms, NULL);
     }
 }
@@ -376,6 +386,10 @@ static int http_fetch(void *ctx, smpdfu_stream_t *s)
             if (ps->push_err) {
                 return ps->push_err;
             }
+            if (s->hi != start || ps->paused) {
+                continue;
+            }
+            pump(ps, 0);
             continue;
         }
         pump(ps, 1000);
