@@ -188,7 +188,8 @@ static int uplink_source(smpdfu_dfu_image_t *img)
     if (block == 0 || block > UP_BLOCK_MAX) {
         fw_fail(2, "block=%lu: 1..%u", (unsigned long)block, UP_BLOCK_MAX);
     }
-    smpdfu_cm_uart_init(&uart1, BOARD_UART_BASE(1), BOARD_UART_RX_IRQ(1), BOARD_PCLK_HZ, 115200);
+    smpdfu_cm_uart_init(&uart1, BOARD_UART_BASE(1), BOARD_UART_RX_IRQ(1), BOARD_UART_TX_IRQ(1),
+                        BOARD_PCLK_HZ, 115200);
     smpdfu_uplink_cfg_t ucfg;
     memset(&ucfg, 0, sizeof(ucfg));
     ucfg.send = uart_send;
@@ -427,7 +428,8 @@ int main(void)
     fw_args_check(keys);
     smpdfu_cm_clock_init(BOARD_CORE_HZ, BOARD_TIMER_BASE, BOARD_PCLK_HZ);
     smpdfu_cm_sha256_hook(&sha_state, &sha);
-    smpdfu_cm_uart_init(&uart0, BOARD_UART_BASE(0), BOARD_UART_RX_IRQ(0), BOARD_PCLK_HZ, 115200);
+    smpdfu_cm_uart_init(&uart0, BOARD_UART_BASE(0), BOARD_UART_RX_IRQ(0), BOARD_UART_TX_IRQ(0),
+                        BOARD_PCLK_HZ, 115200);
 
     smpdfu_client_cfg_t cfg;
     memset(&cfg, 0, sizeof(cfg));

@@ -211,7 +211,8 @@ int main(void)
     }
     /* The UART starts after the boot: bytes sent during the swap wait in the
      * host's buffer (a real device would lose them). */
-    smpdfu_cm_uart_init(&uart0, BOARD_UART_BASE(0), BOARD_UART_RX_IRQ(0), BOARD_PCLK_HZ, 115200);
+    smpdfu_cm_uart_init(&uart0, BOARD_UART_BASE(0), BOARD_UART_RX_IRQ(0), BOARD_UART_TX_IRQ(0),
+                        BOARD_PCLK_HZ, 115200);
     smpdfu_sh_printf("target: %s, ready", BOARD_NAME);
     uint64_t last_rx = 0;
     for (;;) {
@@ -236,7 +237,8 @@ int main(void)
             }
         }
         if (reset_pending) {
-            /* The answer is out (TX is synchronous): reset the machine. */
+            /* Let the answer leave first, then reset the machine. */
+            smpdfu_cm_uart_flush_tx(&uart0);
             smpdfu_sh_printf("os reset: rebooting");
             smpdfu_cm_flash_close(&flash);
             smpdfu_cm_reset();

@@ -7,8 +7,8 @@
  *   - clock: milliseconds from a free-running CMSDK timer, SysTick waking
  *     the loop every millisecond (smpdfu_cm_now_ms);
  *   - UART: an interrupt-driven driver for the ARM CMSDK APB UART (the one
- *     of the MPS2 boards QEMU emulates): the RX ISR fills a ring buffer,
- *     transmission polls the TX-full flag;
+ *     of the MPS2 boards QEMU emulates): the RX ISR fills a ring buffer, the
+ *     TX ISR drains another;
  *   - semihosting: console output, host file I/O, the command line and the
  *     exit status, through the debugger (QEMU's -semihosting);
  *   - a smpdfu_flash_t on a host file through semihosting, in the same
@@ -69,23 +69,29 @@ uint64_t smpdfu_cm_now_ms(void);
 
 /* ----------------------------------------------------------------- UART */
 
-#define SMPDFU_CM_UART_RING 4096 /* RX ring bytes, a power of two */
+#define SMPDFU_CM_UART_RING 4096   /* RX ring bytes, a power of two */
+#define SMPDFU_CM_UART_TX_RING 512 /* TX ring bytes, a power of two */
 
-/* One CMSDK APB UART. Caller-owned (static storage: the ISR uses it). */
+/* One CMSDK APB UART. Caller-owned (static storage: the ISRs use it). */
 typedef struct {
     volatile uint32_t *regs;
     uint8_t ring[SMPDFU_CM_UART_RING];
-    volatile uint32_t head;       /* written by the ISR */
+    volatile uint32_t head;       /* written by the RX ISR */
     volatile uint32_t tail;       /* written by the reader */
     volatile bool throttled;      /* ring full: RX interrupt off, the byte waits in the UART */
     uint32_t rx_bytes;
+    uint8_t tx_ring[SMPDFU_CM_UART_TX_RING];
+    volatile uint32_t tx_head;    /* written by the writer */
+    volatile uint32_t tx_tail;    /* written by whoever feeds the UART (TX ISR, or the writer
+                                     with interrupts off) */
+    volatile bool tx_busy;        /* a byte is on its way: its TX interrupt will come */
 } smpdfu_cm_uart_t;
 
 /* Set up the UART at base (pclk_hz / baud gives BAUDDIV; QEMU does not pace
- * the line), enable TX and RX, and route its RX interrupt to the ring.
- * Returns 0 or SMPDFU_EINVAL. */
-int smpdfu_cm_uart_init(smpdfu_cm_uart_t *u, uintptr_t base, unsigned rx_irq, uint32_t pclk_hz,
-                        uint32_t baud);
+ * the line), enable TX and RX, and route its RX and TX interrupts to the
+ * rings. Returns 0 or SMPDFU_EINVAL. */
+int smpdfu_cm_uart_init(smpdfu_cm_uart_t *u, uintptr_t base, unsigned rx_irq, unsigned tx_irq,
+                        uint32_t pclk_hz, uint32_t baud);
 
 /* Take up to cap received bytes out of the ring; returns how many. */
 size_t smpdfu_cm_uart_read(smpdfu_cm_uart_t *u, uint8_t *buf, size_t cap);
@@ -96,8 +102,12 @@ size_t smpdfu_cm_uart_pending(const smpdfu_cm_uart_t *u);
 /* Drop everything received so far. */
 void smpdfu_cm_uart_flush_rx(smpdfu_cm_uart_t *u);
 
-/* Send len bytes (waits while the transmitter is full). */
+/* Queue len bytes for sending; returns once they are all in the TX ring
+ * (sleeping while it is full). Not from an interrupt handler. */
 void smpdfu_cm_uart_write(smpdfu_cm_uart_t *u, const uint8_t *p, size_t len);
+
+/* Wait until every queued byte has left (e.g. before a reset). */
+void smpdfu_cm_uart_flush_tx(smpdfu_cm_uart_t *u);
 
 /* ----------------------------------------------------------- semihosting */
 

@@ -9,6 +9,7 @@
 #define BOARD_PCLK_HZ 25000000u
 #define BOARD_UART_BASE(i) (0x40004000u + 0x1000u * (unsigned)(i))
 #define BOARD_UART_RX_IRQ(i) (2u * (unsigned)(i))
+#define BOARD_UART_TX_IRQ(i) (2u * (unsigned)(i) + 1u)
 #define BOARD_UARTS 3
 /* CMSDK APB timer 0. */
 #define BOARD_TIMER_BASE 0x40000000u

@@ -12,6 +12,7 @@
 #define BOARD_PCLK_HZ 20000000u
 #define BOARD_UART_BASE(i) (0x50200000u + 0x1000u * (unsigned)(i))
 #define BOARD_UART_RX_IRQ(i) (32u + 2u * (unsigned)(i))
+#define BOARD_UART_TX_IRQ(i) (33u + 2u * (unsigned)(i))
 #define BOARD_UARTS 3
 /* CMSDK APB timer 0 of the subsystem (0x40000000, secure alias 0x50000000). */
 #define BOARD_TIMER_BASE 0x50000000u
