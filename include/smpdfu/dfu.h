@@ -32,6 +32,7 @@
 #include "smpdfu/client_img.h"
 #include "smpdfu/hash.h"
 #include "smpdfu/image.h"
+#include "smpdfu/stream.h"
 #include "smpdfu/upload.h"
 
 #ifdef __cplusplus
@@ -81,9 +82,16 @@ typedef struct {
     uint32_t value;    /* UPLOAD_RESUMED: offset; POLL: attempt number */
 } smpdfu_dfu_event_t;
 
+/* A streamed image (stream != NULL, src = smpdfu_stream_source(stream)) is
+ * not checked up front: the stream checks it while it passes and holds back
+ * the final chunk until it verified. Its hash is unknown before the upload,
+ * so it is always uploaded (no "already there" skip) and the device's slots
+ * are compared with it after the upload. The upload sends the stream's
+ * file_sha as `sha` when it has one, else no `sha`. */
 typedef struct {
     smpdfu_source_t src;
     uint32_t image;    /* 0 = application, 1 = nRF5340 network core, ... */
+    smpdfu_stream_t *stream; /* NULL: a readable source checked up front */
 } smpdfu_dfu_image_t;
 
 typedef struct {
@@ -158,6 +166,9 @@ int smpdfu_dfu_check_image(const smpdfu_source_t *src, const smpdfu_hash_t *hash
  * file as it will be sent. */
 int smpdfu_dfu_check_image_opt(const smpdfu_source_t *src, const smpdfu_hash_t *hash,
                                smpdfu_image_info_t *info, uint8_t *sha, bool allow_padded);
+/* A streamed source got bytes (or failed): pass it on to the upload
+ * (smpdfu_upload_kick). Harmless in any other state. */
+void smpdfu_dfu_kick(smpdfu_dfu_t *d);
 
 /* Stop everything in flight; done() is not called. */
 void smpdfu_dfu_abort(smpdfu_dfu_t *d);

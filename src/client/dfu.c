@@ -202,6 +202,12 @@ static void plan(smpdfu_dfu_t *d)
                              d->cfg.mode == SMPDFU_DFU_CONFIRM_ONLY;
         im->permanent = d->cfg.mode == SMPDFU_DFU_CONFIRM_ONLY ||
                         (d->cfg.mode == SMPDFU_DFU_TEST_CONFIRM && no != 0);
+        if (d->cfg.images[i].stream) {
+            /* Its hash comes with its last byte: upload it, then look. */
+            im->upload = true;
+            im->mark = im->check_after_reset = d->cfg.mode != SMPDFU_DFU_UPLOAD_ONLY;
+            continue;
+        }
         if (e && e->active) {
             emit(d, SMPDFU_DFU_EV_ALREADY_RUNNING, no, 0, 0);
             im->confirm_running = wants_confirm && !e->confirmed && no == 0;
@@ -395,6 +401,19 @@ static void on_upload_done(void *arg, const smpdfu_upload_result_t *res)
         finish(d, res->status, img_no(d, d->cur));
         return;
     }
+    smpdfu_stream_t *st = d->cfg.images[d->cur].stream;
+    if (st) {
+        /* The stream verified the image before its final chunk went out.
+         * A device that already held the whole file (it answered the first
+         * chunk with the full size) got no final chunk from us: its hash
+         * is unknown here. */
+        const smpdfu_image_info_t *info = smpdfu_stream_info(st);
+        if (!info) {
+            finish(d, SMPDFU_ESTATE, img_no(d, d->cur));
+            return;
+        }
+        d->img[d->cur].info = *info;
+    }
     d->res.uploaded[d->cur] = true;
     emit(d, SMPDFU_DFU_EV_UPLOAD_DONE, img_no(d, d->cur), 0, res->size);
     d->cur++;
@@ -428,6 +447,14 @@ static void next_upload(smpdfu_dfu_t *d)
     u.sha = d->img[i].sha;
     u.sha_len = 32;
     u.expect_hash = img_hash(d, i);
+    if (d->cfg.images[i].stream) {
+        /* No file sha before the whole file passed, unless the feeder knew
+         * it (docs/decisions.md). The image hash is filled before the final
+         * chunk can be read, which is before expect_hash is needed. */
+        u.sha = smpdfu_stream_file_sha(d->cfg.images[i].stream);
+        u.sha_len = u.sha ? 32 : 0;
+        u.expect_hash = smpdfu_stream_image_hash(d->cfg.images[i].stream);
+    }
     u.image = d->cfg.images[i].image;
     u.window = d->cfg.window;
     u.skip_params = true;
@@ -594,6 +621,9 @@ int smpdfu_dfu_start(smpdfu_dfu_t *d, smpdfu_client_t *c, const smpdfu_dfu_cfg_t
                 return SMPDFU_EINVAL;
             }
         }
+        if (cfg->images[i].stream) {
+            continue; /* checked while it streams */
+        }
         int rc = smpdfu_dfu_check_image_opt(&cfg->images[i].src, cfg->hash, &d->img[i].info,
                                             d->img[i].sha, cfg->force);
         if (rc) {
@@ -609,6 +639,13 @@ int smpdfu_dfu_start(smpdfu_dfu_t *d, smpdfu_client_t *c, const smpdfu_dfu_cfg_t
         d->state = D_IDLE;
     }
     return rc;
+}
+
+void smpdfu_dfu_kick(smpdfu_dfu_t *d)
+{
+    if (d->state == D_UPLOAD) {
+        smpdfu_upload_kick(&d->up);
+    }
 }
 
 void smpdfu_dfu_abort(smpdfu_dfu_t *d)

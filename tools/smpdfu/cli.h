@@ -91,5 +91,6 @@ int smpdfu_cmd_os_params(const smpdfu_cli_t *cli, int argc, char **argv);
 int smpdfu_cmd_os_info(const smpdfu_cli_t *cli, int argc, char **argv);
 int smpdfu_cmd_os_bootloader(const smpdfu_cli_t *cli, int argc, char **argv);
 int smpdfu_cmd_dfu(const smpdfu_cli_t *cli, int argc, char **argv);
+int smpdfu_cmd_serve_image(const smpdfu_cli_t *cli, int argc, char **argv);
 
 #endif /* SMPDFU_CLI_H */

@@ -75,6 +75,7 @@ int smpdfu_cmd_dfu(const smpdfu_cli_t *cli, int argc, char **argv)
     bool force = false;
     long window = 0, quiet_ms = 0;
     uint32_t reboot_ms = 0;
+    long long size = -1;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
         const char *v = i + 1 < argc ? argv[i + 1] : NULL;
@@ -86,6 +87,13 @@ int smpdfu_cmd_dfu(const smpdfu_cli_t *cli, int argc, char **argv)
             i++;
         } else if (!strcmp(a, "--force")) {
             force = true;
+        } else if (!strcmp(a, "--size") && v) {
+            long sz;
+            if (smpdfu_cli_uint_arg("--size", v, 32, 0x7fffffffL, &sz)) {
+                return SMPDFU_EXIT_USAGE;
+            }
+            size = sz;
+            i++;
         } else if (!strcmp(a, "--image1") && v) {
             net = v;
             i++;
@@ -105,7 +113,7 @@ int smpdfu_cmd_dfu(const smpdfu_cli_t *cli, int argc, char **argv)
                 return SMPDFU_EXIT_USAGE;
             }
             i++;
-        } else if (a[0] != '-' && !path) {
+        } else if ((a[0] != '-' || !strcmp(a, "-")) && !path) {
             path = a;
         } else {
             path = NULL;
@@ -113,16 +121,21 @@ int smpdfu_cmd_dfu(const smpdfu_cli_t *cli, int argc, char **argv)
         }
     }
     if (!path) {
-        smpdfu_cli_error("usage: smpdfu dfu FILE|URL [--mode test-confirm|confirm-only|test-only|upload-only] "
-                         "[--image1 NETCORE.bin|URL] [--window N] [--force]");
+        smpdfu_cli_error("usage: smpdfu dfu FILE|URL|- [--size BYTES] [--mode test-confirm|confirm-only|test-only|"
+                         "upload-only] [--image1 NETCORE.bin|URL] [--window N] [--force]");
         return SMPDFU_EXIT_USAGE;
     }
     img_source_t f0, f1;
     img_source_init(&f1);
-    if (img_source_open(&f0, cli, path) || (net && img_source_open(&f1, cli, net))) {
-        img_source_close(&f0);
-        img_source_close(&f1);
+    /* The network core image (small) is opened whole: it is checked up
+     * front. The application image streams when it is a URL or `-`. */
+    if (net && img_source_open(&f1, cli, net)) {
         return SMPDFU_EXIT_FAIL;
+    }
+    int oex = img_source_open_stream(&f0, cli, path, size);
+    if (oex) {
+        img_source_close(&f1);
+        return oex;
     }
     smpdfu_posix_hash_state_t hs;
     smpdfu_hash_t h;
@@ -136,6 +149,7 @@ int smpdfu_cmd_dfu(const smpdfu_cli_t *cli, int argc, char **argv)
         cfg.images[cfg.nimages++].image = 1;
     }
     cfg.images[cfg.nimages].src = f0.src;
+    cfg.images[cfg.nimages].stream = f0.streamed ? &f0.ps.stream : NULL;
     cfg.images[cfg.nimages++].image = 0;
     cfg.mode = mode;
     cfg.hash = &h;
@@ -153,6 +167,9 @@ int smpdfu_cmd_dfu(const smpdfu_cli_t *cli, int argc, char **argv)
     for (size_t i = 0; i < cfg.nimages; i++) {
         static smpdfu_image_info_t info;
         uint8_t sha[32];
+        if (cfg.images[i].stream) {
+            continue; /* checked while it streams */
+        }
         const char *name = cfg.images[i].image ? net : path;
         int rc = smpdfu_dfu_check_image(&cfg.images[i].src, &h, &info, sha);
         if (rc == SMPDFU_EIMG_PADDED || rc == SMPDFU_EIMG_TRAILING) {
@@ -208,6 +225,9 @@ int smpdfu_cmd_dfu(const smpdfu_cli_t *cli, int argc, char **argv)
     int rc = smpdfu_dfu_start(&dfu, &k.c, &cfg);
     if (rc == 0) {
         rc = conn_run(&k, is_done, &w);
+    }
+    if (rc || w.res.status) {
+        img_source_explain(&f0);
     }
     smpdfu_posix_hash_free(&hs);
     img_source_close(&f0);

@@ -256,9 +256,16 @@ int smpdfu_cmd_image_upload(const smpdfu_cli_t *cli, int argc, char **argv)
 {
     const char *path = NULL;
     long image = 0, window = 0;
+    long long size = -1;
     bool upgrade = false, force = false;
     for (int i = 1; i < argc; i++) {
-        if (!strcmp(argv[i], "--image") && i + 1 < argc) {
+        if (!strcmp(argv[i], "--size") && i + 1 < argc) {
+            long v;
+            if (smpdfu_cli_uint_arg("--size", argv[++i], 32, 0x7fffffffL, &v)) {
+                return SMPDFU_EXIT_USAGE;
+            }
+            size = v;
+        } else if (!strcmp(argv[i], "--image") && i + 1 < argc) {
             if (smpdfu_cli_uint_arg("--image", argv[++i], 0, 255, &image)) {
                 return SMPDFU_EXIT_USAGE;
             }
@@ -270,7 +277,7 @@ int smpdfu_cmd_image_upload(const smpdfu_cli_t *cli, int argc, char **argv)
             upgrade = true;
         } else if (!strcmp(argv[i], "--force")) {
             force = true;
-        } else if (argv[i][0] != '-' && !path) {
+        } else if ((argv[i][0] != '-' || !strcmp(argv[i], "-")) && !path) {
             path = argv[i];
         } else {
             path = NULL;
@@ -278,12 +285,14 @@ int smpdfu_cmd_image_upload(const smpdfu_cli_t *cli, int argc, char **argv)
         }
     }
     if (!path) {
-        smpdfu_cli_error("usage: smpdfu image upload FILE [--image N] [--window N] [--upgrade] [--force]");
+        smpdfu_cli_error("usage: smpdfu image upload FILE|URL|- [--size BYTES] [--image N] [--window N] "
+                         "[--upgrade] [--force]");
         return SMPDFU_EXIT_USAGE;
     }
     img_source_t f;
-    if (img_source_open(&f, cli, path)) {
-        return SMPDFU_EXIT_FAIL;
+    int oex = img_source_open_stream(&f, cli, path, size);
+    if (oex) {
+        return oex;
     }
     smpdfu_posix_hash_state_t hs;
     smpdfu_hash_t h;
@@ -291,7 +300,8 @@ int smpdfu_cmd_image_upload(const smpdfu_cli_t *cli, int argc, char **argv)
     smpdfu_source_t src = f.src;
     static smpdfu_image_info_t info;
     uint8_t sha[32];
-    int rc = smpdfu_dfu_check_image(&src, &h, &info, sha);
+    /* A streamed image is checked while it passes (stream.h). */
+    int rc = f.streamed ? 0 : smpdfu_dfu_check_image(&src, &h, &info, sha);
     if (rc == SMPDFU_EIMG_PADDED || rc == SMPDFU_EIMG_TRAILING) {
         char why[600];
         smpdfu_cli_padded_reason(why, sizeof(why), rc, src.size, info.end);
@@ -328,7 +338,11 @@ int smpdfu_cmd_image_upload(const smpdfu_cli_t *cli, int argc, char **argv)
     memset(&cfg, 0, sizeof(cfg));
     cfg.src = src;
     cfg.hash = &h; /* computes sha when the check was skipped */
-    if (rc == 0) {
+    if (f.streamed) {
+        /* No file sha before the last byte: none is sent (decisions.md). */
+        cfg.hash = NULL;
+        cfg.expect_hash = smpdfu_stream_image_hash(&f.ps.stream);
+    } else if (rc == 0) {
         cfg.sha = sha;
         cfg.sha_len = 32;
         cfg.expect_hash = info.hash;
@@ -346,6 +360,9 @@ int smpdfu_cmd_image_upload(const smpdfu_cli_t *cli, int argc, char **argv)
     rc = smpdfu_upload_start(&up, &k.c, &cfg);
     if (rc == 0) {
         rc = conn_run(&k, up_is_done, &w);
+    }
+    if (rc || w.res.status) {
+        img_source_explain(&f);
     }
     smpdfu_posix_hash_free(&hs);
     img_source_close(&f);

@@ -17,8 +17,10 @@ static const smpdfu_cli_cmd_t commands[] = {
      "smpdfu image info app.signed.bin --key root-ec-p256.pub.pem"},
     {"image", "list", smpdfu_cmd_image_list, "", "list the device's image slots (version, flags, hash)", "",
      "smpdfu --conn serial:/dev/ttyACM0 image list"},
-    {"image", "upload", smpdfu_cmd_image_upload, "FILE [--image N] [--window N] [--upgrade] [--force]",
+    {"image", "upload", smpdfu_cmd_image_upload,
+     "FILE|URL|- [--size BYTES] [--image N] [--window N] [--upgrade] [--force]",
      "upload an image to the secondary slot (resumes an interrupted upload)",
+     "  --size BYTES      the image's size when FILE is - (standard input, which cannot resume)\n"
      "  --image N         image number (0 = application, 1 = nRF5340 network core)\n"
      "  --window N        requests in flight, 1..8 (default: the device's buffer count;\n"
      "                    more than the device has is lowered to it, with a warning)\n"
@@ -46,13 +48,14 @@ static const smpdfu_cli_cmd_t commands[] = {
     {"os", "bootloader", smpdfu_cmd_os_bootloader, "[QUERY]", "show the bootloader (QUERY: mode)", "",
      "smpdfu os bootloader mode"},
     {"dfu", NULL, smpdfu_cmd_dfu,
-     "FILE [--mode M] [--image1 NETCORE.bin] [--window N] [--quiet-ms MS] [--reboot-timeout SEC] "
-     "[--force]",
+     "FILE|URL|- [--size BYTES] [--mode M] [--image1 NETCORE.bin] [--window N] [--quiet-ms MS] "
+     "[--reboot-timeout SEC] [--force]",
      "the whole update: check, upload, test, reset, wait, confirm",
      "  --mode M          test-confirm (default): test, reset, confirm once it runs;\n"
      "                    confirm-only: confirm before the reset (no revert possible);\n"
      "                    test-only: test and reset, the image confirms itself;\n"
      "                    upload-only: stop after the upload\n"
+     "  --size BYTES      the image's size when FILE is - (standard input)\n"
      "  --image1 FILE     the nRF5340 network core image (image 1), updated first\n"
      "  --window N        requests in flight, 1..8 (default: the device's buffer count;\n"
      "                    more than the device has is lowered to it, with a warning)\n"
@@ -61,6 +64,10 @@ static const smpdfu_cli_cmd_t commands[] = {
      "  --force           send a padded image (imgtool --pad) as it is, and --image1 to a\n"
      "                    device that does not list image 1\n",
      "smpdfu --conn serial:/dev/ttyACM0,baud=115200 dfu app-v2.bin"},
+    {"serve-image", NULL, smpdfu_cmd_serve_image, "FILE|URL [--block N]",
+     "serve an image to a gateway's uplink UART (--conn serial:DEV or tcp:HOST:PORT; docs/uplink.md)",
+     "  --block N         largest block one answer carries\n",
+     "smpdfu --conn serial:/dev/ttyUSB1,baud=115200 serve-image https://fw.example.com/app-v2.bin"},
 };
 #define NCOMMANDS (sizeof(commands) / sizeof(commands[0]))
 
@@ -155,8 +162,10 @@ static void usage(FILE *f)
 {
     fprintf(f, "usage: smpdfu [options] <group> <command> [args] [options]\n\n"
                "options (anywhere on the line):\n%s\n"
-               "FILE may also be an http:// or https:// URL: the image is downloaded into memory\n"
-               "(at most 16 MiB; $SMPDFU_HTTP_TIMEOUT seconds, default 300) and checked like a file.\n"
+               "FILE may also be an http:// or https:// URL. `image upload` and `dfu` stream it with\n"
+               "Range requests through a 32 KiB window (checked as it passes; the final chunk is held\n"
+               "back until the hash verified), or read `-` (standard input) with --size BYTES;\n"
+               "`image info` downloads it into memory (at most 16 MiB). $SMPDFU_HTTP_TIMEOUT: seconds.\n"
                "Connections and defaults can be named in %s (see smpdfu(1), FILES).\n\n"
                "commands (smpdfu <command> --help for its options and an example):\n",
             global_opts, "~/.config/smpdfu/config");

@@ -83,8 +83,65 @@ int img_source_open(img_source_t *s, const smpdfu_cli_t *cli, const char *path)
     return 0;
 }
 
+int img_source_open_stream(img_source_t *s, const smpdfu_cli_t *cli, const char *path,
+                           long long size)
+{
+    bool url = smpdfu_posix_http_is_url(path);
+    if (!url && strcmp(path, "-") != 0) {
+        return img_source_open(s, cli, path);
+    }
+    img_source_init(s);
+    if (!url && (size < 32 || size > UINT32_MAX)) {
+        smpdfu_cli_error("reading the image from standard input needs its size: --size BYTES");
+        return SMPDFU_EXIT_USAGE;
+    }
+    smpdfu_posix_hash_init(&s->hs, &s->h);
+    s->streamed = true;
+    int rc;
+    if (url) {
+        uint32_t to = http_timeout_ms();
+        rc = smpdfu_posix_stream_open_url(&s->ps, path, &s->h, NULL, to ? (to + 999) / 1000 : 0);
+        s->ps.verbose = cli->verbose > 0;
+    } else {
+        rc = smpdfu_posix_stream_open_fd(&s->ps, 0, (uint32_t)size, &s->h, NULL);
+    }
+    if (rc) {
+        smpdfu_cli_error("%s", s->ps.msg[0] ? s->ps.msg : smpdfu_strerror(rc));
+        img_source_close(s);
+        return SMPDFU_EXIT_FAIL;
+    }
+    s->src = smpdfu_stream_source(&s->ps.stream);
+    /* Fill the first window now: the header is checked before the device
+     * is even contacted. */
+    uint8_t hdr[32];
+    rc = smpdfu_stream_read(&s->ps.stream, 0, hdr, sizeof(hdr));
+    if (rc) {
+        smpdfu_cli_error("%s is not an image to upload (nothing was sent): %s", path,
+                         s->ps.msg[0] ? s->ps.msg : smpdfu_strerror(rc));
+        img_source_close(s);
+        return SMPDFU_EXIT_FAIL;
+    }
+    if (!cli->quiet && !cli->json) {
+        fprintf(stderr, "streaming %u bytes from %s through a %zu-byte window\n", s->src.size,
+                url ? path : "standard input", s->ps.window_len);
+    }
+    return 0;
+}
+
+void img_source_explain(const img_source_t *s)
+{
+    if (s->streamed && s->ps.msg[0]) {
+        smpdfu_cli_error("%s", s->ps.msg);
+    }
+}
+
 void img_source_close(img_source_t *s)
 {
+    if (s->streamed) {
+        smpdfu_posix_stream_close(&s->ps);
+        smpdfu_posix_hash_free(&s->hs);
+        s->streamed = false;
+    }
     smpdfu_posix_file_close(&s->file);
     smpdfu_posix_http_free(&s->body);
     s->buf.data = NULL;
