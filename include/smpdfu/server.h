@@ -120,6 +120,10 @@ int smpdfu_server_init(smpdfu_server_t *s, uint8_t *rsp, size_t rsp_cap);
  * with MGMT_ERR_ENOTSUP, which is how a port switches a group off. */
 int smpdfu_server_register(smpdfu_server_t *s, smpdfu_server_group_t *g);
 
+/* Remove a registered group (it is answered with rc 8 from then on).
+ * SMPDFU_ENOTFOUND when it is not registered. */
+int smpdfu_server_unregister(smpdfu_server_t *s, smpdfu_server_group_t *g);
+
 /* Process one received packet (it may hold several requests). Each response
  * is passed to send (which must copy or transmit it before returning).
  * Returns the number of responses sent, or the first negative error send

@@ -44,6 +44,21 @@ int smpdfu_server_register(smpdfu_server_t *s, smpdfu_server_group_t *g)
     return 0;
 }
 
+int smpdfu_server_unregister(smpdfu_server_t *s, smpdfu_server_group_t *g)
+{
+    if (s == NULL || g == NULL) {
+        return SMPDFU_EINVAL;
+    }
+    for (smpdfu_server_group_t **p = &s->groups; *p != NULL; p = &(*p)->next) {
+        if (*p == g) {
+            *p = g->next;
+            g->next = NULL;
+            return 0;
+        }
+    }
+    return SMPDFU_ENOTFOUND;
+}
+
 void smpdfu_server_request_reset(smpdfu_server_t *s)
 {
     s->reset_requested = true;

@@ -30,6 +30,8 @@
 #include "smpdfu/server.h"
 #include "smpdfu/smp.h"
 
+#include "groups.h"
+
 #define MAX_UDP 2
 
 typedef struct {
@@ -67,6 +69,7 @@ typedef struct {
     smpdfu_os_group_t os;
     smpdfu_img_group_t img;
     bool halted;
+    target_groups_t *tg; /* groups.c: the other groups, serial recovery */
 
     /* transports */
     int udp_fd[MAX_UDP];
@@ -148,6 +151,7 @@ static void usage(FILE *f)
             "  --reset-delay-ms N   time from reset response to reboot (default 250)\n"
             "  --rx-line-max N      serial RX line buffer (default 128)\n"
             "  -q, --quiet          no request log on stderr\n");
+    tg_usage(f);
 }
 
 static uint32_t parse_size(const char *s, const char *what)
@@ -445,6 +449,12 @@ static void on_event(void *ctx, const smpdfu_server_event_t *ev)
 static void boot_device(target_t *t)
 {
     smpdfu_boot_result_t res;
+    if (tg_boot_recovery(t->tg, &t->boot, t->rsp, t->buf_size, t->work, t->work_len, on_reset,
+                         on_event, t)) {
+        t->halted = false;
+        logf_(t, "boot: boot mode 1: MCUboot serial recovery");
+        return;
+    }
     int rc = smpdfu_boot_run(&t->boot, t->work, t->work_len, &res);
     if (rc != 0) {
         die("boot emulation failed: %s", smpdfu_strerror(rc));
@@ -487,6 +497,7 @@ static void boot_device(target_t *t)
     t->img.test_on_upload = t->test_on_upload;
     smpdfu_server_register(&t->srv, &t->os.group);
     smpdfu_server_register(&t->srv, &t->img.group);
+    tg_register(t->tg, &t->srv, &t->os, &t->img.group);
     rc = smpdfu_img_group_restore(&t->img);
     if (rc > 0) {
         logf_(t, "img: upload progress restored: slot %d at %d of %u bytes", t->img.s.slot, rc,
@@ -500,7 +511,7 @@ static void boot_device(target_t *t)
 static void setup_device(target_t *t)
 {
     int n = 2 * t->images;
-    uint32_t size = (uint32_t)n * t->slot_size + t->page_size;
+    uint32_t size = (uint32_t)n * t->slot_size + t->page_size + tg_flash_extra(t->tg, t->page_size);
     uint32_t max_align = t->write_align > 8 ? t->write_align : 8;
     if (t->slot_size % t->page_size) {
         die("--slot-size must be a multiple of --page-size");
@@ -540,6 +551,7 @@ static void setup_device(target_t *t)
     }
     t->progress.off = (uint32_t)n * t->slot_size;
     t->progress.size = t->page_size;
+    tg_setup(t->tg, &t->pf.flash, t->progress.off + t->page_size, &t->hash);
     t->work_len = 2u * t->page_size;
     t->work = malloc(t->work_len);
     t->rsp = malloc(t->buf_size);
@@ -704,6 +716,9 @@ static void serve(target_t *t, const uint8_t *pkt, size_t len, smpdfu_server_sen
         return;
     }
     t->via = via;
+    if (tg_serve(t->tg, pkt, len, send, c)) {
+        return;
+    }
     smpdfu_server_process(&t->srv, pkt, len, send, c);
 }
 
@@ -760,7 +775,7 @@ static void do_reset(target_t *t)
         smpdfu_link_dec_reset(&t->ser_dec);
     }
     boot_device(t);
-    logf_(t, "reset: %s", t->halted ? "halted" : "application running");
+    logf_(t, "reset: %s", t->halted ? "halted" : tg_running(t->tg));
 }
 
 int main(int argc, char **argv)
@@ -778,6 +793,7 @@ int main(int argc, char **argv)
     for (int i = 0; i < MAX_UDP; i++) {
         t->udp_fd[i] = -1;
     }
+    t->tg = tg_take_args(&argc, argv);
     parse_args(t, argc, argv);
     setvbuf(stdout, NULL, _IOLBF, 0);
     setvbuf(stderr, NULL, _IOLBF, 0);
