@@ -154,6 +154,7 @@ typedef struct {
     uint8_t state;                /* 0 none, 1 upload, 2 download */
     uint64_t off;                 /* expected next offset */
     uint64_t len;                 /* total length (0 = unknown) */
+    uint64_t pos;                 /* upload: the open file's position */
     char path[SMPDFU_FS_PATH_LEN + 1];
     uint64_t bytes_up, bytes_down; /* counters for the log and stats */
 } smpdfu_fs_group_t;

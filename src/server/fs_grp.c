@@ -176,6 +176,7 @@ static int fs_upload(smpdfu_server_req_t *r, void *ctx)
         memcpy(fg->path, path, sizeof(path));
         fg->state = ST_UPLOAD;
         fg->off = 0;
+        fg->pos = 0;
         fg->len = 0;
     }
     if (off == 0) {
@@ -215,13 +216,27 @@ static int fs_upload(smpdfu_server_req_t *r, void *ctx)
                 return smpdfu_server_add_err(r, SMPDFU_GROUP_FS,
                                              SMPDFU_FS_ERR_FILE_TRUNCATE_FAILED);
             }
+            fg->pos = 0;
+        } else if (fg->pos != off) {
+            /* Zephyr seeks to the end of the file when its position is not
+             * the request's offset. */
+            uint64_t size = 0;
+            if (filelen(fg, path, &size) != 0) {
+                smpdfu_fs_group_close(fg);
+                return smpdfu_server_add_err(r, SMPDFU_GROUP_FS, SMPDFU_FS_ERR_FILE_SEEK_FAILED);
+            }
+            fg->pos = size;
         }
-        rc = fg->port->pwrite(fg->port->ctx, H_XFER, fg->off, data.ptr, data.len);
+        /* Written at the file position; "off" grows by the chunk even when
+         * a restart at offset 0 of an open upload truncated the file (so it
+         * then runs ahead of the file, as in Zephyr: close first). */
+        rc = fg->port->pwrite(fg->port->ctx, H_XFER, fg->pos, data.ptr, data.len);
         if (rc != 0) {
             smpdfu_fs_group_close(fg);
             return smpdfu_server_add_err(r, SMPDFU_GROUP_FS, SMPDFU_FS_ERR_FILE_WRITE_FAILED);
         }
         fg->off += data.len;
+        fg->pos += data.len;
         fg->bytes_up += data.len;
     }
     smpdfu_cbor_put_tstrz(r->enc, "off");

@@ -264,9 +264,17 @@ static int store_load(void *ctx, smpdfu_settings_load_cb cb, void *cbctx)
         if (rc != 1) {
             return 0;
         }
-        rc = cb(cbctx, r.name, r.type == REC_SET ? r.val : NULL, r.type == REC_SET ? r.val_len : 0);
-        if (rc != 0) {
-            return rc;
+        /* Only the newest record of a name counts, and a deleted name is
+         * not presented at all (as settings_load() over NVS/FCB). */
+        int last = is_last(fs, fs->page, o, &r);
+        if (last < 0) {
+            return last;
+        }
+        if (last && r.type == REC_SET) {
+            rc = cb(cbctx, r.name, r.val, r.val_len);
+            if (rc != 0) {
+                return rc;
+            }
         }
         o += r.size;
     }
