@@ -184,6 +184,9 @@ typedef struct {
     int (*time_get)(void *ctx, int64_t *unix_ms);
     int (*time_set)(void *ctx, int64_t unix_ms);
     bool datetime_ms;             /* CONFIG_MCUMGR_GRP_OS_DATETIME_MS (default on) */
+    /* CONFIG_MCUMGR_GRP_OS_TASKSTAT_ONLY_SUPPORTED_STATS=n: also send cswcnt,
+     * last_checkin, next_checkin (default off, as Zephyr's default y). */
+    bool taskstat_all;
     /* Reset with CONFIG_MCUMGR_GRP_OS_RESET_HOOK: the body's "force" and
      * "boot_mode" (-1 when absent) are decoded and handed to reset_hook,
      * which returns 0 to go ahead or an MGMT_ERR_* (e.g. EBUSY when not

@@ -98,12 +98,16 @@ static int os_taskstat(smpdfu_server_req_t *r, void *ctx)
         smpdfu_cbor_put_uint(e, t.stkuse);
         smpdfu_cbor_put_tstrz(e, "runtime");
         smpdfu_cbor_put_uint(e, t.runtime);
-        smpdfu_cbor_put_tstrz(e, "cswcnt");
-        smpdfu_cbor_put_uint(e, t.cswcnt);
-        smpdfu_cbor_put_tstrz(e, "last_checkin");
-        smpdfu_cbor_put_uint(e, 0);
-        smpdfu_cbor_put_tstrz(e, "next_checkin");
-        smpdfu_cbor_put_uint(e, 0);
+        if (os->taskstat_all) {
+            /* ..._ONLY_SUPPORTED_STATS=n: Zephyr sends these as 0; a port
+             * that counts context switches gives its count. */
+            smpdfu_cbor_put_tstrz(e, "cswcnt");
+            smpdfu_cbor_put_uint(e, t.cswcnt);
+            smpdfu_cbor_put_tstrz(e, "last_checkin");
+            smpdfu_cbor_put_uint(e, 0);
+            smpdfu_cbor_put_tstrz(e, "next_checkin");
+            smpdfu_cbor_put_uint(e, 0);
+        }
         smpdfu_cbor_put_break(e);
         if (e->err) {
             return SMPDFU_MGMT_EMSGSIZE;

@@ -571,9 +571,12 @@ static void test_os_additions(void **state)
     assert_string_equal(
         req(1, 0, 0, 2, empty, 1),
         "{_ \"tasks\": {_ \"main\": {_ \"prio\": 0, \"tid\": 0, \"state\": 0, \"stksiz\": 256, "
-        "\"stkuse\": 100, \"runtime\": 0, \"cswcnt\": 0, \"last_checkin\": 0, \"next_checkin\": 0}, "
+        "\"stkuse\": 100, \"runtime\": 0}, "
         "\"idle\": {_ \"prio\": 15, \"tid\": 1, \"state\": 0, \"stksiz\": 256, \"stkuse\": 100, "
-        "\"runtime\": 0, \"cswcnt\": 0, \"last_checkin\": 0, \"next_checkin\": 0}}}");
+        "\"runtime\": 0}}}");
+    dev.os.taskstat_all = true;
+    assert_non_null(strstr(req(1, 0, 0, 2, empty, 1),
+                           "\"runtime\": 0, \"cswcnt\": 0, \"last_checkin\": 0, \"next_checkin\": 0}"));
     assert_string_equal(req(1, 0, 0, 4, empty, 1), "{_ \"err\": {_ \"group\": 0, \"rc\": 4}}");
     static const char dt[] = "2024-02-29T23:59:58.7";
     uint8_t body[64] = {0xa1, 0x68, 'd', 'a', 't', 'e', 't', 'i', 'm', 'e', 0x60 + sizeof(dt) - 1};
