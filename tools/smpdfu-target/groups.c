@@ -300,3 +300,17 @@ const char *tg_running(const target_groups_t *g)
 {
     return g->in_recovery ? "MCUboot serial recovery" : "application running";
 }
+
+void tg_free(target_groups_t *g)
+{
+    if (g == NULL) {
+        return;
+    }
+    if (g->fs.port != NULL) {
+        smpdfu_fs_group_close(&g->fs);
+    }
+    if (g->have_root) {
+        smpdfu_posix_fsroot_close(&g->root);
+    }
+    free(g);
+}

@@ -37,6 +37,9 @@ void tg_register(target_groups_t *g, smpdfu_server_t *srv, smpdfu_os_group_t *os
 bool tg_serve(target_groups_t *g, const uint8_t *pkt, size_t len, smpdfu_server_send_fn send,
               void *send_ctx);
 
+/* Close the fs root and free g (at exit). */
+void tg_free(target_groups_t *g);
+
 /* What runs after a boot, for the log. */
 const char *tg_running(const target_groups_t *g);
 

@@ -879,6 +879,7 @@ int main(int argc, char **argv)
         smpdfu_posix_sigkey_free(&t->key);
     }
     smpdfu_posix_hash_free(&t->hash_state);
+    tg_free(t->tg);
     free(t->work);
     free(t->rsp);
     free(t->ser_buf);
