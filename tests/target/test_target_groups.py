@@ -384,6 +384,16 @@ class SerialRecovery(tcase.TargetCase):
         self.assertEqual(e["version"], "1.1.0")
         self.assertTrue(e["active"])
 
+    def test_over_the_serial_console(self):
+        t = self.start(serial=True)
+        c = self.client(t, "serial")
+        self.enter(c, t)
+        self.assertEqual(c.state()["images"][0]["version"], "1.0.0")
+        self.assertEqual(c.read(GROUP_OS, 6), {"buf_size": 512, "buf_count": 1})
+        self.assertEqual(c.reset(), {"rc": 0})
+        self.assertTrue(t.wait_log("reset: application running"))
+        self.assertEqual(c.read(GROUP_OS, 6), {"buf_size": 384, "buf_count": 4})
+
     def test_refusals(self):
         t = self.start()
         c = self.client(t)

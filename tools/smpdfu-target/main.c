@@ -417,7 +417,8 @@ static void on_event(void *ctx, const smpdfu_server_event_t *ev)
         return;
     }
     if (ev->hdr == NULL) {
-        logf_(t, "[%s] packet shorter than an SMP header: dropped", t->via);
+        logf_(t, "[%s] %s", t->via,
+              ev->note && ev->note[0] ? ev->note : "packet shorter than an SMP header: dropped");
         return;
     }
     if (ev->group_name && ev->cmd_name) {
