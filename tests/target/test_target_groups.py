@@ -390,9 +390,22 @@ class SerialRecovery(tcase.TargetCase):
         self.enter(c, t)
         self.assertEqual(c.state()["images"][0]["version"], "1.0.0")
         self.assertEqual(c.read(GROUP_OS, 6), {"buf_size": 512, "buf_count": 1})
+        # frames (length + packet + CRC) up to MCUboot's 512 bytes get
+        # through, though the application's buf_size is 384
+        data = self.v2["data"]
+        off = 0
+        while off < len(data):
+            body = {"off": off, "data": data[off:off + 470]}
+            if off == 0:
+                body["len"] = len(data)
+            pkt = smp.packet(2, GROUP_IMAGE, 1, body)
+            self.assertLessEqual(len(pkt) + 4, 512)
+            off = c.write(GROUP_IMAGE, 1, body)["off"]
+        self.assertEqual(c.state()["images"][0]["version"], "1.1.0")
         self.assertEqual(c.reset(), {"rc": 0})
         self.assertTrue(t.wait_log("reset: application running"))
         self.assertEqual(c.read(GROUP_OS, 6), {"buf_size": 384, "buf_count": 4})
+        self.assertEqual(self.slot(c, 0)["version"], "1.1.0")
 
     def test_refusals(self):
         t = self.start()

@@ -314,3 +314,13 @@ void tg_free(target_groups_t *g)
     }
     free(g);
 }
+
+uint32_t tg_rx_size(const target_groups_t *g, uint32_t app_buf)
+{
+    return g->in_recovery ? g->recovery_buf : app_buf;
+}
+
+uint32_t tg_rx_max(const target_groups_t *g, uint32_t app_buf)
+{
+    return g->recovery_buf > app_buf ? g->recovery_buf : app_buf;
+}

@@ -37,6 +37,11 @@ void tg_register(target_groups_t *g, smpdfu_server_t *srv, smpdfu_os_group_t *os
 bool tg_serve(target_groups_t *g, const uint8_t *pkt, size_t len, smpdfu_server_send_fn send,
               void *send_ctx);
 
+/* Largest packet the receiver takes now (the application's buf_size, or
+ * MCUboot's receive buffer in recovery), and the most it can ever take. */
+uint32_t tg_rx_size(const target_groups_t *g, uint32_t app_buf);
+uint32_t tg_rx_max(const target_groups_t *g, uint32_t app_buf);
+
 /* Close the fs root and free g (at exit). */
 void tg_free(target_groups_t *g);
 

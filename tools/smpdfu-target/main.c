@@ -656,7 +656,7 @@ static void open_pty(target_t *t)
     t->ser_link.line_max = SMPDFU_SERIAL_LINE_MAX;
     t->ser_link.rx_line_max = t->rx_line_max;
     /* Zephyr: the whole frame (length, packet, CRC) fits one buf_size net_buf. */
-    t->ser_buf = malloc(t->buf_size);
+    t->ser_buf = malloc(tg_rx_max(t->tg, t->buf_size));
     if (!t->ser_buf) {
         die("out of memory");
     }
@@ -732,7 +732,7 @@ static void handle_udp(target_t *t, int fd)
         if (n < 0) {
             return;
         }
-        if ((size_t)n > t->buf_size) {
+        if ((size_t)n > tg_rx_size(t->tg, t->buf_size)) {
             logf_(t, "[udp] datagram of %zd bytes larger than buf_size %u: dropped", n,
                   t->buf_size);
             continue;
@@ -772,10 +772,11 @@ static void do_reset(target_t *t)
 {
     t->reset_pending = false;
     logf_(t, "reset: running the bootloader");
-    if (t->pty_master >= 0) {
-        smpdfu_link_dec_reset(&t->ser_dec);
-    }
     boot_device(t);
+    if (t->pty_master >= 0) {
+        /* a fresh receiver, sized for what now runs (MCUboot's buffer differs) */
+        smpdfu_link_dec_init(&t->ser_dec, &t->ser_link, t->ser_buf, tg_rx_size(t->tg, t->buf_size));
+    }
     logf_(t, "reset: %s", t->halted ? "halted" : tg_running(t->tg));
 }
 
