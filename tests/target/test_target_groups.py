@@ -426,6 +426,23 @@ class SerialRecovery(tcase.TargetCase):
         c.send_raw(smp.packet(0, GROUP_OS, 0, {"d": "y" * 600}))
         self.assertEqual(c.recv_packets(0.3), [])
 
+    def test_no_application(self):
+        # an empty flash: MCUboot finds nothing to boot and stays in recovery
+        t = self.start(["--recovery-no-app"], factory=False)
+        c = self.client(t)
+        self.assertTrue(t.wait_log("MCUboot serial recovery"))
+        self.assertEqual(c.state(), {"images": []})
+        data = self.v1["data"]
+        off = 0
+        while off < len(data):
+            body = {"off": off, "data": data[off:off + 256]}
+            if off == 0:
+                body["len"] = len(data)
+            off = c.write(GROUP_IMAGE, 1, body)["off"]
+        self.assertEqual(c.reset(), {"rc": 0})
+        self.assertTrue(t.wait_log("reset: application running"))
+        self.assertEqual(self.slot(c, 0)["version"], "1.0.0")
+
     def test_two_images(self):
         net = smp.make_image(os.path.join(self.tmp, "net.bin"), "2.0.0", 3000, "n")
         t = self.start(["--images", "2", "--factory1", os.path.join(self.tmp, "net.bin")])

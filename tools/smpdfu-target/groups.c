@@ -39,7 +39,17 @@ struct target_groups {
     /* reset / recovery */
     bool want_recovery;     /* the accepted reset asked for boot_mode 1 */
     bool in_recovery;
+    bool no_app_recovery;   /* --recovery-no-app: CONFIG_BOOT_SERIAL_NO_APPLICATION */
     smpdfu_bootserial_t bs;
+    /* what tg_boot_recovery() was given, for entering recovery later */
+    const smpdfu_boot_cfg_t *r_boot;
+    uint8_t *r_rsp;
+    size_t r_rsp_cap;
+    uint8_t *r_work;
+    size_t r_work_len;
+    void (*r_on_reset)(void *);
+    void (*r_on_event)(void *, const smpdfu_server_event_t *);
+    void *r_ctx;
 };
 
 static void tg_die(const char *what, const char *arg)
@@ -81,6 +91,10 @@ target_groups_t *tg_take_args(int *argc, char **argv)
         }
         if (strcmp(a, "--reset-needs-force") == 0) {
             g->reset_needs_force = true;
+            continue;
+        }
+        if (strcmp(a, "--recovery-no-app") == 0) {
+            g->no_app_recovery = true;
             continue;
         }
         if (strcmp(a, "--") == 0) {
@@ -125,7 +139,9 @@ void tg_usage(FILE *f)
             "                       settings fs shell enum, or os commands taskstat mpstat\n"
             "                       datetime (repeatable)\n"
             "  --reset-needs-force  os reset is refused (rc 10, EBUSY) unless \"force\" is true\n"
-            "  --recovery-buf-size N  MCUboot serial recovery receive buffer (default 512)\n");
+            "  --recovery-buf-size N  MCUboot serial recovery receive buffer (default 512)\n"
+            "  --recovery-no-app    MCUboot enters serial recovery when no image is bootable\n"
+            "                       (CONFIG_BOOT_SERIAL_NO_APPLICATION) instead of halting\n");
 }
 
 static bool is_off(const target_groups_t *g, const char *name)
@@ -261,25 +277,49 @@ void tg_register(target_groups_t *g, smpdfu_server_t *srv, smpdfu_os_group_t *os
     }
 }
 
+static void enter_recovery(target_groups_t *g)
+{
+    g->in_recovery = true;
+    if (g->fs.port != NULL) {
+        smpdfu_fs_group_close(&g->fs);
+    }
+    smpdfu_bootserial_init(&g->bs, g->r_boot, g->r_rsp, g->r_rsp_cap, g->r_work, g->r_work_len);
+    g->bs.receive_size = g->recovery_buf;
+    g->bs.on_reset = g->r_on_reset;
+    g->bs.reset_ctx = g->r_ctx;
+    g->bs.on_event = g->r_on_event;
+    g->bs.event_ctx = g->r_ctx;
+}
+
 bool tg_boot_recovery(target_groups_t *g, const smpdfu_boot_cfg_t *boot, uint8_t *rsp,
                       size_t rsp_cap, uint8_t *work, size_t work_len, void (*on_reset)(void *),
                       void (*on_event)(void *, const smpdfu_server_event_t *), void *ctx)
 {
+    g->r_boot = boot;
+    g->r_rsp = rsp;
+    g->r_rsp_cap = rsp_cap;
+    g->r_work = work;
+    g->r_work_len = work_len;
+    g->r_on_reset = on_reset;
+    g->r_on_event = on_event;
+    g->r_ctx = ctx;
     /* MCUboot reads and clears the retained boot mode before boot_go(). */
-    g->in_recovery = g->want_recovery;
+    bool want = g->want_recovery;
     g->want_recovery = false;
-    if (!g->in_recovery) {
+    g->in_recovery = false;
+    if (!want) {
         return false;
     }
-    if (g->fs.port != NULL) {
-        smpdfu_fs_group_close(&g->fs);
+    enter_recovery(g);
+    return true;
+}
+
+bool tg_no_app_recovery(target_groups_t *g)
+{
+    if (!g->no_app_recovery || g->r_boot == NULL) {
+        return false;
     }
-    smpdfu_bootserial_init(&g->bs, boot, rsp, rsp_cap, work, work_len);
-    g->bs.receive_size = g->recovery_buf;
-    g->bs.on_reset = on_reset;
-    g->bs.reset_ctx = ctx;
-    g->bs.on_event = on_event;
-    g->bs.event_ctx = ctx;
+    enter_recovery(g);
     return true;
 }
 

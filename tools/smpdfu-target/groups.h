@@ -14,7 +14,7 @@ typedef struct target_groups target_groups_t;
 
 /* Take this file's options out of argv (before getopt sees it):
  * --fs-root DIR, --no-group NAME (repeatable), --reset-needs-force,
- * --recovery-buf-size N. Exits with status 2 on a bad value. */
+ * --recovery-buf-size N, --recovery-no-app. Exits with status 2 on a bad value. */
 target_groups_t *tg_take_args(int *argc, char **argv);
 void tg_usage(FILE *f);
 
@@ -30,6 +30,10 @@ void tg_setup(target_groups_t *g, const smpdfu_flash_t *flash, uint32_t settings
 bool tg_boot_recovery(target_groups_t *g, const smpdfu_boot_cfg_t *boot, uint8_t *rsp,
                       size_t rsp_cap, uint8_t *work, size_t work_len, void (*on_reset)(void *),
                       void (*on_event)(void *, const smpdfu_server_event_t *), void *ctx);
+/* After MCUboot found nothing bootable: true (and in recovery) with
+ * --recovery-no-app, else the device halts. */
+bool tg_no_app_recovery(target_groups_t *g);
+
 /* After the application registered os and img: the rest, and the hooks. */
 void tg_register(target_groups_t *g, smpdfu_server_t *srv, smpdfu_os_group_t *os,
                  smpdfu_server_group_t *img);

@@ -469,6 +469,11 @@ static void boot_device(target_t *t)
         }
     }
     t->halted = !res.bootable;
+    if (t->halted && tg_no_app_recovery(t->tg)) {
+        t->halted = false;
+        logf_(t, "boot: no valid image in the primary slot: MCUboot serial recovery");
+        return;
+    }
     if (t->halted) {
         fprintf(stderr, "boot: no valid image in the primary slot: MCUboot halts, no SMP\n");
         return;
