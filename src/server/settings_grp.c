@@ -44,8 +44,7 @@ static int rt_set(smpdfu_settings_group_t *sg, const char *name, const uint8_t *
     return 0;
 }
 
-/* Copies the request's name into buf; returns 0, MGMT EINVAL (empty / bad
- * map) as a negative value, or SETTINGS_MGMT_ERR_KEY_TOO_LONG. */
+/* Is there a handler for the name's root (the text before the first '/')? */
 static bool root_known(const smpdfu_settings_group_t *sg, const char *name)
 {
     if (sg->roots == NULL) {
@@ -63,6 +62,10 @@ static bool root_known(const smpdfu_settings_group_t *sg, const char *name)
     return false;
 }
 
+/* Copy the request's name into buf (SMPDFU_SETTINGS_NAME_LEN bytes). Returns
+ * 0; -MGMT_ERR_EINVAL for an empty name (answered as a plain rc); or a
+ * SETTINGS_MGMT_ERR_* code (> 0) for the err map: KEY_TOO_LONG, or
+ * ROOT_KEY_NOT_FOUND for a name holding a NUL. */
 static int get_name(smpdfu_server_req_t *r, const smpdfu_cbor_slice_t *key, char *buf)
 {
     if (key->len == 0) {
