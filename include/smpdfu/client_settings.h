@@ -29,11 +29,12 @@ int smpdfu_settings_write(smpdfu_client_t *c, const char *name, const uint8_t *v
 /* Delete (id 1, write) {"name"}: removes the stored value. */
 int smpdfu_settings_delete(smpdfu_client_t *c, const char *name, const smpdfu_req_opts_t *o,
                            smpdfu_rsp_fn cb, void *arg);
-/* Commit (id 2, write), load (id 3, read), save (id 3, write): body {}. */
-int smpdfu_settings_commit(smpdfu_client_t *c, const smpdfu_req_opts_t *o, smpdfu_rsp_fn cb,
+/* Commit (id 2, write), load (id 3, read), save (id 3, write): body {}.
+ * (_req: the server side has smpdfu_settings_load().) */
+int smpdfu_settings_commit_req(smpdfu_client_t *c, const smpdfu_req_opts_t *o, smpdfu_rsp_fn cb,
                            void *arg);
-int smpdfu_settings_load(smpdfu_client_t *c, const smpdfu_req_opts_t *o, smpdfu_rsp_fn cb, void *arg);
-int smpdfu_settings_save(smpdfu_client_t *c, const smpdfu_req_opts_t *o, smpdfu_rsp_fn cb, void *arg);
+int smpdfu_settings_load_req(smpdfu_client_t *c, const smpdfu_req_opts_t *o, smpdfu_rsp_fn cb, void *arg);
+int smpdfu_settings_save_req(smpdfu_client_t *c, const smpdfu_req_opts_t *o, smpdfu_rsp_fn cb, void *arg);
 
 #ifdef __cplusplus
 }

@@ -93,18 +93,18 @@ static int empty(smpdfu_client_t *c, uint8_t op, uint8_t id, const smpdfu_req_op
     return smpdfu_opt_send(c, r, o, cb, arg);
 }
 
-int smpdfu_settings_commit(smpdfu_client_t *c, const smpdfu_req_opts_t *o, smpdfu_rsp_fn cb,
+int smpdfu_settings_commit_req(smpdfu_client_t *c, const smpdfu_req_opts_t *o, smpdfu_rsp_fn cb,
                            void *arg)
 {
     return empty(c, SMPDFU_OP_WRITE, SMPDFU_SETTINGS_COMMIT, o, cb, arg);
 }
 
-int smpdfu_settings_load(smpdfu_client_t *c, const smpdfu_req_opts_t *o, smpdfu_rsp_fn cb, void *arg)
+int smpdfu_settings_load_req(smpdfu_client_t *c, const smpdfu_req_opts_t *o, smpdfu_rsp_fn cb, void *arg)
 {
     return empty(c, SMPDFU_OP_READ, SMPDFU_SETTINGS_LOAD_SAVE, o, cb, arg);
 }
 
-int smpdfu_settings_save(smpdfu_client_t *c, const smpdfu_req_opts_t *o, smpdfu_rsp_fn cb, void *arg)
+int smpdfu_settings_save_req(smpdfu_client_t *c, const smpdfu_req_opts_t *o, smpdfu_rsp_fn cb, void *arg)
 {
     return empty(c, SMPDFU_OP_WRITE, SMPDFU_SETTINGS_LOAD_SAVE, o, cb, arg);
 }
