@@ -114,8 +114,8 @@ static const smpdfu_cli_cmd_t commands[] = {
      "smpdfu enum details 0 1"},
     {"dfu", NULL, smpdfu_cmd_dfu,
      "FILE|URL|- [--size BYTES] [--mode M] [--image1 NETCORE.bin] [--window N] [--quiet-ms MS] "
-     "[--reboot-timeout SEC] [--force]",
-     "the whole update: check, upload, test, reset, wait, confirm",
+     "[--reboot-timeout SEC] [--force] [--recovery]",
+     "the whole update: check, upload, test, reset, wait, confirm (or through MCUboot's serial recovery)",
      "  --mode M          test-confirm (default): test, reset, confirm once it runs;\n"
      "                    confirm-only: confirm before the reset (no revert possible);\n"
      "                    test-only: test and reset, the image confirms itself;\n"
@@ -127,7 +127,10 @@ static const smpdfu_cli_cmd_t commands[] = {
      "  --quiet-ms MS     silence after the reset before asking whether the device is back (1000)\n"
      "  --reboot-timeout SEC  how long the device may take to come back (default 60)\n"
      "  --force           send a padded image (imgtool --pad) as it is, and --image1 to a\n"
-     "                    device that does not list image 1\n",
+     "                    device that does not list image 1\n"
+     "  --recovery        through MCUboot's serial recovery: reset into the bootloader\n"
+     "                    (boot_mode 1) unless it is there already, write FILE (and --image1)\n"
+     "                    straight into the primary slot, reset, check the new image runs\n",
      "smpdfu --conn serial:/dev/ttyACM0,baud=115200 dfu app-v2.bin"},
     {"serve-image", NULL, smpdfu_cmd_serve_image, "FILE|URL [--block N]",
      "serve an image to a gateway's uplink UART (--conn serial:DEV or tcp:HOST:PORT; docs/uplink.md)",
