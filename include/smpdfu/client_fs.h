@@ -96,6 +96,8 @@ typedef struct {
     uint32_t got;          /* bytes received from start */
     uint32_t requests;     /* chunk requests sent */
     uint32_t chunk;        /* the device's chunk size */
+    uint32_t contig;       /* every byte below this offset was written (on a failure:
+                              where a later download may resume) */
 } smpdfu_fs_download_result_t;
 
 typedef struct {

@@ -245,6 +245,18 @@ int smpdfu_fs_expected_off(const smpdfu_rsp_t *r, uint32_t *expected)
 
 static void dl_finish(smpdfu_fs_download_t *dl, int status)
 {
+    /* Asks go out in increasing order (a short chunk's rest stays live), so
+     * everything below the lowest open ask has been written. */
+    uint32_t contig = dl->sized ? dl->next : dl->cfg.start;
+    if (status == 0) {
+        contig = dl->res.size;
+    }
+    for (size_t i = 0; i < SMPDFU_FS_MAX_WINDOW; i++) {
+        if (dl->live[i].req && dl->live[i].off < contig) {
+            contig = dl->live[i].off;
+        }
+    }
+    dl->res.contig = contig < dl->cfg.start ? dl->cfg.start : contig;
     for (size_t i = 0; i < SMPDFU_FS_MAX_WINDOW; i++) {
         if (dl->live[i].req) {
             smpdfu_client_req_cancel(dl->c, dl->live[i].req);

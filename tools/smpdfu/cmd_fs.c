@@ -414,11 +414,15 @@ int smpdfu_cmd_fs_download(const smpdfu_cli_t *cli, int argc, char **argv)
         rc = x.status;
     }
     if (rc) {
+        /* Keep only the part known whole, so the next run resumes there. */
+        if (ftruncate(s.fd, (off_t)dl.res.contig) != 0) {
+            dl.res.contig = 0;
+        }
         close(s.fd);
         conn_progress_end(&k);
-        char what[160];
-        snprintf(what, sizeof(what), "the download of %s (run the same command again to resume)",
-                 remote);
+        char what[200];
+        snprintf(what, sizeof(what), "the download of %s (%u bytes kept in %s: run the same "
+                 "command again to resume)", remote, dl.res.contig, local);
         ex = conn_fail(&k, what, rc, &x.dev);
         conn_close(&k);
         return ex;
