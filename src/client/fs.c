@@ -369,13 +369,17 @@ static void dl_on_chunk(void *arg, const smpdfu_rsp_t *rsp)
         dl->res.size = ch.len;
         want_len = ch.len;
     }
-    if (ch.data_len > want_len || (ch.data_len == 0 && want_len > 0) ||
-        (uint64_t)ch.off + ch.data_len > dl->res.size) {
-        dl_finish(dl, SMPDFU_EPROTO); /* more than asked, nothing, or past the end */
+    if ((ch.data_len == 0 && want_len > 0) || (uint64_t)ch.off + ch.data_len > dl->res.size) {
+        dl_finish(dl, SMPDFU_EPROTO); /* nothing, or past the end: the file changed */
         return;
     }
     if (ch.data_len > dl->res.chunk) {
         dl->res.chunk = (uint32_t)ch.data_len;
+    }
+    if (ch.data_len > want_len) {
+        /* The device fills its buffer; the bytes after this ask belong to
+         * another one (the rest of a short chunk is asked for alone). */
+        ch.data_len = want_len;
     }
     if (ch.data_len) {
         int rc = dl->cfg.write(dl->cfg.ctx, ch.off, ch.data, ch.data_len);
