@@ -282,7 +282,6 @@ int main(int argc, char **argv)
             d.event = on_event;
             d.progress = on_progress;
             d.done = on_done;
-            d.quiet_ms = 300;
             rc = smpdfu_dfu_start(&dfu, &cl, &d);
             if (rc) {
                 printf("result: %s: %s\n", smpdfu_err_name(rc), smpdfu_strerror(rc));
@@ -345,6 +344,12 @@ int main(int argc, char **argv)
             smpdfu_dfu_kick(&dfu);
         }
     }
+    smpdfu_posix_hash_free(&hs_stream);
+    smpdfu_posix_hash_free(&hs_dfu);
+    if (key) {
+        smpdfu_posix_sigkey_free(&sk);
+    }
+    smpdfu_posix_port_close(&port);
     const smpdfu_upload_result_t *u = &result.upload[0];
     printf("uplink retries %u dropped %u; upload go_backs %u restarts %u resumed %d\n",
            ul.retries_total, ul.frames_dropped, u->go_backs, u->restarts, u->resumed);
