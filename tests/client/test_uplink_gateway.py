@@ -157,6 +157,23 @@ class Uplink(E2ECase):
         self.assertEqual((rc, res), (0, "ok"), "\n".join(g.lines[-20:]))
         self.assertEqual(slot(image_list(t.conn()), 0, 1)["hash"], self.v2_hash)
 
+    def test_already_uploaded(self):
+        """A second DFU after an upload-only run: the device already holds
+        the file (its SHA-256, from the uplink's INFO, matches), answers the
+        first chunk with the full size, and the DFU takes the hash from the
+        device's secondary slot, marks, resets and confirms."""
+        t = self.dev()
+        g, spec = self.gateway(t, "--mode", "upload-only")
+        self.serve(spec)
+        self.assertEqual(self.result(g), (0, "ok"))
+        g, spec = self.gateway(t)
+        self.serve(spec)
+        rc, res = self.result(g)
+        self.assertEqual((rc, res), (0, "ok"), "\n".join(g.lines[-20:]))
+        ups = [l for l in sync_log(t) if " img upload " in l]
+        self.assertIn("already there", ups[-1])
+        self.assert_slot0(image_list(t.conn()), self.v2_hash, True)
+
     def test_uplink_cut_and_restored(self):
         """The host program dies mid-transfer: the gateway keeps asking,
         and a new host program picks up where the stream stopped."""
