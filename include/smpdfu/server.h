@@ -70,6 +70,9 @@ typedef struct smpdfu_server_group {
     /* v2 group error -> v1 rc for v1 requests; NULL = MGMT_ERR_EUNKNOWN. */
     int (*translate)(uint16_t rc);
     void *ctx;                                 /* passed to the handlers */
+    const char *details_name;                  /* enum details "name" ("os mgmt"), NULL = name */
+    uint32_t requests;                         /* requests routed to this group (server's) */
+    uint32_t errors;                           /* of those, answered with an rc or an err */
     struct smpdfu_server_group *next;          /* registry link (server's) */
 } smpdfu_server_group_t;
 
@@ -102,15 +105,24 @@ struct smpdfu_server {
     bool reset_requested;         /* set by the reset handler; internal */
     uint32_t requests;            /* counters */
     uint32_t errors;
+    uint32_t responses;           /* answers sent */
+    uint32_t bytes_in;            /* request bytes processed */
+    uint32_t bytes_out;           /* response bytes sent */
 };
 
 /* Set up a server answering in rsp[0..rsp_cap) (>= 16 bytes). Groups are
  * added with smpdfu_server_register(). Returns 0 or SMPDFU_EINVAL. */
 int smpdfu_server_init(smpdfu_server_t *s, uint8_t *rsp, size_t rsp_cap);
 
-/* Add a group. SMPDFU_EINVAL if a group with the same id is registered or an
- * argument is NULL. */
+/* Add a group (after the ones already there: enumeration lists groups in
+ * registration order). SMPDFU_EINVAL if a group with the same id is
+ * registered or an argument is NULL. A group not registered is answered
+ * with MGMT_ERR_ENOTSUP, which is how a port switches a group off. */
 int smpdfu_server_register(smpdfu_server_t *s, smpdfu_server_group_t *g);
+
+/* Remove a registered group (it is answered with rc 8 from then on).
+ * SMPDFU_ENOTFOUND when it is not registered. */
+int smpdfu_server_unregister(smpdfu_server_t *s, smpdfu_server_group_t *g);
 
 /* Process one received packet (it may hold several requests). Each response
  * is passed to send (which must copy or transmit it before returning).
@@ -123,6 +135,28 @@ int smpdfu_server_process(smpdfu_server_t *s, const uint8_t *pkt, size_t len,
 void smpdfu_server_request_reset(smpdfu_server_t *s);
 
 /* ------------------------------------------------------------ OS group */
+
+/* One task for `taskstat` (Zephyr's k_thread fields). Stack sizes are in
+ * 4-byte words as Zephyr reports them. */
+typedef struct {
+    char name[33];
+    int32_t prio;
+    uint32_t state;       /* Zephyr thread_state bits: 0 ready/running, 2 pending, 8 dead, 16 suspended */
+    uint32_t stksiz;
+    uint32_t stkuse;
+    uint64_t runtime;     /* execution cycles */
+    uint32_t cswcnt;      /* context switches (0 when not tracked) */
+} smpdfu_os_task_t;
+
+/* One memory pool for `mpstat` (Mynewt's format; Zephyr 4.x has no mpstat
+ * handler). */
+typedef struct {
+    char name[33];
+    uint32_t blksiz;
+    uint32_t nblks;
+    uint32_t nfree;
+    uint32_t min;
+} smpdfu_os_mpool_t;
 
 typedef struct {
     smpdfu_server_group_t group;  /* register &os.group */
@@ -138,6 +172,28 @@ typedef struct {
     const char *machine;          /* m */
     const char *processor;        /* p */
     const char *platform;         /* i */
+    /* Port hooks; NULL = the command is not built in (rc 8). port_ctx is
+     * passed to each. */
+    void *port_ctx;
+    /* taskstat / mpstat: entry i, false past the last. */
+    bool (*task)(void *ctx, size_t i, smpdfu_os_task_t *out);
+    bool (*mpool)(void *ctx, size_t i, smpdfu_os_mpool_t *out);
+    /* datetime: UTC milliseconds since 1970; time_get returns 0 or an
+     * OS_MGMT_ERR_* (RTC_NOT_SET, RTC_COMMAND_FAILED); time_set 0 or
+     * RTC_COMMAND_FAILED. */
+    int (*time_get)(void *ctx, int64_t *unix_ms);
+    int (*time_set)(void *ctx, int64_t unix_ms);
+    bool datetime_ms;             /* CONFIG_MCUMGR_GRP_OS_DATETIME_MS (default on) */
+    /* CONFIG_MCUMGR_GRP_OS_TASKSTAT_ONLY_SUPPORTED_STATS=n: also send cswcnt,
+     * last_checkin, next_checkin (default off, as Zephyr's default y). */
+    bool taskstat_all;
+    /* Reset with CONFIG_MCUMGR_GRP_OS_RESET_HOOK: the body's "force" and
+     * "boot_mode" (-1 when absent) are decoded and handed to reset_hook,
+     * which returns 0 to go ahead or an MGMT_ERR_* (e.g. EBUSY when not
+     * forced). NULL hook: the body is not read (Zephyr without the hook). */
+    int (*reset_hook)(void *ctx, bool force, int boot_mode);
+    bool reset_boot_mode;         /* CONFIG_MCUMGR_GRP_OS_RESET_BOOT_MODE: read "boot_mode" */
+    int last_boot_mode;           /* boot_mode of the accepted reset (0 when absent) */
 } smpdfu_os_group_t;
 
 /* Fill in defaults (Zephyr, buf 384/4, mode -1, names of an nRF5340 DK). */

@@ -130,6 +130,62 @@ static const struct code_text os_texts[] = {
     { "OS_ERR_QUERY_RESPONSE_VALUE_NOT_VALID", "the device's answer to this query is not valid" },
 };
 
+static const struct code_text stat_texts[] = {
+    { "STAT_MGMT_ERR_OK", "success" },
+    { "STAT_MGMT_ERR_UNKNOWN", "the statistics command failed for an unspecified reason" },
+    { "STAT_MGMT_ERR_INVALID_GROUP", "the device has no statistics group of that name" },
+    { "STAT_MGMT_ERR_INVALID_STAT_NAME", "the device has no statistics group of that name (see `stat list`)" },
+    { "STAT_MGMT_ERR_INVALID_STAT_SIZE", "a statistic has a size the device cannot report" },
+    { "STAT_MGMT_ERR_WALK_ABORTED", "the device stopped while walking the statistics" },
+};
+
+static const struct code_text settings_texts[] = {
+    { "SETTINGS_MGMT_ERR_OK", "success" },
+    { "SETTINGS_MGMT_ERR_UNKNOWN", "the settings command failed for an unspecified reason" },
+    { "SETTINGS_MGMT_ERR_KEY_TOO_LONG", "the setting's name is too long for the device" },
+    { "SETTINGS_MGMT_ERR_KEY_NOT_FOUND", "the device has no setting of that name" },
+    { "SETTINGS_MGMT_ERR_READ_NOT_SUPPORTED", "that setting cannot be read" },
+    { "SETTINGS_MGMT_ERR_ROOT_KEY_NOT_FOUND", "no part of the device handles settings under that root name" },
+    { "SETTINGS_MGMT_ERR_WRITE_NOT_SUPPORTED", "that setting cannot be written" },
+    { "SETTINGS_MGMT_ERR_DELETE_NOT_SUPPORTED", "that setting cannot be deleted" },
+    { "SETTINGS_MGMT_ERR_SAVE_NOT_SUPPORTED", "that setting cannot be saved" },
+};
+
+static const struct code_text fs_texts[] = {
+    { "FS_MGMT_ERR_OK", "success" },
+    { "FS_MGMT_ERR_UNKNOWN", "the file command failed for an unspecified reason" },
+    { "FS_MGMT_ERR_FILE_INVALID_NAME", "the device refused the file name (not valid, or outside its file system)" },
+    { "FS_MGMT_ERR_FILE_NOT_FOUND", "the device has no such file" },
+    { "FS_MGMT_ERR_FILE_IS_DIRECTORY", "that name is a directory, not a file" },
+    { "FS_MGMT_ERR_FILE_OPEN_FAILED", "the device could not open the file" },
+    { "FS_MGMT_ERR_FILE_SEEK_FAILED", "the device could not seek in the file" },
+    { "FS_MGMT_ERR_FILE_READ_FAILED", "the device could not read the file" },
+    { "FS_MGMT_ERR_FILE_TRUNCATE_FAILED", "the device could not truncate the file" },
+    { "FS_MGMT_ERR_FILE_DELETE_FAILED", "the device could not delete the file" },
+    { "FS_MGMT_ERR_FILE_WRITE_FAILED", "the device could not write the file (full?)" },
+    { "FS_MGMT_ERR_FILE_OFFSET_NOT_VALID", "the offset is not where the device's file ends (its length is in \"len\")" },
+    { "FS_MGMT_ERR_FILE_OFFSET_LARGER_THAN_FILE", "the offset is past the end of the file" },
+    { "FS_MGMT_ERR_CHECKSUM_HASH_NOT_FOUND", "the device does not support that hash or checksum type" },
+    { "FS_MGMT_ERR_MOUNT_POINT_NOT_FOUND", "the directory or mount point does not exist on the device" },
+    { "FS_MGMT_ERR_READ_ONLY_FILESYSTEM", "that file system is read-only" },
+    { "FS_MGMT_ERR_FILE_EMPTY", "the file is empty" },
+};
+
+static const struct code_text shell_texts[] = {
+    { "SHELL_MGMT_ERR_OK", "success" },
+    { "SHELL_MGMT_ERR_UNKNOWN", "the shell command failed for an unspecified reason" },
+    { "SHELL_MGMT_ERR_COMMAND_TOO_LONG", "the command line is too long for the device's shell" },
+    { "SHELL_MGMT_ERR_EMPTY_COMMAND", "no command was given" },
+};
+
+static const struct code_text enum_texts[] = {
+    { "ENUM_MGMT_ERR_OK", "success" },
+    { "ENUM_MGMT_ERR_UNKNOWN", "the enumeration failed for an unspecified reason" },
+    { "ENUM_MGMT_ERR_TOO_MANY_GROUP_ENTRIES", "too many groups were asked for at once" },
+    { "ENUM_MGMT_ERR_INSUFFICIENT_HEAP_FOR_ENTRIES", "the device ran out of memory for the group list" },
+    { "ENUM_MGMT_ERR_INDEX_TOO_LARGE", "there is no group at that index" },
+};
+
 #define COUNT(a) (sizeof(a) / sizeof((a)[0]))
 
 static const char *const group_names[] = {
@@ -180,6 +236,34 @@ void smpdfu_dev_err_text(const smpdfu_dev_err_t *e, const char **name, const cha
             cnt = COUNT(os_texts);
             n = "OS_ERR_UNRECOGNISED";
             t = "the device reported an OS group error this client does not know (newer firmware?)";
+        } else if (e->group == SMPDFU_GROUP_STAT || e->group == SMPDFU_GROUP_ZEPHYR_BASIC) {
+            /* Zephyr's stat group reports its errors under group 63. */
+            tab = e->group == SMPDFU_GROUP_STAT || e->rc == SMPDFU_STAT_ERR_INVALID_STAT_NAME
+                      ? stat_texts
+                      : NULL;
+            cnt = COUNT(stat_texts);
+            n = "GROUP_ERR_UNRECOGNISED";
+            t = "the device reported an error from a group whose codes this client does not know";
+        } else if (e->group == SMPDFU_GROUP_SETTINGS) {
+            tab = settings_texts;
+            cnt = COUNT(settings_texts);
+            n = "SETTINGS_MGMT_ERR_UNRECOGNISED";
+            t = "the device reported a settings group error this client does not know";
+        } else if (e->group == SMPDFU_GROUP_FS) {
+            tab = fs_texts;
+            cnt = COUNT(fs_texts);
+            n = "FS_MGMT_ERR_UNRECOGNISED";
+            t = "the device reported a file group error this client does not know";
+        } else if (e->group == SMPDFU_GROUP_SHELL) {
+            tab = shell_texts;
+            cnt = COUNT(shell_texts);
+            n = "SHELL_MGMT_ERR_UNRECOGNISED";
+            t = "the device reported a shell group error this client does not know";
+        } else if (e->group == SMPDFU_GROUP_ENUM) {
+            tab = enum_texts;
+            cnt = COUNT(enum_texts);
+            n = "ENUM_MGMT_ERR_UNRECOGNISED";
+            t = "the device reported an enumeration group error this client does not know";
         } else {
             n = "GROUP_ERR_UNRECOGNISED";
             t = "the device reported an error from a group whose codes this client does not know";
@@ -264,6 +348,51 @@ int smpdfu_smp_err_to_v1(uint16_t group, uint16_t rc)
         default:
             return SMPDFU_MGMT_EUNKNOWN;
         }
+    }
+    /* The translators of stat_mgmt.c, settings_mgmt.c, fs_mgmt.c,
+     * shell_mgmt.c and enum_mgmt.c. */
+    if (group == SMPDFU_GROUP_STAT) {
+        switch (rc) {
+        case SMPDFU_STAT_ERR_INVALID_GROUP:
+        case SMPDFU_STAT_ERR_INVALID_STAT_NAME:
+            return SMPDFU_MGMT_ENOENT;
+        case SMPDFU_STAT_ERR_INVALID_STAT_SIZE:
+            return SMPDFU_MGMT_EINVAL;
+        default:
+            return SMPDFU_MGMT_EUNKNOWN;
+        }
+    }
+    if (group == SMPDFU_GROUP_SETTINGS) {
+        switch (rc) {
+        case SMPDFU_SETTINGS_ERR_KEY_TOO_LONG:
+            return SMPDFU_MGMT_EINVAL;
+        case SMPDFU_SETTINGS_ERR_KEY_NOT_FOUND:
+        case SMPDFU_SETTINGS_ERR_READ_NOT_SUPPORTED:
+            return SMPDFU_MGMT_ENOENT;
+        default:
+            return SMPDFU_MGMT_EUNKNOWN;
+        }
+    }
+    if (group == SMPDFU_GROUP_FS) {
+        switch (rc) {
+        case SMPDFU_FS_ERR_FILE_INVALID_NAME:
+        case SMPDFU_FS_ERR_CHECKSUM_HASH_NOT_FOUND:
+            return SMPDFU_MGMT_EINVAL;
+        case SMPDFU_FS_ERR_FILE_NOT_FOUND:
+        case SMPDFU_FS_ERR_MOUNT_POINT_NOT_FOUND:
+            return SMPDFU_MGMT_ENOENT;
+        default:
+            return SMPDFU_MGMT_EUNKNOWN;
+        }
+    }
+    if (group == SMPDFU_GROUP_SHELL) {
+        return rc == SMPDFU_SHELL_ERR_COMMAND_TOO_LONG || rc == SMPDFU_SHELL_ERR_EMPTY_COMMAND
+                   ? SMPDFU_MGMT_EINVAL
+                   : SMPDFU_MGMT_EUNKNOWN;
+    }
+    if (group == SMPDFU_GROUP_ENUM) {
+        return rc == SMPDFU_ENUM_ERR_TOO_MANY_GROUP_ENTRIES ? SMPDFU_MGMT_EINVAL
+                                                             : SMPDFU_MGMT_EUNKNOWN;
     }
     return SMPDFU_MGMT_EUNKNOWN;
 }

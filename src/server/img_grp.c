@@ -1053,6 +1053,7 @@ int smpdfu_img_group_init(smpdfu_img_group_t *img, const smpdfu_boot_cfg_t *boot
     img->group.handler_count = sizeof(img_handlers) / sizeof(img_handlers[0]);
     img->group.translate = img_translate;
     img->group.ctx = img;
+    img->group.details_name = "img mgmt";
     img->boot = boot;
     img->image_check = true;
     img->work = work;

@@ -1,11 +1,22 @@
-/* OS management group (0) as Zephyr's os_mgmt.c answers it (protocol.md §3):
- * echo, reset, MCUmgr params, info, bootloader info. */
+/* OS management group (0) as Zephyr's os_mgmt.c answers it (protocol.md §3,
+ * §13): echo, reset (with force and boot_mode), taskstat, mpstat, datetime,
+ * MCUmgr params, info, bootloader info. */
 #include "smpdfu/server.h"
 
 #include <string.h>
 
 /* CONFIG_MCUMGR_GRP_OS_INFO_MAX_RESPONSE_SIZE default. */
 #define INFO_MAX 256
+
+static void snprintf_note(smpdfu_server_req_t *r, const char *s)
+{
+    size_t n = strlen(s);
+    if (n >= sizeof(r->note)) {
+        n = sizeof(r->note) - 1;
+    }
+    memcpy(r->note, s, n);
+    r->note[n] = 0;
+}
 
 static int os_translate(uint16_t rc)
 {
@@ -29,8 +40,267 @@ static int os_reset(smpdfu_server_req_t *r, void *ctx)
 {
     /* Without CONFIG_MCUMGR_GRP_OS_RESET_HOOK Zephyr does not read the body;
      * the reboot happens after the (empty) response is out. */
-    (void)ctx;
+    smpdfu_os_group_t *os = ctx;
+    os->last_boot_mode = 0;
+    if (os->reset_hook != NULL) {
+        bool force = false;
+        uint64_t mode = 0;
+        bool have_mode = false;
+        smpdfu_cbor_field_t f[] = {{"force", SMPDFU_CBOR_BOOL, &force, NULL},
+                                   {"boot_mode", SMPDFU_CBOR_UINT, &mode, &have_mode}};
+        /* A core command: a body that does not decode is ignored and the
+         * defaults (no force, normal boot) apply, as in Zephyr. */
+        if (smpdfu_cbor_decode_map(&r->dec, f, os->reset_boot_mode ? 2 : 1) < 0) {
+            force = false;
+            have_mode = false;
+        }
+        if (have_mode && mode > 255) {
+            return SMPDFU_MGMT_EINVAL; /* bootmode_set() takes a uint8_t */
+        }
+        int rc = os->reset_hook(os->port_ctx, force, have_mode ? (int)mode : -1);
+        if (rc != 0) {
+            snprintf_note(r, "refused by the application");
+            return rc;
+        }
+        os->last_boot_mode = have_mode ? (int)mode : 0;
+        if (have_mode) {
+            snprintf_note(r, mode == 1 ? "boot_mode=1 (bootloader)" : "boot_mode set");
+        }
+    }
     smpdfu_server_request_reset(r->srv);
+    return 0;
+}
+
+/* Zephyr's thread name is cut at CONFIG_MCUMGR_GRP_OS_TASKSTAT_THREAD_NAME_LEN (32). */
+static int os_taskstat(smpdfu_server_req_t *r, void *ctx)
+{
+    smpdfu_os_group_t *os = ctx;
+    smpdfu_cbor_enc_t *e = r->enc;
+    smpdfu_os_task_t t;
+    if (os->task == NULL) {
+        return SMPDFU_MGMT_ENOTSUP;
+    }
+    smpdfu_cbor_put_tstrz(e, "tasks");
+    smpdfu_cbor_map_begin(e, SMPDFU_CBOR_INDEF);
+    for (size_t i = 0; os->task(os->port_ctx, i, &t); i++) {
+        t.name[32] = 0;
+        smpdfu_cbor_put_tstrz(e, t.name);
+        smpdfu_cbor_map_begin(e, SMPDFU_CBOR_INDEF);
+        smpdfu_cbor_put_tstrz(e, "prio");
+        smpdfu_cbor_put_int(e, t.prio);
+        smpdfu_cbor_put_tstrz(e, "tid");
+        smpdfu_cbor_put_uint(e, i);
+        smpdfu_cbor_put_tstrz(e, "state");
+        smpdfu_cbor_put_uint(e, t.state);
+        smpdfu_cbor_put_tstrz(e, "stksiz");
+        smpdfu_cbor_put_uint(e, t.stksiz);
+        smpdfu_cbor_put_tstrz(e, "stkuse");
+        smpdfu_cbor_put_uint(e, t.stkuse);
+        smpdfu_cbor_put_tstrz(e, "runtime");
+        smpdfu_cbor_put_uint(e, t.runtime);
+        if (os->taskstat_all) {
+            /* ..._ONLY_SUPPORTED_STATS=n: Zephyr sends these as 0; a port
+             * that counts context switches gives its count. */
+            smpdfu_cbor_put_tstrz(e, "cswcnt");
+            smpdfu_cbor_put_uint(e, t.cswcnt);
+            smpdfu_cbor_put_tstrz(e, "last_checkin");
+            smpdfu_cbor_put_uint(e, 0);
+            smpdfu_cbor_put_tstrz(e, "next_checkin");
+            smpdfu_cbor_put_uint(e, 0);
+        }
+        smpdfu_cbor_put_break(e);
+        if (e->err) {
+            return SMPDFU_MGMT_EMSGSIZE;
+        }
+    }
+    smpdfu_cbor_put_break(e);
+    return e->err ? SMPDFU_MGMT_EMSGSIZE : 0;
+}
+
+static int os_mpstat(smpdfu_server_req_t *r, void *ctx)
+{
+    smpdfu_os_group_t *os = ctx;
+    smpdfu_cbor_enc_t *e = r->enc;
+    smpdfu_os_mpool_t m;
+    if (os->mpool == NULL) {
+        return SMPDFU_MGMT_ENOTSUP;
+    }
+    smpdfu_cbor_put_tstrz(e, "mpools");
+    smpdfu_cbor_map_begin(e, SMPDFU_CBOR_INDEF);
+    for (size_t i = 0; os->mpool(os->port_ctx, i, &m); i++) {
+        m.name[32] = 0;
+        smpdfu_cbor_put_tstrz(e, m.name);
+        smpdfu_cbor_map_begin(e, SMPDFU_CBOR_INDEF);
+        smpdfu_cbor_put_tstrz(e, "blksiz");
+        smpdfu_cbor_put_uint(e, m.blksiz);
+        smpdfu_cbor_put_tstrz(e, "nblks");
+        smpdfu_cbor_put_uint(e, m.nblks);
+        smpdfu_cbor_put_tstrz(e, "nfree");
+        smpdfu_cbor_put_uint(e, m.nfree);
+        smpdfu_cbor_put_tstrz(e, "min");
+        smpdfu_cbor_put_uint(e, m.min);
+        smpdfu_cbor_put_break(e);
+    }
+    smpdfu_cbor_put_break(e);
+    return e->err ? SMPDFU_MGMT_EMSGSIZE : 0;
+}
+
+/* Days from 1970-01-01 to y-m-d (proleptic Gregorian, any year >= 0). */
+static int64_t days_from_civil(int64_t y, unsigned m, unsigned d)
+{
+    y -= m <= 2;
+    int64_t era = y / 400;
+    unsigned yoe = (unsigned)(y - era * 400);
+    unsigned doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
+    unsigned doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    return era * 146097 + (int64_t)doe - 719468;
+}
+
+static void civil_from_days(int64_t z, int64_t *y, unsigned *m, unsigned *d)
+{
+    z += 719468;
+    int64_t era = (z >= 0 ? z : z - 146096) / 146097;
+    unsigned doe = (unsigned)(z - era * 146097);
+    unsigned yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+    unsigned doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    unsigned mp = (5 * doy + 2) / 153;
+    *d = doy - (153 * mp + 2) / 5 + 1;
+    *m = mp < 10 ? mp + 3 : mp - 9;
+    *y = (int64_t)yoe + era * 400 + (*m <= 2);
+}
+
+static size_t put_dec(char *out, uint64_t v, unsigned width)
+{
+    char tmp[24];
+    size_t n = 0, k = 0;
+    do {
+        tmp[n++] = (char)('0' + v % 10);
+        v /= 10;
+    } while (v != 0);
+    while (n < width) {
+        tmp[n++] = '0';
+    }
+    while (n > 0) {
+        out[k++] = tmp[--n];
+    }
+    return k;
+}
+
+static int os_datetime_get(smpdfu_server_req_t *r, void *ctx)
+{
+    smpdfu_os_group_t *os = ctx;
+    int64_t ms;
+    int64_t y;
+    unsigned mo, d;
+    char s[40];
+    size_t n = 0;
+    if (os->time_get == NULL) {
+        return SMPDFU_MGMT_ENOTSUP;
+    }
+    int rc = os->time_get(os->port_ctx, &ms);
+    if (rc != 0) {
+        return smpdfu_server_add_err(r, SMPDFU_GROUP_OS, (uint16_t)rc);
+    }
+    int64_t days = ms >= 0 ? ms / 86400000 : -((-ms + 86399999) / 86400000);
+    int64_t rem = ms - days * 86400000;
+    civil_from_days(days, &y, &mo, &d);
+    if (y < 0) {
+        y = 0;
+    }
+    /* "%4d-%02d-%02dT%02d:%02d:%02d" and, with DATETIME_MS, ".%d": Zephyr
+     * prints the milliseconds without leading zeros (5 ms is ".5"). */
+    n += put_dec(s + n, (uint64_t)y, 4);
+    s[n++] = '-';
+    n += put_dec(s + n, mo, 2);
+    s[n++] = '-';
+    n += put_dec(s + n, d, 2);
+    s[n++] = 'T';
+    n += put_dec(s + n, (uint64_t)(rem / 3600000), 2);
+    s[n++] = ':';
+    n += put_dec(s + n, (uint64_t)(rem / 60000 % 60), 2);
+    s[n++] = ':';
+    n += put_dec(s + n, (uint64_t)(rem / 1000 % 60), 2);
+    if (os->datetime_ms) {
+        s[n++] = '.';
+        n += put_dec(s + n, (uint64_t)(rem % 1000), 1);
+    }
+    smpdfu_cbor_put_tstrz(r->enc, "datetime");
+    smpdfu_cbor_put_tstr(r->enc, s, n);
+    return r->enc->err ? SMPDFU_MGMT_EMSGSIZE : 0;
+}
+
+/* strtol(pos, &end, 10) over [p, lim): whitespace, sign, digits. */
+static bool parse_long(const char *p, const char *lim, long *v, const char **end)
+{
+    const char *q = p;
+    bool neg = false;
+    long x = 0;
+    while (q < lim && (*q == ' ' || (*q >= '\t' && *q <= '\r'))) {
+        q++;
+    }
+    if (q < lim && (*q == '+' || *q == '-')) {
+        neg = *q == '-';
+        q++;
+    }
+    const char *digits = q;
+    while (q < lim && *q >= '0' && *q <= '9' && x < 100000000L) {
+        x = x * 10 + (*q - '0');
+        q++;
+    }
+    if (q == digits) {
+        *end = p; /* nothing converted */
+        return false;
+    }
+    *v = neg ? -x : x;
+    *end = q;
+    return true;
+}
+
+static int os_datetime_set(smpdfu_server_req_t *r, void *ctx)
+{
+    smpdfu_os_group_t *os = ctx;
+    smpdfu_cbor_slice_t dt = {NULL, 0};
+    smpdfu_cbor_field_t f[] = {{"datetime", SMPDFU_CBOR_TSTR, &dt, NULL}};
+    static const long lo[6] = {1900, 1, 1, 0, 0, 0};
+    static const long hi[6] = {11899, 12, 31, 23, 59, 59};
+    long v[6];
+    long ms = 0;
+    if (os->time_set == NULL) {
+        return SMPDFU_MGMT_ENOTSUP;
+    }
+    /* RTC_DATETIME_MIN_STRING_SIZE 19 <= len < RTC_DATETIME_MAX_STRING_SIZE 26 */
+    if (smpdfu_cbor_decode_map(&r->dec, f, 1) < 0 || dt.len < 19 || dt.len >= 26) {
+        return SMPDFU_MGMT_EINVAL;
+    }
+    const char *s = (const char *)dt.ptr;
+    const char *lim = s + dt.len;
+    const char *pos = s;
+    const char *end;
+    /* Six numbers, each followed by one delimiter of any kind; a time zone
+     * after the seconds is ignored, as in Zephyr. */
+    for (int i = 0; i < 6; i++) {
+        if (pos >= lim || !parse_long(pos, lim, &v[i], &end) || v[i] < lo[i] || v[i] > hi[i]) {
+            return SMPDFU_MGMT_EINVAL;
+        }
+        pos = end + 1;
+    }
+    if (os->datetime_ms && pos <= lim && pos[-1] == '.' && pos < lim) {
+        if (!parse_long(pos, lim, &ms, &end) || ms < 0 || ms > 999) {
+            return SMPDFU_MGMT_EINVAL;
+        }
+    }
+    /* The RTC driver refuses a day the month does not have. */
+    static const unsigned mdays[12] = {31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+    bool leap = (v[0] % 4 == 0 && v[0] % 100 != 0) || v[0] % 400 == 0;
+    if ((unsigned)v[2] > mdays[v[1] - 1] || (v[1] == 2 && v[2] == 29 && !leap)) {
+        return smpdfu_server_add_err(r, SMPDFU_GROUP_OS, SMPDFU_OS_ERR_RTC_COMMAND_FAILED);
+    }
+    int64_t t = days_from_civil(v[0], (unsigned)v[1], (unsigned)v[2]) * 86400000 +
+                (int64_t)v[3] * 3600000 + (int64_t)v[4] * 60000 + (int64_t)v[5] * 1000 + ms;
+    int rc = os->time_set(os->port_ctx, t);
+    if (rc != 0) {
+        return smpdfu_server_add_err(r, SMPDFU_GROUP_OS, SMPDFU_OS_ERR_RTC_COMMAND_FAILED);
+    }
     return 0;
 }
 
@@ -199,6 +469,9 @@ static int os_bootloader_info(smpdfu_server_req_t *r, void *ctx)
 
 static const smpdfu_server_handler_t os_handlers[] = {
     [SMPDFU_OS_ECHO] = {os_echo, os_echo},
+    [SMPDFU_OS_TASKSTAT] = {os_taskstat, NULL},
+    [SMPDFU_OS_MPSTAT] = {os_mpstat, NULL},
+    [SMPDFU_OS_DATETIME] = {os_datetime_get, os_datetime_set},
     [SMPDFU_OS_RESET] = {NULL, os_reset},
     [SMPDFU_OS_PARAMS] = {os_params, NULL},
     [SMPDFU_OS_INFO] = {os_info, NULL},
@@ -227,6 +500,8 @@ void smpdfu_os_group_init(smpdfu_os_group_t *os)
     os->group.handler_count = sizeof(os_handlers) / sizeof(os_handlers[0]);
     os->group.translate = os_translate;
     os->group.ctx = os;
+    os->group.details_name = "os mgmt";
+    os->datetime_ms = true;
     os->buf_size = 384;
     os->buf_count = 4;
     os->bootloader_mode = -1;

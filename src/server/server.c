@@ -31,14 +31,32 @@ int smpdfu_server_register(smpdfu_server_t *s, smpdfu_server_group_t *g)
         find_group(s, g->id) != NULL) {
         return SMPDFU_EINVAL;
     }
+    smpdfu_server_group_t **tail = &s->groups;
     for (smpdfu_server_group_t *x = s->groups; x != NULL; x = x->next) {
         if (x == g) {
             return SMPDFU_EINVAL;
         }
+        tail = &x->next;
     }
-    g->next = s->groups;
-    s->groups = g;
+    /* Appended: Zephyr's enum group lists groups in registration order. */
+    g->next = NULL;
+    *tail = g;
     return 0;
+}
+
+int smpdfu_server_unregister(smpdfu_server_t *s, smpdfu_server_group_t *g)
+{
+    if (s == NULL || g == NULL) {
+        return SMPDFU_EINVAL;
+    }
+    for (smpdfu_server_group_t **p = &s->groups; *p != NULL; p = &(*p)->next) {
+        if (*p == g) {
+            *p = g->next;
+            g->next = NULL;
+            return 0;
+        }
+    }
+    return SMPDFU_ENOTFOUND;
 }
 
 void smpdfu_server_request_reset(smpdfu_server_t *s)
@@ -186,6 +204,12 @@ int smpdfu_server_process(smpdfu_server_t *s, const uint8_t *pkt, size_t len,
         }
         pos += SMPDFU_SMP_HDR_LEN;
         s->requests++;
+        {
+            smpdfu_server_group_t *rg = find_group(s, h.group);
+            if (rg != NULL) {
+                rg->requests++;
+            }
+        }
         memset(&req, 0, sizeof(req));
         req.srv = s;
         req.hdr = &h;
@@ -201,7 +225,18 @@ int smpdfu_server_process(smpdfu_server_t *s, const uint8_t *pkt, size_t len,
             s->errors++;
             out = build_err(s, &h, rc);
         }
+        if (rc != 0 || req.err_rc != 0) {
+            smpdfu_server_group_t *rg = find_group(s, h.group);
+            if (rg != NULL) {
+                rg->errors++;
+            }
+        }
+        s->bytes_in += (uint32_t)(SMPDFU_SMP_HDR_LEN + (len - pos < h.len ? len - pos : h.len));
         ret = send(send_ctx, s->rsp, out);
+        if (ret >= 0) {
+            s->responses++;
+            s->bytes_out += (uint32_t)out;
+        }
         emit(s, &h, rc, &req, ret >= 0);
         if (ret < 0) {
             break;

@@ -121,6 +121,18 @@ static void test_every_code_named(void **state)
     check_codes(false, 1, 0, 13, "MGMT_ERR_");
     check_codes(true, SMPDFU_GROUP_IMAGE, 0, 34, "IMG_ERR_");
     check_codes(true, SMPDFU_GROUP_OS, 0, 6, "OS_ERR_");
+    check_codes(true, SMPDFU_GROUP_STAT, 0, 5, "STAT_MGMT_ERR_");
+    check_codes(true, SMPDFU_GROUP_SETTINGS, 0, 8, "SETTINGS_MGMT_ERR_");
+    check_codes(true, SMPDFU_GROUP_FS, 0, 16, "FS_MGMT_ERR_");
+    check_codes(true, SMPDFU_GROUP_SHELL, 0, 3, "SHELL_MGMT_ERR_");
+    check_codes(true, SMPDFU_GROUP_ENUM, 0, 4, "ENUM_MGMT_ERR_");
+    /* Zephyr's stat group reports an unknown name under group 63 */
+    {
+        smpdfu_dev_err_t z = { true, SMPDFU_GROUP_ZEPHYR_BASIC, SMPDFU_STAT_ERR_INVALID_STAT_NAME, 1 };
+        const char *zn;
+        smpdfu_dev_err_text(&z, &zn, NULL);
+        assert_string_equal(zn, "STAT_MGMT_ERR_INVALID_STAT_NAME");
+    }
 
     const char *n;
     const char *t;
@@ -146,7 +158,7 @@ static void test_every_code_named(void **state)
     smpdfu_dev_err_t u3 = { true, 0, 99, 1 };
     smpdfu_dev_err_text(&u3, &n, &t);
     assert_string_equal(n, "OS_ERR_UNRECOGNISED");
-    smpdfu_dev_err_t u4 = { true, 8, 2, 1 };
+    smpdfu_dev_err_t u4 = { true, 4, 2, 1 }; /* the log group: no codes known */
     smpdfu_dev_err_text(&u4, &n, &t);
     assert_string_equal(n, "GROUP_ERR_UNRECOGNISED");
     smpdfu_dev_err_t u5 = { false, 0, -5, 1 };
@@ -171,7 +183,10 @@ static void test_format(void **state)
 
     smpdfu_dev_err_t g = { true, 8, 3, 1 };
     smpdfu_dev_err_format(&g, buf, sizeof(buf));
-    assert_non_null(strstr(buf, "(fs group error 3, GROUP_ERR_UNRECOGNISED)"));
+    assert_non_null(strstr(buf, "(fs group error 3, FS_MGMT_ERR_FILE_NOT_FOUND)"));
+    smpdfu_dev_err_t lg = { true, 4, 3, 1 };
+    smpdfu_dev_err_format(&lg, buf, sizeof(buf));
+    assert_non_null(strstr(buf, "(log group error 3, GROUP_ERR_UNRECOGNISED)"));
     smpdfu_dev_err_t pu = { true, 70, 3, 1 };
     smpdfu_dev_err_format(&pu, buf, sizeof(buf));
     assert_non_null(strstr(buf, "(group 70 error 3, "));
@@ -207,8 +222,29 @@ static void test_v1_translation(void **state)
     for (int i = 0; i < 8; i++) {
         assert_int_equal(smpdfu_smp_err_to_v1(SMPDFU_GROUP_OS, (uint16_t)i), os[i]);
     }
+    /* the translators of stat_mgmt.c, settings_mgmt.c, fs_mgmt.c, shell_mgmt.c, enum_mgmt.c */
+    int st[6] = { 0, 1, 5, 5, 3, 1 };
+    for (int i = 0; i < 6; i++) {
+        assert_int_equal(smpdfu_smp_err_to_v1(SMPDFU_GROUP_STAT, (uint16_t)i), st[i]);
+    }
+    int se[9] = { 0, 1, 3, 5, 5, 1, 1, 1, 1 };
+    for (int i = 0; i < 9; i++) {
+        assert_int_equal(smpdfu_smp_err_to_v1(SMPDFU_GROUP_SETTINGS, (uint16_t)i), se[i]);
+    }
+    int fs[17] = { 0, 1, 3, 5, 1, 1, 1, 1, 1, 1, 1, 1, 1, 3, 5, 1, 1 };
+    for (int i = 0; i < 17; i++) {
+        assert_int_equal(smpdfu_smp_err_to_v1(SMPDFU_GROUP_FS, (uint16_t)i), fs[i]);
+    }
+    int sh[4] = { 0, 1, 3, 3 };
+    for (int i = 0; i < 4; i++) {
+        assert_int_equal(smpdfu_smp_err_to_v1(SMPDFU_GROUP_SHELL, (uint16_t)i), sh[i]);
+    }
+    int en[5] = { 0, 1, 3, 1, 1 };
+    for (int i = 0; i < 5; i++) {
+        assert_int_equal(smpdfu_smp_err_to_v1(SMPDFU_GROUP_ENUM, (uint16_t)i), en[i]);
+    }
     /* other groups */
-    assert_int_equal(smpdfu_smp_err_to_v1(SMPDFU_GROUP_FS, 3), SMPDFU_MGMT_EUNKNOWN);
+    assert_int_equal(smpdfu_smp_err_to_v1(SMPDFU_GROUP_LOG, 3), SMPDFU_MGMT_EUNKNOWN);
     assert_int_equal(smpdfu_smp_err_to_v1(100, 9), SMPDFU_MGMT_EUNKNOWN);
 }
 

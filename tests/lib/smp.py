@@ -30,6 +30,8 @@ BUILD = os.environ.get("SMPDFU_BUILD", os.path.join(SOURCE, "build"))
 
 OP_READ, OP_READ_RSP, OP_WRITE, OP_WRITE_RSP = 0, 1, 2, 3
 GROUP_OS, GROUP_IMAGE = 0, 1
+GROUP_STAT, GROUP_SETTINGS, GROUP_FS, GROUP_SHELL, GROUP_ENUM = 2, 3, 8, 9, 10
+GROUP_ZEPHYR_BASIC = 63
 
 
 # ------------------------------------------------------------------ header
@@ -242,6 +244,57 @@ class Client:
             if stop is not None and off >= stop:
                 break
         return rsp
+
+    # ---- other groups (Zephyr's field names, protocol.md §13-§19)
+
+    def reset(self, **body):
+        """os reset with optional force / boot_mode."""
+        return self.write(GROUP_OS, 5, body)
+
+    def shell(self, *argv):
+        return self.write(GROUP_SHELL, 0, {"argv": list(argv)})
+
+    def stat(self, name):
+        return self.read(GROUP_STAT, 0, {"name": name})
+
+    def settings_read(self, name, max_size=None, **kw):
+        body = {"name": name}
+        if max_size is not None:
+            body["max_size"] = max_size
+        return self.read(GROUP_SETTINGS, 0, body, **kw)
+
+    def settings_write(self, name, val):
+        return self.write(GROUP_SETTINGS, 0, {"name": name, "val": val})
+
+    def fs_upload(self, name, data, chunk=256, start=0, stop=None, send_len=True):
+        """Upload following the device's "off"; returns the last response."""
+        off = start
+        rsp = None
+        while True:
+            body = {"name": name, "off": off, "data": data[off:off + chunk]}
+            if off == 0 and send_len:
+                body["len"] = len(data)
+            rsp = self.write(GROUP_FS, 0, body)
+            if "off" not in rsp:
+                return rsp
+            off = rsp["off"]
+            if off >= len(data) or (stop is not None and off >= stop):
+                return rsp
+
+    def fs_download(self, name, start=0):
+        """Download a whole file; returns (data, first response)."""
+        off, data, first, total = start, bytearray(), None, None
+        while True:
+            rsp = self.read(GROUP_FS, 0, {"name": name, "off": off})
+            if "data" not in rsp:
+                return None, rsp
+            if first is None:
+                first = rsp
+                total = rsp.get("len")
+            data += rsp["data"]
+            off += len(rsp["data"])
+            if total is not None and off >= total or not rsp["data"]:
+                return bytes(data), first
 
     def close(self):
         self.t.close()

@@ -41,7 +41,7 @@ class Dispatch(tcase.TargetCase):
         self.assertEqual(self.c.read(GROUP_OS, 42), {"rc": 8})
         self.assertEqual(self.c.read(GROUP_OS, 5), {"rc": 8})   # reset is write-only
         self.assertEqual(self.c.write(GROUP_OS, 6), {"rc": 8})  # params is read-only
-        self.assertEqual(self.c.read(GROUP_OS, 2), {"rc": 8})   # taskstat not built in
+        self.assertEqual(self.c.read(GROUP_OS, 1), {"rc": 8})   # console echo: no handler
 
     def test_response_ops_and_versions(self):
         for op in (1, 3, 5, 7):

@@ -33,6 +33,8 @@
 #include "smpdfu/server.h"
 #include "smpdfu/smp.h"
 
+#include "groups.h"
+
 #define MAX_UDP 2
 #define RAW_GAP_MS 100
 
@@ -74,6 +76,7 @@ typedef struct {
     smpdfu_img_group_t img;
     bool halted;
     bool halted_logged; /* said once per boot that requests go unanswered */
+    target_groups_t *tg; /* groups.c: the other groups, serial recovery */
 
     /* transports */
     int udp_fd[MAX_UDP];
@@ -178,6 +181,7 @@ static void usage(FILE *f)
             "  -q, --quiet          no request log on stderr\n"
             "  -h, --help           this text\n"
             "  --version            print the version\n");
+    tg_usage(f);
 }
 
 static uint32_t parse_size(const char *s, const char *what)
@@ -464,7 +468,8 @@ static void on_event(void *ctx, const smpdfu_server_event_t *ev)
         return;
     }
     if (ev->hdr == NULL) {
-        logf_(t, "[%s] packet shorter than an SMP header: dropped", t->via);
+        logf_(t, "[%s] %s", t->via,
+              ev->note && ev->note[0] ? ev->note : "packet shorter than an SMP header: dropped");
         return;
     }
     if (ev->group_name && ev->cmd_name) {
@@ -498,6 +503,12 @@ static void boot_device(target_t *t)
     smpdfu_boot_result_t res;
     /* --power-cut-after counts the flash operations of each boot alone. */
     smpdfu_posix_powercut_arm(&t->cut, true);
+    if (tg_boot_recovery(t->tg, &t->boot, t->rsp, t->buf_size, t->work, t->work_len, on_reset,
+                         on_event, t)) {
+        t->halted = false;
+        logf_(t, "boot: boot mode 1: MCUboot serial recovery");
+        return;
+    }
     int rc = smpdfu_boot_run(&t->boot, t->work, t->work_len, &res);
     smpdfu_posix_powercut_arm(&t->cut, false);
     if (rc != 0) {
@@ -519,6 +530,11 @@ static void boot_device(target_t *t)
     }
     t->halted = !res.bootable;
     t->halted_logged = false;
+    if (t->halted && tg_no_app_recovery(t->tg)) {
+        t->halted = false;
+        logf_(t, "boot: no valid image in the primary slot: MCUboot serial recovery");
+        return;
+    }
     if (t->halted) {
         fprintf(stderr, "boot: no valid image in the primary slot: MCUboot halts, no SMP\n");
         return;
@@ -548,6 +564,7 @@ static void boot_device(target_t *t)
     t->img.test_on_upload = t->test_on_upload;
     smpdfu_server_register(&t->srv, &t->os.group);
     smpdfu_server_register(&t->srv, &t->img.group);
+    tg_register(t->tg, &t->srv, &t->os, &t->img.group);
     rc = smpdfu_img_group_restore(&t->img);
     if (rc > 0) {
         logf_(t, "img: upload progress restored: slot %d at %d of %u bytes", t->img.s.slot, rc,
@@ -574,7 +591,9 @@ static void setup_device(target_t *t)
     uint32_t scratch = t->mode == SMPDFU_BOOT_SWAP_SCRATCH
                            ? (tsz + t->page_size - 1) / t->page_size * t->page_size
                            : 0;
-    uint32_t size = (uint32_t)n * t->slot_size + t->page_size + scratch;
+    /* Flash file: the slots, the upload progress page, the scratch area
+     * (scratch mode), then the other groups' pages (settings). */
+    uint32_t size = (uint32_t)n * t->slot_size + t->page_size + scratch + tg_flash_extra(t->tg, t->page_size);
     int rc = smpdfu_posix_flash_open(&t->pf, t->flash_path, size, t->page_size, t->write_align,
                                      0xff);
     if (rc == SMPDFU_EBUSY) {
@@ -615,6 +634,7 @@ static void setup_device(target_t *t)
     }
     t->progress.off = (uint32_t)n * t->slot_size;
     t->progress.size = t->page_size;
+    tg_setup(t->tg, &t->pf.flash, t->progress.off + t->page_size + scratch, &t->hash);
     t->work_len = 2u * t->page_size;
     t->work = malloc(t->work_len);
     t->rsp = malloc(t->buf_size);
@@ -754,7 +774,7 @@ static void open_pty(target_t *t)
     t->ser_link.line_max = SMPDFU_SERIAL_LINE_MAX;
     t->ser_link.rx_line_max = t->rx_buf_size;
     /* Zephyr: the whole frame (length, packet, CRC) fits one buf_size net_buf. */
-    t->ser_buf = malloc(t->buf_size);
+    t->ser_buf = malloc(tg_rx_max(t->tg, t->buf_size));
     if (!t->ser_buf) {
         die("out of memory");
     }
@@ -832,6 +852,9 @@ static void serve(target_t *t, const uint8_t *pkt, size_t len, smpdfu_server_sen
         return;
     }
     t->via = via;
+    if (tg_serve(t->tg, pkt, len, send, c)) {
+        return;
+    }
     smpdfu_server_process(&t->srv, pkt, len, send, c);
 }
 
@@ -844,7 +867,7 @@ static void handle_udp(target_t *t, int fd)
         if (n < 0) {
             return;
         }
-        if ((size_t)n > t->buf_size) {
+        if ((size_t)n > tg_rx_size(t->tg, t->buf_size)) {
             logf_(t, "[udp] datagram of %zd bytes larger than buf_size %u: dropped", n,
                   t->buf_size);
             continue;
@@ -1018,15 +1041,17 @@ static void do_reset(target_t *t)
 {
     t->reset_pending = false;
     logf_(t, "reset: running the bootloader");
-    if (t->pty_master >= 0) {
-        smpdfu_link_dec_reset(&t->ser_dec);
-    }
     boot_device(t);
     if (t->rxl_on) {
         /* What arrived while MCUboot swapped was never received. */
         smpdfu_rxlines_reset(&t->rxl);
     }
     logf_(t, "reset: %s", t->halted ? "halted" : "application running");
+    if (t->pty_master >= 0) {
+        /* a fresh receiver, sized for what now runs (MCUboot's buffer differs) */
+        smpdfu_link_dec_init(&t->ser_dec, &t->ser_link, t->ser_buf, tg_rx_size(t->tg, t->buf_size));
+    }
+    logf_(t, "reset: %s", t->halted ? "halted" : tg_running(t->tg));
 }
 
 int main(int argc, char **argv)
@@ -1044,6 +1069,7 @@ int main(int argc, char **argv)
     for (int i = 0; i < MAX_UDP; i++) {
         t->udp_fd[i] = -1;
     }
+    t->tg = tg_take_args(&argc, argv);
     parse_args(t, argc, argv);
     setvbuf(stdout, NULL, _IOLBF, 0);
     setvbuf(stderr, NULL, _IOLBF, 0);
@@ -1140,6 +1166,7 @@ int main(int argc, char **argv)
         smpdfu_posix_sigkey_free(&t->key);
     }
     smpdfu_posix_hash_free(&t->hash_state);
+    tg_free(t->tg);
     free(t->work);
     free(t->rsp);
     free(t->ser_buf);
