@@ -1,7 +1,7 @@
 /* Target firmware: the portable SMP server (OS and image groups, Zephyr's
  * rules) and the MCUboot emulation on a bare Cortex-M, serving SMP on UART0.
  * The flash is a host file reached through semihosting, in smpdfu-target's
- * format and layout (slots, then one progress page), so it survives the
+ * format and layout (slots, the progress page, scratch, settings pages), so it survives the
  * reset and the host tools read it. `os reset` resets the machine
  * (SYSRESETREQ): the firmware starts over, runs the boot emulation (the
  * swap) on the same file and serves again. Options (semihosting command
@@ -15,6 +15,7 @@
 #include "smpdfu/boot.h"
 #include "smpdfu/serial.h"
 #include "smpdfu/server.h"
+#include "smpdfu/trailer.h"
 
 #define BUF_MAX 2048    /* largest buf_size */
 #define PAGE_MAX 4096   /* largest page: the boot emulation needs two */
@@ -98,8 +99,26 @@ static void setup(void)
         fw_fail(2, "bad layout: images 1..2, page <= %u, slot a multiple of the page", PAGE_MAX);
     }
     uint32_t n = 2 * images;
-    int rc = smpdfu_cm_flash_open(&flash, fw_arg("flash", "target.flash"), n * slot + page, page,
-                                  align);
+    if (strcmp(mode, "move") == 0) {
+        boot.mode = SMPDFU_BOOT_SWAP_MOVE;
+    } else if (strcmp(mode, "scratch") == 0) {
+        boot.mode = SMPDFU_BOOT_SWAP_SCRATCH;
+    } else if (strcmp(mode, "overwrite") == 0) {
+        boot.mode = SMPDFU_BOOT_OVERWRITE;
+    } else {
+        fw_fail(2, "mode=%s: move, scratch or overwrite", mode);
+    }
+    boot.max_align = align > 8 ? align : 8;
+    /* smpdfu-target's layout, so either can open the other's file: slots,
+     * the progress page, the scratch area (scratch mode: the pages the
+     * trailer spans), then two pages for the settings store (unused here). */
+    boot.max_sectors = slot / page > 128 ? slot / page : 128;
+    uint32_t tsz = smpdfu_trailer_total_size(boot.max_align, boot.max_sectors, 3, align);
+    uint32_t scratch = boot.mode == SMPDFU_BOOT_SWAP_SCRATCH ? (tsz + page - 1) / page * page : 0;
+    boot.scratch.off = n * slot + page;
+    boot.scratch.size = scratch;
+    int rc = smpdfu_cm_flash_open(&flash, fw_arg("flash", "target.flash"),
+                                  n * slot + page + scratch + 2 * page, page, align);
     if (rc) {
         fw_fail(2, "flash %s: %s (missing directory, or a file of another size?)",
                 fw_arg("flash", "target.flash"), smpdfu_strerror(rc));
@@ -111,16 +130,6 @@ static void setup(void)
         boot.slot[i].off = i * slot;
         boot.slot[i].size = slot;
     }
-    if (strcmp(mode, "move") == 0) {
-        boot.mode = SMPDFU_BOOT_SWAP_MOVE;
-    } else if (strcmp(mode, "scratch") == 0) {
-        boot.mode = SMPDFU_BOOT_SWAP_SCRATCH;
-    } else if (strcmp(mode, "overwrite") == 0) {
-        boot.mode = SMPDFU_BOOT_OVERWRITE;
-    } else {
-        fw_fail(2, "mode=%s: move, scratch or overwrite", mode);
-    }
-    boot.max_align = align > 8 ? align : 8;
     boot.hash = &sha;
     if (smpdfu_boot_cfg_check(&boot) != 0) {
         fw_fail(2, "the flash layout does not work (slot too small for the trailer?)");

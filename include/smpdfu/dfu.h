@@ -129,6 +129,8 @@ typedef struct {
     bool permanent;          /* mark with confirm=true */
     bool confirm_running;    /* already running, needs only a confirm */
     bool check_after_reset;
+    bool hash_from_slot;     /* streamed, and the device already held the whole file:
+                              * take the hash its secondary slot lists */
 } smpdfu_dfu_img_t;
 
 /* Orchestrator state; caller-owned, fields private. */

@@ -340,6 +340,19 @@ static void on_state(void *arg, const smpdfu_rsp_t *rsp)
             if (!d->img[i].upload) {
                 continue;
             }
+            if (d->img[i].hash_from_slot) {
+                for (size_t k = 0; k < d->st.count; k++) {
+                    const smpdfu_img_slot_t *e = &d->st.slots[k];
+                    if (e->image == (uint32_t)img_no(d, i) && e->slot == 1 && e->hash_len == 32) {
+                        memcpy(d->img[i].info.hash, e->hash, 32);
+                        d->img[i].hash_from_slot = false;
+                    }
+                }
+                if (d->img[i].hash_from_slot) {
+                    finish(d, SMPDFU_ENOTINSLOT, img_no(d, i));
+                    return;
+                }
+            }
             if (!in_secondary(&d->st, (uint32_t)img_no(d, i), img_hash(d, i))) {
                 finish(d, SMPDFU_ENOTINSLOT, img_no(d, i));
                 return;
@@ -404,15 +417,19 @@ static void on_upload_done(void *arg, const smpdfu_upload_result_t *res)
     smpdfu_stream_t *st = d->cfg.images[d->cur].stream;
     if (st) {
         /* The stream verified the image before its final chunk went out.
-         * A device that already held the whole file (it answered the first
-         * chunk with the full size) got no final chunk from us: its hash
-         * is unknown here. */
+         * A device that already held the whole file answered the first
+         * chunk with the full size and match:true for our full sha (the
+         * uplink's file SHA-256): no byte passed the stream, and the state
+         * read that follows tells the hash of what the device holds. */
         const smpdfu_image_info_t *info = smpdfu_stream_info(st);
-        if (!info) {
+        if (info) {
+            d->img[d->cur].info = *info;
+        } else if (res->verified) {
+            d->img[d->cur].hash_from_slot = true;
+        } else {
             finish(d, SMPDFU_ESTATE, img_no(d, d->cur));
             return;
         }
-        d->img[d->cur].info = *info;
     }
     d->res.uploaded[d->cur] = true;
     emit(d, SMPDFU_DFU_EV_UPLOAD_DONE, img_no(d, d->cur), 0, res->size);

@@ -301,7 +301,8 @@ int smpdfu_settings_flash_init(smpdfu_settings_flash_t *fs, const smpdfu_flash_t
         if (rc < 0) {
             return rc;
         }
-        if (rc == 1 && (!found || seq > fs->seq)) {
+        /* Sequence numbers compare modulo 2^32, so a wrap keeps the newer page. */
+        if (rc == 1 && (!found || (int32_t)(seq - fs->seq) > 0)) {
             found = true;
             fs->page = p;
             fs->seq = seq;

@@ -13,6 +13,7 @@
 
 #include <cmocka.h>
 
+#include "helper_fakedev.h"
 #include "smpdfu/posix_crypto.h"
 #include "smpdfu/stream.h"
 #include "smpdfu/uplink.h"
@@ -561,6 +562,108 @@ static void test_uplink_client(void **state)
     assert_int_equal(smpdfu_stream_status(&st), SMPDFU_ETIMEOUT);
 }
 
+/* ------------------------------------- upload from an async stream (fake device) */
+
+static fake_dev_t dev;
+static fake_client_t fc;
+static smpdfu_upload_t up;
+
+typedef struct {
+    int done;
+    smpdfu_upload_result_t res;
+    uint32_t pushes;
+} ur_t;
+
+static void up_done(void *arg, const smpdfu_upload_result_t *res)
+{
+    ur_t *r = arg;
+    r->done++;
+    r->res = *res;
+}
+
+/* fake_run's predicate: the feeder gives the stream up to 700 bytes of
+ * what it wants, then the upload is kicked (an event-driven port). */
+static bool feed_and_check(void *arg)
+{
+    ur_t *r = arg;
+    if (r->done) {
+        return true;
+    }
+    if (feed(img, 700) > 0) {
+        r->pushes++;
+    }
+    smpdfu_upload_kick(&up);
+    return r->done > 0;
+}
+
+static void run_stream_upload(ur_t *r)
+{
+    smpdfu_upload_cfg_t cfg = {0};
+    cfg.src = smpdfu_stream_source(&st);
+    cfg.expect_hash = smpdfu_stream_image_hash(&st);
+    cfg.retries = 3;
+    cfg.done = up_done;
+    cfg.arg = r;
+    assert_int_equal(smpdfu_upload_start(&up, &fc.c, &cfg), 0);
+    for (int i = 0; i < 100000 && !r->done; i++) {
+        fake_run(&dev, &fc.c, feed_and_check, r, 600000);
+    }
+    assert_int_equal(r->done, 1);
+}
+
+static void test_upload_async_stream(void **state)
+{
+    (void)state;
+    build(60000, 0, 9);
+    init_stream(NULL);
+    fake_init(&dev, SMPDFU_LINK_UDP, 512, 4);
+    assert_int_equal(fake_client_init(&fc, &dev, 3, 1000), 0);
+    dev.drop_req[0] = 9; /* a lost chunk: the device answers later ones with a go-back */
+    ur_t r = {0};
+    run_stream_upload(&r);
+    assert_int_equal(r.res.status, 0);
+    assert_true(r.res.go_backs >= 1);
+    assert_true(dev.complete);
+    assert_int_equal(dev.img_len, img_len);
+    assert_memory_equal(dev.img, img, img_len);
+    assert_true(smpdfu_stream_verified(&st));
+    assert_true(r.pushes > img_len / 700); /* it really was fed piece by piece */
+}
+
+static void test_upload_async_stream_bad_image(void **state)
+{
+    (void)state;
+    build(60000, 0, 10);
+    img[30000] ^= 0x20;
+    init_stream(NULL);
+    fake_init(&dev, SMPDFU_LINK_UDP, 512, 4);
+    assert_int_equal(fake_client_init(&fc, &dev, 3, 1000), 0);
+    ur_t r = {0};
+    run_stream_upload(&r);
+    assert_int_equal(r.res.status, SMPDFU_EIMG_HASH_MISMATCH);
+    assert_false(dev.complete);
+    /* the device took everything up to the final chunk, never that one */
+    assert_true(dev.off < img_len);
+    assert_true(dev.off >= img_len - sizeof(win) - 512);
+}
+
+static void test_upload_async_stream_session_lost(void **state)
+{
+    (void)state;
+    build(60000, 0, 11);
+    init_stream(NULL);
+    fake_init(&dev, SMPDFU_LINK_UDP, 512, 4);
+    assert_int_equal(fake_client_init(&fc, &dev, 3, 1000), 0);
+    dev.reboot_at_req = 80; /* Zephyr-like: the session is gone, the upload starts at 0 */
+    ur_t r = {0};
+    run_stream_upload(&r);
+    assert_int_equal(r.res.status, 0);
+    assert_int_equal(r.res.restarts, 1);
+    assert_true(dev.complete);
+    assert_memory_equal(dev.img, img, img_len);
+    assert_true(smpdfu_stream_verified(&st)); /* re-read bytes left the hash alone */
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -575,6 +678,9 @@ int main(void)
         cmocka_unit_test(test_frames),
         cmocka_unit_test(test_payloads),
         cmocka_unit_test(test_uplink_client),
+        cmocka_unit_test(test_upload_async_stream),
+        cmocka_unit_test(test_upload_async_stream_bad_image),
+        cmocka_unit_test(test_upload_async_stream_session_lost),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

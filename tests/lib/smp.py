@@ -283,7 +283,7 @@ class Client:
 
     def fs_download(self, name, start=0):
         """Download a whole file; returns (data, first response)."""
-        off, data, first, total = start, b"", None, None
+        off, data, first, total = start, bytearray(), None, None
         while True:
             rsp = self.read(GROUP_FS, 0, {"name": name, "off": off})
             if "data" not in rsp:
@@ -294,7 +294,7 @@ class Client:
             data += rsp["data"]
             off += len(rsp["data"])
             if total is not None and off >= total or not rsp["data"]:
-                return data, first
+                return bytes(data), first
 
     def close(self):
         self.t.close()

@@ -5,7 +5,7 @@
  *
  *   uplink_gateway --target udp:127.0.0.1:1337 --uplink tcp|pty
  *                  [--mode test-confirm|...|upload-only] [--window N]
- *                  [--crc-n N] [--block N] [--key PUB.pem]
+ *                  [--crc-n N] [--block N] [--timeout-ms N] [--key PUB.pem]
  *
  * stdout, one line each: "uplink: tcp:127.0.0.1:PORT" (or "uplink:
  * serial:/dev/pts/N") for `smpdfu serve-image --conn ...`, "info size=N
@@ -154,6 +154,7 @@ int main(int argc, char **argv)
     smpdfu_dfu_mode_t mode = SMPDFU_DFU_TEST_CONFIRM;
     size_t win = 8192, crc_n = 0; /* 0: what the size needs */
     unsigned block = 1024;
+    uint32_t up_timeout = 300;
     for (int i = 1; i + 1 < argc; i += 2) {
         if (!strcmp(argv[i], "--target")) {
             target = argv[i + 1];
@@ -169,6 +170,8 @@ int main(int argc, char **argv)
             crc_n = strtoul(argv[i + 1], NULL, 0);
         } else if (!strcmp(argv[i], "--block")) {
             block = (unsigned)strtoul(argv[i + 1], NULL, 0);
+        } else if (!strcmp(argv[i], "--timeout-ms")) {
+            up_timeout = (uint32_t)strtoul(argv[i + 1], NULL, 0);
         } else if (!strcmp(argv[i], "--key")) {
             key = argv[i + 1];
         } else {
@@ -217,7 +220,7 @@ int main(int argc, char **argv)
     uc.tx_buf = ul_tx;
     uc.tx_cap = sizeof(ul_tx);
     uc.block = (uint16_t)block;
-    uc.timeout_ms = 300;
+    uc.timeout_ms = up_timeout;
     uc.retries = -1; /* a cut uplink is waited for */
     uc.event = on_uplink;
     smpdfu_uplink_init(&ul, &uc);
@@ -282,7 +285,6 @@ int main(int argc, char **argv)
             d.event = on_event;
             d.progress = on_progress;
             d.done = on_done;
-            d.quiet_ms = 300;
             rc = smpdfu_dfu_start(&dfu, &cl, &d);
             if (rc) {
                 printf("result: %s: %s\n", smpdfu_err_name(rc), smpdfu_strerror(rc));
@@ -345,6 +347,12 @@ int main(int argc, char **argv)
             smpdfu_dfu_kick(&dfu);
         }
     }
+    smpdfu_posix_hash_free(&hs_stream);
+    smpdfu_posix_hash_free(&hs_dfu);
+    if (key) {
+        smpdfu_posix_sigkey_free(&sk);
+    }
+    smpdfu_posix_port_close(&port);
     const smpdfu_upload_result_t *u = &result.upload[0];
     printf("uplink retries %u dropped %u; upload go_backs %u restarts %u resumed %d\n",
            ul.retries_total, ul.frames_dropped, u->go_backs, u->restarts, u->resumed);

@@ -501,14 +501,14 @@ static void on_event(void *ctx, const smpdfu_server_event_t *ev)
 static void boot_device(target_t *t)
 {
     smpdfu_boot_result_t res;
+    /* --power-cut-after counts the flash operations of each boot alone. */
+    smpdfu_posix_powercut_arm(&t->cut, true);
     if (tg_boot_recovery(t->tg, &t->boot, t->rsp, t->buf_size, t->work, t->work_len, on_reset,
                          on_event, t)) {
         t->halted = false;
         logf_(t, "boot: boot mode 1: MCUboot serial recovery");
         return;
     }
-    /* --power-cut-after counts the flash operations of each boot alone. */
-    smpdfu_posix_powercut_arm(&t->cut, true);
     int rc = smpdfu_boot_run(&t->boot, t->work, t->work_len, &res);
     smpdfu_posix_powercut_arm(&t->cut, false);
     if (rc != 0) {
@@ -591,9 +591,9 @@ static void setup_device(target_t *t)
     uint32_t scratch = t->mode == SMPDFU_BOOT_SWAP_SCRATCH
                            ? (tsz + t->page_size - 1) / t->page_size * t->page_size
                            : 0;
-    /* After the scratch area: the settings store's pages (groups.c). */
-    uint32_t size = (uint32_t)n * t->slot_size + t->page_size + scratch +
-                    tg_flash_extra(t->tg, t->page_size);
+    /* Flash file: the slots, the upload progress page, the scratch area
+     * (scratch mode), then the other groups' pages (settings). */
+    uint32_t size = (uint32_t)n * t->slot_size + t->page_size + scratch + tg_flash_extra(t->tg, t->page_size);
     int rc = smpdfu_posix_flash_open(&t->pf, t->flash_path, size, t->page_size, t->write_align,
                                      0xff);
     if (rc == SMPDFU_EBUSY) {
@@ -634,7 +634,7 @@ static void setup_device(target_t *t)
     }
     t->progress.off = (uint32_t)n * t->slot_size;
     t->progress.size = t->page_size;
-    tg_setup(t->tg, &t->pf.flash, t->progress.off + t->page_size + t->boot.scratch.size, &t->hash);
+    tg_setup(t->tg, &t->pf.flash, t->progress.off + t->page_size + scratch, &t->hash);
     t->work_len = 2u * t->page_size;
     t->work = malloc(t->work_len);
     t->rsp = malloc(t->buf_size);
@@ -1046,10 +1046,10 @@ static void do_reset(target_t *t)
         /* What arrived while MCUboot swapped was never received. */
         smpdfu_rxlines_reset(&t->rxl);
     }
+    logf_(t, "reset: %s", t->halted ? "halted" : "application running");
     if (t->pty_master >= 0) {
         /* a fresh receiver, sized for what now runs (MCUboot's buffer differs) */
         smpdfu_link_dec_init(&t->ser_dec, &t->ser_link, t->ser_buf, tg_rx_size(t->tg, t->buf_size));
-        smpdfu_link_dec_set_gap(&t->ser_dec, RAW_GAP_MS);
     }
     logf_(t, "reset: %s", t->halted ? "halted" : tg_running(t->tg));
 }
