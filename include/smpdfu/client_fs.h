@@ -131,7 +131,8 @@ typedef struct {
  * called exactly once, from a later feed/tick) or SMPDFU_EINVAL / the
  * engine's error with no callback. The window opens once the first answer
  * shows the device's chunk size; a short chunk that is not the end of the
- * file is asked for again from where it stopped. start beyond the size, or
+ * file is asked for again from where it stopped (and an answer longer than
+ * its ask, the device filling its buffer, is cut to the ask). start beyond the size, or
  * an empty chunk before the end (the file shrank): SMPDFU_EPROTO. */
 int smpdfu_fs_download_start(smpdfu_fs_download_t *dl, smpdfu_client_t *c,
                              const smpdfu_fs_download_cfg_t *cfg);
