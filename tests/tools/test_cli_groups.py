@@ -3,7 +3,7 @@ os tasks/mpstat/datetime/groups/reset --bootloader, stat, settings, fs, shell,
 enum, a group switched off, fs transfers of a few MiB through smpdfu-linkemu
 with loss (fixed seed), transfers resumed after the target was killed (or the
 link went dead) at a point chosen by packet count, and `dfu --recovery` for
-one and two images. Nothing here waits on time: every outcome is decided by
+one image (UDP and serial) and two images. Nothing here waits on time: every outcome is decided by
 packet content or counts."""
 import hashlib
 import json
@@ -302,7 +302,7 @@ class Resume(Base):
         with open(os.path.join(self.root, "d", "up.bin"), "rb") as f:
             self.assertEqual(f.read(), body)
 
-    def test_download_resumes_after_the_link_died(self):
+    def test_download_resumes_after_the_target_is_killed(self):
         self.dev()
         body = data(1024 * 1024, "down")
         with open(os.path.join(self.root, "d", "dn.bin"), "wb") as f:
@@ -312,6 +312,8 @@ class Resume(Base):
         def pass_c2t(d):
             if smp_hdr(d) == (0, 8, 0):
                 seen[0] += 1
+                if seen[0] == 400:  # the device dies before it reads the 400th ask
+                    self.t.kill()
             return seen[0] < 400
 
         relay = Relay(self.t.udp_port, pass_c2t)
@@ -327,6 +329,8 @@ class Resume(Base):
         self.assertLess(kept, len(body))
         with open(dst, "rb") as f:
             self.assertEqual(f.read(), body[:kept])  # only whole bytes are kept
+        self.t.start()
+        self.conn = self.t.conn()
         down = self.ok("fs", "download", "/d/dn.bin", dst, json_out=True)
         self.assertTrue(down["resumed"])
         self.assertEqual(down["resume_off"], kept)
@@ -344,6 +348,16 @@ class Recovery(Base):
         self.assertEqual(a["hash"], v2)
         self.assertTrue(a["active"])
         self.assertIn("MCUboot serial recovery", "\n".join(self.t.lines()))
+
+    def test_one_image_over_serial(self):
+        """The usual way into MCUboot's serial recovery: a UART (512-byte frames there)."""
+        self.t = self.target(SLOT + ["--factory", self.path("v1.bin"), "--buf-size", "1024"],
+                             serial=True)
+        self.conn = self.t.conn("serial")
+        v2 = make_image(self.path("v2.bin"), "2.0.0", 30000, 2)
+        out = self.ok("dfu", "--recovery", self.path("v2.bin"), json_out=True)
+        self.assertEqual(out["running"], "2.0.0")
+        self.assertEqual(slot(image_list(self.conn), 0, 0)["hash"], v2)
 
     def test_two_images(self):
         make_image(self.path("n1.bin"), "1.0.0", 5000, 11)
