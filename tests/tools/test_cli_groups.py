@@ -212,6 +212,11 @@ class Commands(Base):
             with open(src, "wb") as f:
                 f.write(data(n, str(n)))
             up = self.ok("fs", "upload", src, "/d/n%d" % n, json_out=True)
+            if n == 70000:
+                # -v: one progress line per step, as image upload (no terminal here)
+                rc, _, err = smpdfu(self.conn, "-v", "fs", "upload", src, "/d/v", "--no-resume")
+                self.assertEqual(rc, 0, err)
+                self.assertIn("progress fs 70000/70000", err)
             self.assertEqual(up["uploaded"], n)
             with open(os.path.join(self.root, "d", "n%d" % n), "rb") as f:
                 self.assertEqual(f.read(), data(n, str(n)))
