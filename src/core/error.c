@@ -65,6 +65,7 @@ static const struct err_text err_table[] = {
     E(SMPDFU_ENOTBOOTED, "the device does not run the new image after the reset (MCUboot kept or restored the old one)"),
     E(SMPDFU_ENOTCONFIRMED, "the device did not confirm the new image"),
     E(SMPDFU_ENOTINSLOT, "the uploaded image is not listed in the device's secondary slot"),
+    E(SMPDFU_ESILENT, "the device stopped answering in the middle of the transfer"),
 };
 #undef E
 
