@@ -12,7 +12,14 @@
  * matched to its response by sequence number, group, command and op. A
  * request that meets silence is retransmitted with the SAME sequence number
  * (so a late answer to the first copy still matches) up to `retries` times,
- * then completes with SMPDFU_ETIMEOUT.
+ * then completes with SMPDFU_ETIMEOUT, (retries + 1) x timeout after it was
+ * sent. Once round trips have been measured (smpdfu_client_rto), a request
+ * with retries > 0 is retransmitted sooner: after the estimate, doubling
+ * with each copy up to its timeout, for the same total time (a lost frame
+ * on a fast link then costs a few round trips, not a whole timeout). A
+ * request with retries 0 (a reset) is never sent twice; one allowed more
+ * than SMPDFU_CLIENT_ADAPTIVE_MAX_MS a try, or marked slow, only at its
+ * timeout.
  *
  * Responses: indefinite or definite CBOR maps; an absent "rc" is success;
  * both device error shapes (SMP `rc`, v2 `err {group, rc}`) become status
@@ -59,6 +66,9 @@ typedef struct {
     uint32_t tag;               /* the tag given to smpdfu_client_req_send() */
     uint16_t sends;             /* times the request went out (1 = answered without a
                                    retransmission: its round trip is a clean sample) */
+    bool spurious;              /* sends > 1, but the answer came within a quarter of
+                                   a round trip of the last copy: most likely it
+                                   answers an earlier copy (needless retransmission) */
 } smpdfu_rsp_t;
 
 typedef void (*smpdfu_rsp_fn)(void *arg, const smpdfu_rsp_t *rsp);
@@ -79,7 +89,10 @@ struct smpdfu_req {
     uint16_t tries_left;
     uint16_t sends;
     bool slow;          /* may take long on purpose (erase): not a round-trip sample */
+    bool adaptive;      /* retransmitted at the round-trip estimate, not timeout_ms */
     uint64_t sent_at;
+    uint64_t last_tx_at;
+    uint64_t give_up_at; /* adaptive: (retries + 1) x timeout_ms after sending */
     uint32_t tx_order;  /* paced links: place in the transmit queue (0 = not queued) */
     uint32_t timeout_ms;
     uint32_t tag;
@@ -222,6 +235,8 @@ bool smpdfu_client_last_heard(const smpdfu_client_t *c, uint64_t *at_ms);
  * mean deviation), at least SMPDFU_CLIENT_MIN_RTO_MS and at most `limit`;
  * `limit` itself while there is no sample. */
 #define SMPDFU_CLIENT_MIN_RTO_MS 50u
+/* Requests allowed longer than this per try are never resent early. */
+#define SMPDFU_CLIENT_ADAPTIVE_MAX_MS 5000u
 uint32_t smpdfu_client_rto(const smpdfu_client_t *c, uint32_t limit);
 
 /* Mark a begun request as one that may take long on purpose (the first

@@ -193,6 +193,7 @@ static int transmit(smpdfu_client_t *c, smpdfu_req_t *r)
     if (r->sends < UINT16_MAX) {
         r->sends++;
     }
+    r->last_tx_at = c->now;
     if (paced(c)) {
         /* Queued: tick() sends it line by line; its timer starts when the
          * last line has gone. */
@@ -218,6 +219,25 @@ static int transmit(smpdfu_client_t *c, smpdfu_req_t *r)
         return rc == SMPDFU_ECLOSED ? SMPDFU_ECLOSED : 0;
     }
     return 0;
+}
+
+/* Time to wait for an answer to the copy just sent. */
+static uint64_t try_timeout(const smpdfu_client_t *c, const smpdfu_req_t *r)
+{
+    if (!r->adaptive) {
+        return r->timeout_ms;
+    }
+    uint64_t t = smpdfu_client_rto(c, r->timeout_ms);
+    for (uint16_t i = 1; i < r->sends && t < r->timeout_ms; i++) {
+        t *= 2u; /* back off: the estimate may be too short for this request */
+    }
+    if (t > r->timeout_ms) {
+        t = r->timeout_ms;
+    }
+    if (c->now + t > r->give_up_at) {
+        t = r->give_up_at > c->now ? r->give_up_at - c->now : 0;
+    }
+    return t;
 }
 
 int smpdfu_client_req_send(smpdfu_client_t *c, smpdfu_req_t *r, uint32_t timeout_ms, int retries,
@@ -252,8 +272,12 @@ int smpdfu_client_req_send(smpdfu_client_t *c, smpdfu_req_t *r, uint32_t timeout
     r->tag = tag;
     r->cb = cb;
     r->arg = arg;
-    r->deadline = c->now + r->timeout_ms;
     r->sent_at = c->now;
+    /* A caller that allows more than SMPDFU_CLIENT_ADAPTIVE_MAX_MS a try
+     * expects a slow answer (an erase): resent only at its timeout. */
+    r->adaptive = r->tries_left > 0 && !r->slow && r->timeout_ms <= SMPDFU_CLIENT_ADAPTIVE_MAX_MS;
+    r->give_up_at = c->now + (uint64_t)r->timeout_ms * ((uint64_t)r->tries_left + 1u);
+    r->deadline = c->now + try_timeout(c, r);
     r->state = REQ_WAITING;
     int rc = transmit(c, r);
     if (rc < 0) {
@@ -434,7 +458,8 @@ static void pump_tx(smpdfu_client_t *c)
                 continue;
             }
             if (c->tx_pos >= c->tx_len && c->tx_req) {
-                c->tx_req->deadline = c->now + c->tx_req->timeout_ms;
+                c->tx_req->last_tx_at = c->now;
+                c->tx_req->deadline = c->now + try_timeout(c, c->tx_req);
                 c->tx_req = NULL;
             }
             continue;
@@ -558,15 +583,18 @@ void smpdfu_client_tick(smpdfu_client_t *c, uint64_t now_ms)
         if (r->state != REQ_WAITING || r->deadline > c->now) {
             continue;
         }
-        if (r->tries_left > 0) {
-            r->tries_left--;
-            r->deadline = c->now + r->timeout_ms;
+        if (r->adaptive ? c->now < r->give_up_at : r->tries_left > 0) {
+            if (r->tries_left > 0) {
+                r->tries_left--;
+            }
             c->stats.retransmits++;
             if (transmit(c, r) == SMPDFU_ECLOSED) {
                 smpdfu_rsp_t rsp;
                 memset(&rsp, 0, sizeof(rsp));
                 rsp.status = SMPDFU_ECLOSED;
                 complete(c, r, &rsp);
+            } else if (r->deadline != UINT64_MAX) {
+                r->deadline = c->now + try_timeout(c, r); /* not queued for pacing */
             }
             continue;
         }
@@ -685,11 +713,17 @@ static void handle_packet(smpdfu_client_t *c, const uint8_t *pkt, size_t len)
         return;
     }
     c->stats.responses++;
+    /* An answer much sooner than a round trip after the last copy answers
+     * an earlier one: the retransmission was needless. (Not a sample: which
+     * copy it answers is a guess.) */
+    bool spurious = r->sends > 1 && c->srtt8 != 0 && c->now >= r->last_tx_at &&
+                    (c->now - r->last_tx_at) * 32u < c->srtt8;
     if (r->sends == 1 && !r->slow && c->now >= r->sent_at) {
         rtt_sample(c, c->now - r->sent_at);
     }
     smpdfu_rsp_t rsp;
     memset(&rsp, 0, sizeof(rsp));
+    rsp.spurious = spurious;
     rsp.hdr = h;
     rsp.payload = pkt + SMPDFU_SMP_HDR_LEN;
     rsp.payload_len = h.len;

@@ -287,6 +287,18 @@ static void size_reset(smpdfu_upload_t *u)
     u->run = 0;
 }
 
+/* Serial: a frame of whole lines wastes no line on a few bytes. */
+static size_t lines_of(const smpdfu_upload_t *u, size_t pkt)
+{
+    size_t per = u->one_line + 4u; /* frame bytes per line */
+    return (pkt + 4u + per - 1u) / per;
+}
+
+static size_t packet_of_lines(const smpdfu_upload_t *u, size_t lines)
+{
+    return lines * (u->one_line + 4u) - 4u;
+}
+
 static void shrink(smpdfu_upload_t *u)
 {
     if (!u->adapt_size || u->pkt <= u->pkt_min) {
@@ -295,12 +307,16 @@ static void shrink(smpdfu_upload_t *u)
     bool was_multi = multi_line(u, u->pkt);
     unsigned lost = lost_in_hist(u);
     size_t p = u->pkt / 2u;
+    if (u->one_line) {
+        size_t k = lines_of(u, u->pkt) / 2u;
+        p = packet_of_lines(u, k ? k : 1u);
+    }
     if (p < u->pkt_min) {
         p = u->pkt_min;
     }
     if (was_multi && !multi_line(u, p)) {
         /* Leaving multi-line frames: were they lost (nearly) always? */
-        u->ml_lossy = u->nhist == 0 || lost * 4u >= (unsigned)u->nhist * 3u;
+        u->ml_lossy = u->nhist >= HIST_MIN && lost * 4u >= (unsigned)u->nhist * 3u;
     }
     if (u->since_grow < HIST_LEN && u->grow_after < GROW_AFTER_MAX) {
         u->grow_after *= 2; /* the last growth did not hold: wait longer next time */
@@ -313,7 +329,7 @@ static void shrink(smpdfu_upload_t *u)
 
 static void grow(smpdfu_upload_t *u)
 {
-    size_t p = u->pkt * 2u;
+    size_t p = u->one_line ? packet_of_lines(u, lines_of(u, u->pkt) * 2u) : u->pkt * 2u;
     if (p > u->pkt_max) {
         p = u->pkt_max;
     }
@@ -402,6 +418,18 @@ static uint32_t chunk_timeout(const smpdfu_upload_t *u)
     return smpdfu_client_rto(u->c, u->tmo);
 }
 
+/* The first chunk may wait for an erase: resent after 8 round trips, at
+ * least a second, at most the normal timeout. */
+static uint32_t first_try_timeout(const smpdfu_upload_t *u)
+{
+    uint32_t t = smpdfu_client_rto(u->c, u->tmo);
+    t = t > u->tmo / 8u ? u->tmo : t * 8u;
+    if (t < 1000u) {
+        t = 1000u;
+    }
+    return t > u->tmo ? u->tmo : t;
+}
+
 /* Build and send the chunk at off. Returns 0 or an error (upload not yet
  * finished: the caller decides). */
 static int send_chunk(smpdfu_upload_t *u, uint32_t off, bool first)
@@ -466,7 +494,7 @@ static int send_chunk(smpdfu_upload_t *u, uint32_t off, bool first)
     }
     /* The first chunk goes again every normal timeout while the device may
      * still be erasing (the erase allowance bounds the silence instead). */
-    uint32_t t = first ? u->tmo : chunk_timeout(u);
+    uint32_t t = first ? first_try_timeout(u) : chunk_timeout(u);
     int retries = first ? 0 : u->cfg.retries;
     if (first) {
         smpdfu_client_req_slow(r);
@@ -715,16 +743,17 @@ static void on_chunk(void *arg, const smpdfu_rsp_t *rsp)
              * keeps getting lost also shrinks. */
             u->res.first_again++;
             note(u, SMPDFU_UPLOAD_NOTE_FIRST_AGAIN, 0);
-            if (u->res.first_again % 2u == 0) {
-                shrink(u);
-            }
+            shrink(u);
             int rc = send_chunk(u, 0, true);
             if (rc) {
                 finish(u, rc);
             }
             return;
         }
-        outcome(u, true, ch.pkt);
+        /* Every copy was lost: as many losses as copies (up to HIST_MIN). */
+        for (uint16_t i = 0; i < rsp->sends && i < HIST_MIN; i++) {
+            outcome(u, true, ch.pkt);
+        }
         start_probe(u);
         return;
     }
@@ -807,7 +836,7 @@ static void on_chunk(void *arg, const smpdfu_rsp_t *rsp)
             go_back(u, r, ch.pkt);
         } else {
             /* Taken; answered at once or only after a retransmission. */
-            outcome(u, rsp->sends > 1, ch.pkt);
+            outcome(u, rsp->sends > 1 && !rsp->spurious, ch.pkt);
         }
     }
     /* Chunks wholly below the device offset are acknowledged implicitly

@@ -27,6 +27,7 @@ typedef struct {
     smpdfu_rsp_t rsp;
     uint8_t payload[65536];
     char rsn[256];
+    char detail[400];  /* a fuller sentence for the failure conn_fail reports */
     /* progress */
     uint64_t prog_start;
     uint64_t prog_last;
@@ -66,6 +67,21 @@ int conn_run(conn_t *k, bool (*done)(void *), void *arg);
  * on stderr, and as {"error": ...} on stdout with --json. Returns
  * SMPDFU_EXIT_FAIL. `what` names the operation ("the test"). */
 int conn_fail(conn_t *k, const char *what, int status, const smpdfu_dev_err_t *dev);
+
+struct smpdfu_upload_result;
+/* Upload tuning from the command line into an upload config's fields. */
+uint32_t conn_silence_ms(const conn_t *k);
+size_t conn_packet_size(const conn_t *k);
+uint32_t conn_pace_us(const conn_t *k);
+
+/* After an upload: with -v one stderr line on what the link got (packet
+ * size, window, pacing, retransmissions, probes); for SMPDFU_ESILENT the
+ * sentence conn_fail prints (how long, what was heard last). */
+void conn_upload_summary(conn_t *k, const char *label, const void *upload_result);
+/* The upload's fields as JSON members (no braces): "packet_size": ..., */
+void conn_upload_json(const void *upload_result);
+/* -v: one stderr line per decision the upload takes. */
+void conn_upload_note(conn_t *k, const char *label, const void *note);
 
 /* Progress of an upload: a bar on a terminal (percent, bytes, speed, time
  * left); with -v and no terminal, one line per step; else nothing. */

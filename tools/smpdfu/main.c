@@ -77,7 +77,14 @@ static void usage(FILE *f)
                "  --conn SPEC       serial:/dev/ttyACM0[,baud=115200] | tcp:HOST:PORT | udp:HOST:PORT\n"
                "                    (default: $SMPDFU_CONN)\n"
                "  --timeout SEC     per-request timeout\n"
-               "  --retries N       retransmissions per request\n"
+               "  --retries N       retransmissions per request (an upload then asks the\n"
+               "                    device where it stands and goes on)\n"
+               "  --give-up SEC     an upload or dfu fails only after the device has been\n"
+               "                    silent this long (default 60)\n"
+               "  --packet-size N   fixed upload packet size in bytes (default: the device's\n"
+               "                    limit, halved while large frames get lost)\n"
+               "  --pace-us N       serial: N us of quiet after each line (default: on when\n"
+               "                    the device drops lines of multi-line frames; 0 = never)\n"
                "  --json            print results as JSON\n"
                "  --quiet           no progress output\n"
                "  -v                trace requests to stderr (-vv: bytes too)\n\n"
@@ -106,7 +113,7 @@ static int parse_seconds(const char *s, int *ms)
 
 int main(int argc, char **argv)
 {
-    smpdfu_cli_t cli = {.conn = getenv("SMPDFU_CONN"), .retries = -1};
+    smpdfu_cli_t cli = {.conn = getenv("SMPDFU_CONN"), .retries = -1, .pace_us = -1};
     int i = 1;
     for (; i < argc && argv[i][0] == '-'; i++) {
         const char *a = argv[i];
@@ -122,6 +129,30 @@ int main(int argc, char **argv)
             cli.verbose++;
         } else if (!strcmp(a, "-vv")) {
             cli.verbose += 2;
+        } else if (!strcmp(a, "--give-up") || !strcmp(a, "--packet-size") || !strcmp(a, "--pace-us")) {
+            if (!val) {
+                smpdfu_cli_error("option %s needs a value", a);
+                return SMPDFU_EXIT_USAGE;
+            }
+            i++;
+            if (!strcmp(a, "--give-up")) {
+                if (parse_seconds(val, &cli.give_up_ms)) {
+                    smpdfu_cli_error("--give-up wants seconds between 0 and 3600, not '%s'", val);
+                    return SMPDFU_EXIT_USAGE;
+                }
+            } else {
+                char *end;
+                long v = strtol(val, &end, 10);
+                bool size = !strcmp(a, "--packet-size");
+                if (*end || end == val || v < 0 || (size && v != 0 && (v < 64 || v > 65535)) ||
+                    (!size && v > 1000000)) {
+                    smpdfu_cli_error(size ? "--packet-size wants bytes from 64 to 65535, not '%s'"
+                                          : "--pace-us wants microseconds from 0 to 1000000, not '%s'",
+                                     val);
+                    return SMPDFU_EXIT_USAGE;
+                }
+                *(size ? &cli.packet_size : &cli.pace_us) = v;
+            }
         } else if (!strcmp(a, "--conn") || !strcmp(a, "--timeout") || !strcmp(a, "--retries")) {
             if (!val) {
                 smpdfu_cli_error("option %s needs a value", a);
