@@ -195,6 +195,7 @@ typedef struct {
     uint8_t since_grow;  /* outcomes since the last growth (0xff: long ago) */
     bool ml_lossy;       /* multi-line frames were lost nearly always */
     uint32_t pace;       /* pacing the detection set (0 = none) */
+    uint8_t pace_tries;  /* times detection set or doubled it */
     /* liveness */
     uint64_t t0;
     uint64_t heard_at;

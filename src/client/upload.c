@@ -23,9 +23,11 @@ enum {
 /* Clean answers in a row before the packet size doubles (doubles itself
  * after a growth that was soon undone, up to GROW_AFTER_MAX). */
 #define GROW_AFTER 16
-#define GROW_AFTER_MAX 512
+#define GROW_AFTER_MAX 256
 /* Longest pacing gap detection may set. */
 #define PACE_MAX_US 50000u
+/* Gaps tried (1, 2, 4 ms) before deciding pacing does not help. */
+#define PACE_TRIES 3
 /* Smallest packet size on links without lines. */
 #define PKT_MIN_OTHER 128u
 
@@ -85,7 +87,7 @@ static void note(smpdfu_upload_t *u, smpdfu_upload_note_kind_t k, uint32_t value
         [SMPDFU_UPLOAD_NOTE_FIRST_AGAIN] = "no answer to the first chunk yet: sending it again (the device may be erasing)",
         [SMPDFU_UPLOAD_NOTE_SHRINK] = "large frames keep getting lost: smaller packets",
         [SMPDFU_UPLOAD_NOTE_GROW] = "a clean run: larger packets again",
-        [SMPDFU_UPLOAD_NOTE_PACE] = "the device drops lines of multi-line frames: pacing the lines",
+        [SMPDFU_UPLOAD_NOTE_PACE] = "the device drops lines of multi-line frames: pacing the lines (0: pacing did not help, off)",
     };
     if (u->cfg.note) {
         smpdfu_upload_note_t n = {k, text[k], value, u->dev_off};
@@ -314,9 +316,10 @@ static void shrink(smpdfu_upload_t *u)
     if (p < u->pkt_min) {
         p = u->pkt_min;
     }
-    if (was_multi && !multi_line(u, p)) {
-        /* Leaving multi-line frames: were they lost (nearly) always? */
-        u->ml_lossy = u->nhist >= HIST_MIN && lost * 4u >= (unsigned)u->nhist * 3u;
+    if (was_multi && u->nhist >= HIST_MIN) {
+        /* Leaving a size whose frames were lost (nearly) always: if the
+         * smaller frames then pass cleanly, the device drops lines. */
+        u->ml_lossy = lost * 8u >= (unsigned)u->nhist * 7u;
     }
     if (u->since_grow < HIST_LEN && u->grow_after < GROW_AFTER_MAX) {
         u->grow_after *= 2; /* the last growth did not hold: wait longer next time */
@@ -343,20 +346,27 @@ static void grow(smpdfu_upload_t *u)
     note(u, SMPDFU_UPLOAD_NOTE_GROW, (uint32_t)p);
 }
 
-/* One-line frames pass where multi-line ones did not: the device cannot take
- * lines back to back. Pace them (longer each time this is seen again). */
+/* Shorter frames pass cleanly where the longer ones were lost nearly always:
+ * the device cannot take many lines back to back (Zephyr's UART transport
+ * with its few line buffers). Pace them (longer each time this is seen
+ * again) and try the longer frames again. */
 static void maybe_pace(smpdfu_upload_t *u)
 {
-    if (!u->ml_lossy || u->cfg.pace_us != 0 || !u->one_line || u->pkt > u->one_line) {
+    if (!u->ml_lossy || u->cfg.pace_us != 0 || !u->one_line) {
         return;
     }
     u->ml_lossy = false;
     uint32_t cur = smpdfu_client_pace(u->c);
     uint32_t p = cur ? cur * 2u : SMPDFU_UPLOAD_PACE_START_US;
-    if (p > PACE_MAX_US) {
-        p = PACE_MAX_US;
-    }
-    if (p == cur) {
+    if (++u->pace_tries > PACE_TRIES || p > PACE_MAX_US) {
+        /* Longer gaps did not help: the link loses long frames, pacing
+         * does not change that. Off, and not again. */
+        if (cur) {
+            smpdfu_client_set_pace(u->c, 0);
+            u->pace = 0;
+            note(u, SMPDFU_UPLOAD_NOTE_PACE, 0);
+        }
+        u->pace_tries = UINT8_MAX;
         return;
     }
     u->pace = p;
@@ -386,6 +396,9 @@ static void outcome(smpdfu_upload_t *u, bool lost, size_t pkt)
     }
     if (u->since_grow < 0xff) {
         u->since_grow++;
+        if (u->since_grow == HIST_LEN * 2 && u->grow_after > GROW_AFTER) {
+            u->grow_after /= 2; /* the last growth held */
+        }
     }
     u->hist = (uint8_t)((u->hist << 1) | (lost ? 1u : 0u));
     if (u->nhist < HIST_LEN) {
@@ -401,7 +414,7 @@ static void outcome(smpdfu_upload_t *u, bool lost, size_t pkt)
     if (u->run < UINT16_MAX) {
         u->run++;
     }
-    if (u->run >= HIST_LEN) {
+    if (u->run >= GROW_AFTER) {
         maybe_pace(u);
     }
     if (u->run >= u->grow_after && u->pkt < u->pkt_max) {
@@ -686,9 +699,8 @@ static void on_probe(void *arg, const smpdfu_rsp_t *rsp)
         }
         return;
     }
-    /* A chunk went unanswered through all its tries while this small frame
-     * got through: the link loses large frames. */
-    shrink(u);
+    /* (The chunk that went unanswered through all its tries was counted as
+     * that many losses: the packet size has already shrunk if it should.) */
     if (r >= u->cfg.src.size) {
         u->dev_off = r;
         report(u);
