@@ -26,6 +26,11 @@ typedef struct {
     bool created;                /* the file was new or empty and has been erased */
     uint32_t erase_ms_per_page;  /* sleep per erased page (0 = none) */
     uint32_t write_us_per_kib;   /* sleep per KiB written (0 = none) */
+    /* Optional: called instead of sleeping, with the time the operation
+     * takes (us > 0) and whether it is an erase. An emulator uses it to go on
+     * receiving while its flash is busy. */
+    void (*delay)(void *ctx, uint64_t us, bool erase);
+    void *delay_ctx;
     uint64_t bytes_written;      /* counters */
     uint32_t pages_erased;
 } smpdfu_posix_flash_t;

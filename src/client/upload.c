@@ -87,7 +87,7 @@ static void note(smpdfu_upload_t *u, smpdfu_upload_note_kind_t k, uint32_t value
         [SMPDFU_UPLOAD_NOTE_FIRST_AGAIN] = "no answer to the first chunk yet: sending it again (the device may be erasing)",
         [SMPDFU_UPLOAD_NOTE_SHRINK] = "large frames keep getting lost: smaller packets",
         [SMPDFU_UPLOAD_NOTE_GROW] = "a clean run: larger packets again",
-        [SMPDFU_UPLOAD_NOTE_PACE] = "the device drops lines of multi-line frames: pacing the lines (0: pacing did not help, off)",
+        [SMPDFU_UPLOAD_NOTE_PACE] = "the device drops lines of multi-line frames: pacing the lines",
     };
     if (u->cfg.note) {
         smpdfu_upload_note_t n = {k, text[k], value, u->dev_off};

@@ -17,6 +17,7 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <termios.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "smpdfu/boot.h"
@@ -26,10 +27,12 @@
 #include "smpdfu/posix.h"
 #include "smpdfu/posix_crypto.h"
 #include "smpdfu/posix_flash.h"
+#include "smpdfu/rxlines.h"
 #include "smpdfu/server.h"
 #include "smpdfu/smp.h"
 
 #define MAX_UDP 2
+#define RAW_GAP_MS 100
 
 typedef struct {
     /* options */
@@ -47,7 +50,7 @@ typedef struct {
     smpdfu_boot_mode_t mode;
     uint32_t erase_ms, write_us_per_kib;
     uint32_t reset_delay_ms;
-    uint32_t rx_line_max;
+    uint32_t rx_bufs, rx_buf_size;
     bool quiet;
 
     /* device */
@@ -77,7 +80,13 @@ typedef struct {
     uint8_t *udp_in;
     uint8_t *out;
     size_t out_cap;
-    uint64_t ser_last_rx;
+    /* Zephyr's UART receive line buffers (console framing, --rx-bufs > 0) */
+    bool rxl_on;
+    smpdfu_rxlines_t rxl;
+    uint8_t *rxl_mem;
+    const uint8_t *rx_rest; /* bytes of the current read after the line being handled */
+    size_t rx_rest_len;
+    bool rx_rest_taken;     /* the busy loop received them */
 
     /* reset */
     bool reset_pending;
@@ -86,6 +95,15 @@ typedef struct {
 } target_t;
 
 static volatile sig_atomic_t g_stop;
+
+static void flash_busy(void *ctx, uint64_t us, bool erase);
+
+static uint64_t now_us(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
+}
 
 static void on_signal(int sig)
 {
@@ -145,7 +163,11 @@ static void usage(FILE *f)
             "  --erase-ms N         sleep N ms per erased page\n"
             "  --write-us-per-kib N sleep N us per KiB written\n"
             "  --reset-delay-ms N   time from reset response to reboot (default 250)\n"
-            "  --rx-line-max N      serial RX line buffer (default 128)\n"
+            "  --rx-bufs N          serial RX line buffers (default 2, Zephyr's\n"
+            "                       CONFIG_UART_MCUMGR_RX_BUF_COUNT); a line that starts\n"
+            "                       while all are held is dropped; 0 = no limit\n"
+            "  --rx-buf-size N      bytes per RX line buffer (default 128); longer lines\n"
+            "                       are dropped; 0 = no limit (with --rx-bufs 0 only)\n"
             "  -q, --quiet          no request log on stderr\n");
 }
 
@@ -175,7 +197,7 @@ static void parse_args(target_t *t, int argc, char **argv)
     enum {
         O_UDP = 256, O_SERIAL, O_RAW, O_FLASH, O_FACTORY, O_FACTORY1, O_IMAGES, O_SLOT, O_PAGE,
         O_ALIGN, O_BUFSZ, O_BUFCNT, O_MODE, O_SELF, O_TEST, O_NOCHECK, O_NORESUME, O_KEY,
-        O_ERASE, O_WRITE, O_RESET, O_LINE, O_HELP
+        O_ERASE, O_WRITE, O_RESET, O_LINE, O_RXBUFS, O_HELP
     };
     static const struct option opts[] = {
         {"udp", required_argument, 0, O_UDP},
@@ -199,7 +221,9 @@ static void parse_args(target_t *t, int argc, char **argv)
         {"erase-ms", required_argument, 0, O_ERASE},
         {"write-us-per-kib", required_argument, 0, O_WRITE},
         {"reset-delay-ms", required_argument, 0, O_RESET},
-        {"rx-line-max", required_argument, 0, O_LINE},
+        {"rx-line-max", required_argument, 0, O_LINE}, /* older name of --rx-buf-size */
+        {"rx-buf-size", required_argument, 0, O_LINE},
+        {"rx-bufs", required_argument, 0, O_RXBUFS},
         {"quiet", no_argument, 0, 'q'},
         {"help", no_argument, 0, O_HELP},
         {0, 0, 0, 0},
@@ -216,7 +240,8 @@ static void parse_args(target_t *t, int argc, char **argv)
     t->resume = true;
     t->mode = SMPDFU_BOOT_SWAP_MOVE;
     t->reset_delay_ms = 250;
-    t->rx_line_max = 128;
+    t->rx_bufs = SMPDFU_RXLINES_ZEPHYR_COUNT;
+    t->rx_buf_size = SMPDFU_RXLINES_ZEPHYR_SIZE;
     while ((c = getopt_long(argc, argv, "qh", opts, NULL)) != -1) {
         switch (c) {
         case O_UDP:
@@ -301,7 +326,13 @@ static void parse_args(target_t *t, int argc, char **argv)
             t->reset_delay_ms = parse_size(optarg, "--reset-delay-ms");
             break;
         case O_LINE:
-            t->rx_line_max = parse_size(optarg, "--rx-line-max");
+            t->rx_buf_size = parse_size(optarg, "--rx-buf-size");
+            break;
+        case O_RXBUFS:
+            t->rx_bufs = parse_size(optarg, "--rx-bufs");
+            if (t->rx_bufs > SMPDFU_RXLINES_MAX) {
+                die("--rx-bufs must be 0..%d", SMPDFU_RXLINES_MAX);
+            }
             break;
         case 'q':
             t->quiet = true;
@@ -318,6 +349,9 @@ static void parse_args(target_t *t, int argc, char **argv)
     if (optind != argc) {
         usage(stderr);
         exit(2);
+    }
+    if (t->rx_bufs > 0 && t->rx_buf_size == 0) {
+        die("--rx-buf-size 0 (no line limit) needs --rx-bufs 0");
     }
     if (t->factory[1] && t->images < 2) {
         die("--factory1 needs --images 2");
@@ -559,6 +593,8 @@ static void setup_device(target_t *t)
     }
     t->pf.erase_ms_per_page = t->erase_ms;
     t->pf.write_us_per_kib = t->write_us_per_kib;
+    t->pf.delay = flash_busy;
+    t->pf.delay_ctx = t;
 }
 
 /* --------------------------------------------------------- transports */
@@ -640,13 +676,24 @@ static void open_pty(target_t *t)
     memset(&t->ser_link, 0, sizeof(t->ser_link));
     t->ser_link.kind = t->raw_uart ? SMPDFU_LINK_RAW_UART : SMPDFU_LINK_SERIAL;
     t->ser_link.line_max = SMPDFU_SERIAL_LINE_MAX;
-    t->ser_link.rx_line_max = t->rx_line_max;
+    t->ser_link.rx_line_max = t->rx_buf_size;
     /* Zephyr: the whole frame (length, packet, CRC) fits one buf_size net_buf. */
     t->ser_buf = malloc(t->buf_size);
     if (!t->ser_buf) {
         die("out of memory");
     }
     smpdfu_link_dec_init(&t->ser_dec, &t->ser_link, t->ser_buf, t->buf_size);
+    /* Raw UART has no marker to resync on: a partial packet is dropped
+     * after a quiet gap (a receive timeout). Console framing ignores it. */
+    smpdfu_link_dec_set_gap(&t->ser_dec, RAW_GAP_MS);
+    t->rxl_on = !t->raw_uart && t->rx_bufs > 0;
+    if (t->rxl_on) {
+        t->rxl_mem = malloc((size_t)t->rx_bufs * t->rx_buf_size);
+        if (!t->rxl_mem ||
+            smpdfu_rxlines_init(&t->rxl, t->rxl_mem, t->rx_bufs, t->rx_buf_size) != 0) {
+            die("out of memory");
+        }
+    }
     printf("serial: %s\n", t->pty_name);
 }
 
@@ -728,6 +775,135 @@ static void handle_udp(target_t *t, int fd)
     }
 }
 
+static void log_rx_drop(target_t *t, smpdfu_rxlines_event_t ev)
+{
+    const smpdfu_rxlines_stats_t *st = &t->rxl.stats;
+    if (ev == SMPDFU_RXLINES_NO_BUFFER) {
+        logf_(t, "[serial] line dropped: all %u RX line buffers held (%u dropped so far)",
+              t->rx_bufs, st->no_buffer);
+    } else if (ev == SMPDFU_RXLINES_TOO_LONG) {
+        logf_(t, "[serial] line dropped: longer than the %u-byte RX line buffer (%u so far)",
+              t->rx_buf_size, st->too_long);
+    }
+}
+
+/* The SMP side (Zephyr's smp_uart_process_frag): decode each waiting line,
+ * free its buffer, then handle a request the line completed. A request may
+ * keep the device busy (flash), during which flash_busy() receives more
+ * lines into the buffers; they are taken here afterwards. */
+static void take_lines(target_t *t)
+{
+    const uint8_t *line;
+    size_t n;
+    while ((n = smpdfu_rxlines_peek(&t->rxl, &line)) > 0) {
+        size_t pos = 0;
+        int pkt = 0;
+        while (pos < n) {
+            size_t used = 0;
+            int rc = smpdfu_link_dec_feed(&t->ser_dec, line + pos, n - pos, &used);
+            pos += used;
+            if (rc > 0) {
+                pkt = rc;
+            }
+            if (used == 0) {
+                break;
+            }
+        }
+        smpdfu_rxlines_release(&t->rxl);
+        if (pkt > 0) {
+            send_ctx_t c = {t, t->pty_master, NULL, 0};
+            serve(t, smpdfu_link_dec_packet(&t->ser_dec), (size_t)pkt, send_serial, &c,
+                  "serial");
+        }
+    }
+}
+
+/* Bytes read while idle: into the line buffers, each completed line taken at
+ * once (the SMP side runs as soon as a line is in). */
+static void rx_lines(target_t *t, const uint8_t *p, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        smpdfu_rxlines_event_t ev = smpdfu_rxlines_rx(&t->rxl, p[i]);
+        log_rx_drop(t, ev);
+        if (ev != SMPDFU_RXLINES_LINE) {
+            continue;
+        }
+        /* What follows in this read was already on the line: if the request
+         * keeps the device busy, it is received during that time. */
+        t->rx_rest = p + i + 1;
+        t->rx_rest_len = n - i - 1;
+        t->rx_rest_taken = false;
+        take_lines(t);
+        bool taken = t->rx_rest_taken;
+        t->rx_rest = NULL;
+        t->rx_rest_len = 0;
+        if (taken) {
+            return; /* take_lines() also took the lines of the busy time */
+        }
+    }
+}
+
+static void rx_busy_bytes(target_t *t, const uint8_t *p, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        log_rx_drop(t, smpdfu_rxlines_rx(&t->rxl, p[i]));
+    }
+}
+
+/* posix flash delay hook: the flash is busy for `us`. With the line buffers
+ * on, the receive interrupt goes on storing lines into free buffers, but none
+ * is taken until the request is done. */
+static void flash_busy(void *ctx, uint64_t us, bool erase)
+{
+    target_t *t = ctx;
+    uint64_t end = now_us() + us;
+    if (us >= 100000u) {
+        logf_(t, "flash: busy %llu ms (%s)", (unsigned long long)(us / 1000u),
+              erase ? "erase" : "write");
+    }
+    if (!t->rxl_on) {
+        struct timespec ts = {(time_t)(us / 1000000u), (long)(us % 1000000u) * 1000};
+        while (nanosleep(&ts, &ts) != 0 && errno == EINTR) {
+        }
+        return;
+    }
+    if (t->rx_rest != NULL && !t->rx_rest_taken) {
+        t->rx_rest_taken = true;
+        rx_busy_bytes(t, t->rx_rest, t->rx_rest_len);
+    }
+    for (;;) {
+        uint64_t now = now_us();
+        if (now >= end) {
+            break;
+        }
+        uint64_t left = end - now;
+        struct timespec ts = {(time_t)(left / 1000000u), (long)(left % 1000000u) * 1000};
+        struct pollfd pfd = {t->pty_master, POLLIN, 0};
+        int rc = ppoll(&pfd, 1, &ts, NULL);
+        if (rc > 0 && (pfd.revents & POLLIN)) {
+            uint8_t buf[1024];
+            ssize_t r = read(t->pty_master, buf, sizeof(buf));
+            if (r > 0) {
+                rx_busy_bytes(t, buf, (size_t)r);
+            }
+        } else if (rc > 0) {
+            /* POLLHUP with no reader on the slave side: nothing to receive. */
+            struct timespec rest = ts;
+            while (nanosleep(&rest, &rest) != 0 && errno == EINTR) {
+            }
+        }
+    }
+}
+
+/* Drop a raw partial packet that has been quiet for the gap (and log it). */
+static void rx_stale(target_t *t, uint64_t now)
+{
+    if (smpdfu_link_dec_tick(&t->ser_dec, now) > 0) {
+        logf_(t, "[serial] partial packet dropped after %u ms without bytes (%u so far)",
+              RAW_GAP_MS, t->ser_dec.stale);
+    }
+}
+
 static void handle_pty(target_t *t)
 {
     uint8_t buf[1024];
@@ -735,11 +911,16 @@ static void handle_pty(target_t *t)
     if (n <= 0) {
         return;
     }
-    t->ser_last_rx = smpdfu_posix_now_ms();
+    if (t->rxl_on) {
+        rx_lines(t, buf, (size_t)n);
+        return;
+    }
+    uint64_t now = smpdfu_posix_now_ms();
+    rx_stale(t, now);
     size_t pos = 0;
     while (pos < (size_t)n) {
         size_t used = 0;
-        int rc = smpdfu_link_dec_feed(&t->ser_dec, buf + pos, (size_t)n - pos, &used);
+        int rc = smpdfu_link_dec_feed_at(&t->ser_dec, buf + pos, (size_t)n - pos, &used, now);
         pos += used;
         if (rc > 0) {
             send_ctx_t c = {t, t->pty_master, NULL, 0};
@@ -759,6 +940,10 @@ static void do_reset(target_t *t)
         smpdfu_link_dec_reset(&t->ser_dec);
     }
     boot_device(t);
+    if (t->rxl_on) {
+        /* What arrived while MCUboot swapped was never received. */
+        smpdfu_rxlines_reset(&t->rxl);
+    }
     logf_(t, "reset: %s", t->halted ? "halted" : "application running");
 }
 
@@ -818,13 +1003,19 @@ int main(int argc, char **argv)
             }
             timeout = (int)(t->reset_at - now);
         }
-        if (t->raw_uart && t->ser_dec.u.raw.have > 0) {
-            /* Raw UART resynchronises on a quiet line (receive timeout). */
-            uint64_t idle = t->ser_last_rx + 100;
-            if (now >= idle) {
-                smpdfu_raw_dec_idle(&t->ser_dec.u.raw);
-            } else if (timeout < 0 || (int)(idle - now) < timeout) {
-                timeout = (int)(idle - now);
+        if (t->rxl_on && smpdfu_rxlines_peek(&t->rxl, NULL) > 0) {
+            /* Lines received while a UDP request kept the flash busy. */
+            take_lines(t);
+            continue;
+        }
+        if (t->pty_master >= 0) {
+            rx_stale(t, now);
+            uint64_t at = smpdfu_link_dec_stale_at(&t->ser_dec);
+            if (at != UINT64_MAX) {
+                int left = at > now ? (int)(at - now) : 0;
+                if (timeout < 0 || left < timeout) {
+                    timeout = left;
+                }
             }
         }
         int rc = poll(pfd, (nfds_t)np, timeout);
@@ -845,6 +1036,11 @@ int main(int argc, char **argv)
             }
         }
     }
+    if (t->rxl_on) {
+        const smpdfu_rxlines_stats_t *st = &t->rxl.stats;
+        logf_(t, "serial rx: %u lines, %u dropped for want of a buffer, %u too long",
+              st->lines, st->no_buffer, st->too_long);
+    }
     logf_(t, "stopping");
     for (int i = 0; i < t->nudp; i++) {
         close(t->udp_fd[i]);
@@ -861,6 +1057,7 @@ int main(int argc, char **argv)
     free(t->work);
     free(t->rsp);
     free(t->ser_buf);
+    free(t->rxl_mem);
     free(t->udp_in);
     free(t->out);
     free(t);

@@ -294,7 +294,12 @@ void conn_upload_note(conn_t *k, const char *label, const void *note)
         fprintf(stderr, "%s: %s (%u bytes, at offset %u)\n", label, n->text, n->value, n->off);
         break;
     case SMPDFU_UPLOAD_NOTE_PACE:
-        fprintf(stderr, "%s: %s (%u us after each line)\n", label, n->text, n->value);
+        if (n->value) {
+            fprintf(stderr, "%s: %s (%u us after each line)\n", label, n->text, n->value);
+        } else {
+            fprintf(stderr, "%s: longer pauses between lines did not help (the link loses long "
+                            "frames): line pacing off\n", label);
+        }
         break;
     default:
         fprintf(stderr, "%s: %s (offset %u)\n", label, n->text, n->off);

@@ -220,7 +220,7 @@ static int pump(smpdfu_posix_port_t *p, smpdfu_client_t *c)
         }
         if (n > 0) {
             p->rx_bytes += (uint32_t)n;
-            smpdfu_client_feed(c, buf, (size_t)n);
+            smpdfu_client_feed_at(c, buf, (size_t)n, smpdfu_posix_now_ms());
             if (p->kind == SMPDFU_POSIX_UDP) {
                 continue; /* one datagram per call */
             }
