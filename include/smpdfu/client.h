@@ -239,7 +239,7 @@ bool smpdfu_client_last_heard(const smpdfu_client_t *c, uint64_t *at_ms);
  * timeout they suggest, as TCP computes it (smoothed round trip + 4 x its
  * mean deviation), at least SMPDFU_CLIENT_MIN_RTO_MS and at most `limit`;
  * `limit` itself while there is no sample. */
-#define SMPDFU_CLIENT_MIN_RTO_MS 50u
+#define SMPDFU_CLIENT_MIN_RTO_MS 25u
 /* Requests allowed longer than this per try are never resent early. */
 #define SMPDFU_CLIENT_ADAPTIVE_MAX_MS 5000u
 uint32_t smpdfu_client_rto(const smpdfu_client_t *c, uint32_t limit);

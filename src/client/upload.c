@@ -28,6 +28,8 @@ enum {
 #define PACE_MAX_US 50000u
 /* Gaps tried (1, 2, 4 ms) before deciding pacing does not help. */
 #define PACE_TRIES 3
+/* Times long frames must fail where short ones pass before pacing. */
+#define PACE_EVIDENCE 2
 /* Smallest packet size on links without lines. */
 #define PKT_MIN_OTHER 128u
 
@@ -356,6 +358,13 @@ static void maybe_pace(smpdfu_upload_t *u)
         return;
     }
     u->ml_lossy = false;
+    if (++u->ml_seen < PACE_EVIDENCE) {
+        /* Once may be a noisy link's bad luck: try the long frames again
+         * and see whether it happens again. */
+        grow(u);
+        return;
+    }
+    u->ml_seen = 0;
     uint32_t cur = smpdfu_client_pace(u->c);
     uint32_t p = cur ? cur * 2u : SMPDFU_UPLOAD_PACE_START_US;
     if (++u->pace_tries > PACE_TRIES || p > PACE_MAX_US) {
