@@ -196,6 +196,7 @@ typedef struct {
     bool ml_lossy;       /* multi-line frames were lost nearly always */
     uint32_t pace;       /* pacing the detection set (0 = none) */
     uint8_t pace_tries;  /* times detection set or doubled it */
+    uint8_t first_misses; /* first chunk copies unanswered in a row */
     uint8_t ml_seen;     /* long frames failed where short ones passed, since */
     /* liveness */
     uint64_t t0;

@@ -32,6 +32,8 @@ enum {
 #define PACE_EVIDENCE 2
 /* Smallest packet size on links without lines. */
 #define PKT_MIN_OTHER 128u
+/* Least wait before the first chunk goes again. */
+#define FIRST_MIN_MS 250u
 
 static size_t tstr_len(size_t n)
 {
@@ -440,14 +442,19 @@ static uint32_t chunk_timeout(const smpdfu_upload_t *u)
     return smpdfu_client_rto(u->c, u->tmo);
 }
 
-/* The first chunk may wait for an erase: resent after 8 round trips, at
- * least a second, at most the normal timeout. */
+/* The first chunk may wait for an erase: resent after 8 round trips (at
+ * least FIRST_MIN_MS), doubling with every copy up to the normal timeout, so
+ * a lost first chunk costs a fraction of a second and a long erase gets a
+ * copy every timeout. */
 static uint32_t first_try_timeout(const smpdfu_upload_t *u)
 {
     uint32_t t = smpdfu_client_rto(u->c, u->tmo);
     t = t > u->tmo / 8u ? u->tmo : t * 8u;
-    if (t < 1000u) {
-        t = 1000u;
+    if (t < FIRST_MIN_MS) {
+        t = FIRST_MIN_MS;
+    }
+    for (uint32_t i = 0; i < u->first_misses && t < u->tmo; i++) {
+        t *= 2u;
     }
     return t > u->tmo ? u->tmo : t;
 }
@@ -763,6 +770,9 @@ static void on_chunk(void *arg, const smpdfu_rsp_t *rsp)
              * sha is answered with its offset). A large first chunk that
              * keeps getting lost also shrinks. */
             u->res.first_again++;
+            if (u->first_misses < 16) {
+                u->first_misses++;
+            }
             note(u, SMPDFU_UPLOAD_NOTE_FIRST_AGAIN, 0);
             shrink(u);
             int rc = send_chunk(u, 0, true);
@@ -834,6 +844,7 @@ static void on_chunk(void *arg, const smpdfu_rsp_t *rsp)
             u->res.restarts++; /* the device started the file again */
         }
         u->seen_first = true;
+        u->first_misses = 0;
         u->probes = 0;
         u->dev_off = r;
         u->next_off = r;
