@@ -184,6 +184,7 @@ typedef struct {
     uint32_t reported;
     uint8_t wmax;        /* window ceiling: buf_count or cfg.window */
     uint8_t clean_w;     /* clean answers toward the next window increase */
+    uint32_t recover_off;/* losses below this belong to the last halving's episode */
     bool probing;        /* aux is an offset probe */
     /* packet size */
     size_t pkt, pkt_max, pkt_min, pkt_first_min, one_line;

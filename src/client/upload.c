@@ -388,9 +388,15 @@ static void maybe_pace(smpdfu_upload_t *u)
 
 /* Every chunk ends clean (answered at once, taken) or lost (a go-back, a
  * retransmission, retries run out). The window and packet size follow. */
-static void outcome(smpdfu_upload_t *u, bool lost, size_t pkt)
+static void outcome(smpdfu_upload_t *u, bool lost, size_t pkt, uint32_t off)
 {
-    if (lost) {
+    if (lost && off < u->recover_off) {
+        /* A loss among the chunks that were in flight when the window was
+         * last halved: the same episode, one halving is enough (TCP's fast
+         * recovery). */
+        u->clean_w = 0;
+    } else if (lost) {
+        u->recover_off = u->next_off;
         u->window = u->window > 1 ? (uint8_t)(u->window / 2u) : 1u;
         u->clean_w = 0;
         if (u->window < u->res.window_min) {
@@ -741,9 +747,9 @@ static bool soft_device_error(const smpdfu_dev_err_t *d)
 static void go_back(smpdfu_upload_t *u, uint32_t to, size_t pkt)
 {
     cancel_live(u);
-    u->next_off = to;
     u->res.go_backs++;
-    outcome(u, true, pkt);
+    outcome(u, true, pkt, to); /* before next_off moves back: it marks the episode */
+    u->next_off = to;
 }
 
 static void on_chunk(void *arg, const smpdfu_rsp_t *rsp)
@@ -783,7 +789,7 @@ static void on_chunk(void *arg, const smpdfu_rsp_t *rsp)
         }
         /* Every copy was lost: as many losses as copies (up to HIST_MIN). */
         for (uint16_t i = 0; i < rsp->sends && i < HIST_MIN; i++) {
-            outcome(u, true, ch.pkt);
+            outcome(u, true, ch.pkt, ch.off);
         }
         start_probe(u);
         return;
@@ -868,7 +874,7 @@ static void on_chunk(void *arg, const smpdfu_rsp_t *rsp)
             go_back(u, r, ch.pkt);
         } else {
             /* Taken; answered at once or only after a retransmission. */
-            outcome(u, rsp->sends > 1 && !rsp->spurious, ch.pkt);
+            outcome(u, rsp->sends > 1 && !rsp->spurious, ch.pkt, ch.off);
         }
     }
     /* Chunks wholly below the device offset are acknowledged implicitly
