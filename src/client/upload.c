@@ -443,9 +443,13 @@ static void outcome(smpdfu_upload_t *u, bool lost, size_t pkt, uint32_t off)
 
 static void on_chunk(void *arg, const smpdfu_rsp_t *rsp);
 
+/* A chunk's timeout as handed to the engine: the engine resends it after
+ * the round-trip estimate, doubling per copy up to this (8 estimates), and
+ * gives up after retries + 1 of this: then the offset probe. */
 static uint32_t chunk_timeout(const smpdfu_upload_t *u)
 {
-    return smpdfu_client_rto(u->c, u->tmo);
+    uint32_t t = smpdfu_client_rto(u->c, u->tmo);
+    return t > u->tmo / 8u ? u->tmo : t * 8u;
 }
 
 /* The first chunk may wait for an erase: resent after 8 round trips (at

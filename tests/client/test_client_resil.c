@@ -122,8 +122,10 @@ static void test_probe_after_retries(void **state)
     (void)state;
     size_t n = 8000;
     setup(SMPDFU_LINK_UDP, 512, 1, n, 1000);
-    /* params = 1, first chunk = 2, chunks 3.. : the 6th chunk and its 3 copies */
-    for (int i = 0; i < 4; i++) {
+    /* params = 1, first chunk = 2, chunks 3.. : the 6th chunk, all its
+     * copies (the engine resends at the round-trip estimate, doubling) and
+     * whatever follows them, 16 requests in all */
+    for (int i = 0; i < 16; i++) {
         dev.drop_req[i] = (uint32_t)(8 + i);
     }
     ures_t r = {0};
@@ -131,16 +133,16 @@ static void test_probe_after_retries(void **state)
     run(&cfg, &r);
     assert_int_equal(r.res.status, 0);
     assert_image_ok(n);
-    assert_int_equal(r.res.probes, 1);
-    assert_int_equal(r.notes[SMPDFU_UPLOAD_NOTE_PROBE], 1);
-    assert_int_equal(dev.empty_chunks, 1);
+    assert_true(r.res.probes >= 1);
+    assert_int_equal(r.notes[SMPDFU_UPLOAD_NOTE_PROBE], r.res.probes);
+    assert_int_equal(dev.empty_chunks, 1); /* the one probe that got through */
     assert_int_equal(dev.new_sessions, 1);
     assert_false(r.backwards);
 
     /* The device took the chunk but every answer to it was lost: the probe
      * learns the device is further on; nothing is sent again below it. */
     setup(SMPDFU_LINK_UDP, 512, 1, n, 1000);
-    for (int i = 0; i < 4; i++) {
+    for (int i = 0; i < 16; i++) {
         dev.drop_rsp[i] = (uint32_t)(8 + i);
     }
     r = (ures_t){0};
@@ -148,7 +150,7 @@ static void test_probe_after_retries(void **state)
     run(&cfg, &r);
     assert_int_equal(r.res.status, 0);
     assert_image_ok(n);
-    assert_int_equal(r.res.probes, 1);
+    assert_true(r.res.probes >= 1);
     assert_int_equal(dev.new_sessions, 1);
     assert_false(r.backwards);
 }
