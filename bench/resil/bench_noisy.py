@@ -48,10 +48,14 @@ def one_run(build, tmp, v1, v2, v2_hash, noisy, seed, loss, flip, target_args):
         up = {}
         if ok:
             up = json.loads(p.stdout)["images"][0]
-            q = subprocess.run([smpdfu, "--json", "--conn", conn, "image", "list"],
-                               capture_output=True, text=True, timeout=600)
+            # A fresh process has no round-trip estimate yet: generous retries,
+            # answers of several lines are lost often on the noisy line.
+            q = subprocess.run([smpdfu, "--json", "--retries", "20", "--conn", conn, "image",
+                                "list"], capture_output=True, text=True, timeout=600)
             ok = q.returncode == 0 and any(e["hash"] == v2_hash and e["active"]
                                            for e in json.loads(q.stdout)["images"])
+            if not ok:
+                return ok, took, up, ["check: " + (q.stderr.strip() or q.stdout.strip())]
         return ok, took, up, p.stderr.strip().splitlines()[-1:] if not ok else ""
     finally:
         emu.kill()
