@@ -12,32 +12,37 @@
  *    accept (smpdfu_client_max_packet): the CBOR overhead is computed per
  *    chunk, since the width of `off` grows with the offset;
  *  - first chunk: off 0, len, sha (SHA-256 of the whole file), image,
- *    upgrade; its timeout is long (the device may erase the slot);
+ *    upgrade; the device may take long (it may erase the slot);
  *  - always continues from the offset the device returns;
  *  - several chunks in flight (window) with Zephyr's in-order semantics:
  *    a chunk at an unexpected offset is answered with the expected offset,
  *    so an answer below the chunk's end means "go back to that offset"; an
  *    answer beyond a chunk acknowledges every chunk below it (a lost
  *    response costs nothing). The window follows the link (AIMD, as TCP):
- *    halved on every go-back, one more after each window's worth of chunks
- *    acknowledged cleanly, between 1 and buf_count (or cfg.window);
+ *    halved on a go-back or lost chunk (once per loss episode), one more
+ *    after each window's worth of chunks acknowledged cleanly, between 1
+ *    and buf_count (or cfg.window). Chunks are resent at the engine's
+ *    round-trip estimate, doubling per copy (smpdfu_client_rto);
  *  - a chunk whose retries run out does not end the upload: a probe (an
  *    empty chunk at the last offset the device confirmed; Zephyr answers it
  *    with rc 0 and the offset it expects, writing nothing) asks where the
  *    device is, and the upload goes on from there. The upload fails only
  *    when the device has been silent for cfg.silence_ms (the first chunk:
  *    at least first_timeout_ms, the erase allowance), with SMPDFU_ESILENT;
- *  - the first chunk is retransmitted at the normal timeout (the device may
- *    be erasing: a copy with the same sha is answered with the offset it
- *    holds, nothing is written twice);
+ *  - the first chunk is sent again after 8 round trips (250 ms at least),
+ *    doubling per copy up to the normal timeout, while the erase allowance
+ *    bounds the silence (a device still erasing answers each copy, same
+ *    sha, with the offset it holds: nothing is written twice);
  *  - frame size follows the link: when chunks of one size keep getting lost
- *    (half of the last 8, or a chunk's retries ran out while a small probe
- *    got through) the packet size halves, down to one console line on
- *    serial (128 bytes elsewhere); after a clean run it doubles again, up to
- *    the device's limit. On a serial link, multi-line frames lost nearly
- *    always while one-line frames pass switch line pacing on (the device
- *    drops lines while its few line buffers are held: Zephyr's UART
- *    transport); cfg.packet_size and cfg.pace_us override the detection;
+ *    (half of the last 8; a chunk whose every copy was lost counts once per
+ *    copy) the packet size halves, by whole console lines on serial, down
+ *    to one line (128 bytes elsewhere); after 16 clean answers in a row it
+ *    doubles again, up to the device's limit. On a serial link, long frames
+ *    lost nearly always while shorter ones then pass cleanly, seen twice,
+ *    switch line pacing on (the device drops lines while its few line
+ *    buffers are held: Zephyr's UART transport; the gap doubles if it
+ *    happens again, and pacing goes off for good when three gaps did not
+ *    help); cfg.packet_size and cfg.pace_us override the detection;
  *  - off 0 mid-transfer (the device lost its session: reboot, other client)
  *    -> re-sends the first chunk with the same sha, so a device that kept
  *    the session (smpdfu's target) resumes, and Zephyr restarts;
