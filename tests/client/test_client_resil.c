@@ -15,6 +15,7 @@
 #include <cmocka.h>
 
 #include "helper_fakedev.h"
+#include "smpdfu/cbor.h"
 #include "smpdfu/client.h"
 #include "smpdfu/image.h"
 #include "smpdfu/upload.h"
@@ -346,6 +347,180 @@ static void test_first_chunk_during_erase(void **state)
     assert_true(dev.now - t0 < 2000);
 }
 
+/* ------------------------------------------------------------- engine */
+
+typedef struct {
+    uint64_t at[64];
+    size_t len[64];
+    bool one_line[64];
+    size_t n;
+    uint64_t *clock;
+} sends_t;
+
+static int record_send(void *ctx, const uint8_t *data, size_t len)
+{
+    sends_t *s = ctx;
+    if (s->n < 64) {
+        size_t nl = 0;
+        for (size_t i = 0; i < len; i++) {
+            nl += data[i] == '\n';
+        }
+        s->at[s->n] = *s->clock;
+        s->len[s->n] = len;
+        s->one_line[s->n] = nl == 1 && data[len - 1] == '\n';
+        s->n++;
+    }
+    return 0;
+}
+
+static int got_status;
+static uint16_t got_sends;
+static void on_rsp(void *arg, const smpdfu_rsp_t *rsp)
+{
+    (void)arg;
+    got_status = rsp->status;
+    got_sends = rsp->sends;
+}
+
+static smpdfu_client_t ec;
+static smpdfu_req_t ereqs[4];
+static uint8_t emem[4 * 1024], erx[2048], etx[4096];
+
+static void engine_setup(sends_t *s, uint64_t *clock, uint32_t baud)
+{
+    smpdfu_client_cfg_t cfg;
+    memset(&cfg, 0, sizeof(cfg));
+    cfg.link.kind = SMPDFU_LINK_SERIAL;
+    cfg.send = record_send;
+    cfg.send_ctx = s;
+    cfg.reqs = ereqs;
+    cfg.nreqs = 4;
+    cfg.req_mem = emem;
+    cfg.req_mem_len = sizeof(emem);
+    cfg.rx_buf = erx;
+    cfg.rx_cap = sizeof(erx);
+    cfg.tx_buf = etx;
+    cfg.tx_cap = sizeof(etx);
+    cfg.timeout_ms = 1000;
+    cfg.retries = 0;
+    cfg.baud = baud;
+    memset(s, 0, sizeof(*s));
+    s->clock = clock;
+    assert_int_equal(smpdfu_client_init(&ec, &cfg), 0);
+    smpdfu_client_tick(&ec, *clock);
+}
+
+/* Run virtual time forward by the engine's own deadlines up to `until`. */
+static void engine_run(uint64_t *clock, uint64_t until)
+{
+    while (*clock < until) {
+        uint32_t t = smpdfu_client_next_timeout(&ec);
+        uint64_t next = t == UINT32_MAX ? until : *clock + (t ? t : 1);
+        *clock = next < until ? next : until;
+        smpdfu_client_tick(&ec, *clock);
+    }
+}
+
+/* Pacing: one line per send(), each after the previous line's time on the
+ * wire (115200 baud: 127 bytes = 11.02 ms) plus the gap, rounded up to the
+ * millisecond; the timeout starts when the last line went out. */
+static void test_engine_pacing(void **state)
+{
+    (void)state;
+    sends_t s;
+    uint64_t clock = 5000;
+    engine_setup(&s, &clock, 115200);
+    smpdfu_client_set_pace(&ec, 2000);
+    assert_int_equal(smpdfu_client_pace(&ec), 2000);
+    uint8_t body[400];
+    smpdfu_cbor_enc_t e;
+    smpdfu_cbor_enc_init(&e, body, sizeof(body));
+    smpdfu_cbor_map_begin(&e, 1);
+    smpdfu_cbor_put_tstr(&e, "d", 1);
+    char text[300];
+    memset(text, 'x', sizeof(text));
+    smpdfu_cbor_put_tstr(&e, text, sizeof(text));
+    got_status = 1;
+    assert_int_equal(smpdfu_client_request(&ec, 2, 0, 0, body, e.len, 1000, 0, on_rsp, NULL, NULL), 0);
+    engine_run(&clock, 5000 + 200);
+    assert_int_equal(s.n, 4); /* 308 + 8 + 4 bytes of frame: 4 lines */
+    for (size_t i = 0; i < s.n; i++) {
+        assert_true(s.one_line[i]);
+        if (i) {
+            /* 11.02 ms on the wire + 2 ms quiet -> 14 ms between line starts */
+            assert_int_equal(s.at[i] - s.at[i - 1], 14);
+        }
+    }
+    assert_true(smpdfu_client_stats(&ec)->paced_lines >= 4);
+    /* No answer: the timeout (1 s) counts from the last line. */
+    engine_run(&clock, s.at[3] + 999);
+    assert_int_equal(got_status, 1);
+    engine_run(&clock, s.at[3] + 1000);
+    assert_int_equal(got_status, SMPDFU_ETIMEOUT);
+
+    /* Off again: whole frames in one send(). */
+    smpdfu_client_set_pace(&ec, 0);
+    s.n = 0;
+    assert_int_equal(smpdfu_client_request(&ec, 2, 0, 0, body, e.len, 1000, 0, on_rsp, NULL, NULL), 0);
+    assert_int_equal(s.n, 1);
+    assert_false(s.one_line[0]);
+}
+
+/* Once round trips are known, a request with retries is resent after the
+ * estimate (doubling), not after its whole timeout, and still ends after
+ * (retries + 1) x timeout; a request without retries is never resent. */
+static void test_engine_rto(void **state)
+{
+    (void)state;
+    size_t n = 3000;
+    setup(SMPDFU_LINK_UDP, 512, 1, n, 1000);
+    /* a few answered requests: round trips of 0 ms on the fake */
+    for (int i = 0; i < 4; i++) {
+        ures_t r = {0};
+        smpdfu_upload_cfg_t cfg = base_cfg(&r, n);
+        run(&cfg, &r);
+        assert_int_equal(r.res.status, 0);
+        fake_reboot(&dev);
+        dev.complete = false;
+    }
+    uint32_t rto = smpdfu_client_rto(&fc.c, 1000);
+    assert_int_equal(rto, SMPDFU_CLIENT_MIN_RTO_MS);
+    /* Now a silent device: an echo with 3 retries of 1 s. */
+    dev.silent_from = dev.nreq + 1;
+    uint32_t retx0 = smpdfu_client_stats(&fc.c)->retransmits;
+    static const uint8_t echo[] = {0xa1, 0x61, 'd', 0x61, 'x'};
+    got_status = 1;
+    uint64_t t0 = dev.now;
+    assert_int_equal(smpdfu_client_request(&fc.c, 2, 0, 0, echo, sizeof(echo), 1000, 3, on_rsp, NULL,
+                                           NULL), 0);
+    bool ended = false;
+    while (!ended) {
+        uint32_t t = smpdfu_client_next_timeout(&fc.c);
+        dev.now += t ? t : 1;
+        smpdfu_client_tick(&fc.c, dev.now);
+        ended = got_status != 1;
+    }
+    assert_int_equal(got_status, SMPDFU_ETIMEOUT);
+    assert_int_equal(dev.now - t0, 4000); /* (3 + 1) x 1 s, as without an estimate */
+    /* 25, 50, 100, ... 1000 ms apart: more copies than the 3 retries */
+    assert_true(smpdfu_client_stats(&fc.c)->retransmits - retx0 > 3);
+    assert_true(got_sends > 4);
+
+    /* retries 0 (a reset): one copy only */
+    retx0 = smpdfu_client_stats(&fc.c)->retransmits;
+    got_status = 1;
+    t0 = dev.now;
+    assert_int_equal(smpdfu_client_request(&fc.c, 2, 0, 5, NULL, 0, 1000, 0, on_rsp, NULL, NULL), 0);
+    while (got_status == 1) {
+        uint32_t t = smpdfu_client_next_timeout(&fc.c);
+        dev.now += t ? t : 1;
+        smpdfu_client_tick(&fc.c, dev.now);
+    }
+    assert_int_equal(dev.now - t0, 1000);
+    assert_int_equal(smpdfu_client_stats(&fc.c)->retransmits, retx0);
+    assert_int_equal(got_sends, 1);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -355,6 +530,8 @@ int main(void)
         cmocka_unit_test(test_shrink_and_regrow),
         cmocka_unit_test(test_pacing_detected),
         cmocka_unit_test(test_first_chunk_during_erase),
+        cmocka_unit_test(test_engine_pacing),
+        cmocka_unit_test(test_engine_rto),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
