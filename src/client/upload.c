@@ -388,7 +388,25 @@ static void maybe_pace(smpdfu_upload_t *u)
 
 /* Every chunk ends clean (answered at once, taken) or lost (a go-back, a
  * retransmission, retries run out). The window and packet size follow. */
+/* Half of the recent chunks of this size lost: smaller frames. */
+static void judge_size(smpdfu_upload_t *u)
+{
+    if (u->nhist >= HIST_MIN && lost_in_hist(u) * 2u >= u->nhist) {
+        shrink(u);
+    }
+}
+
+static void outcome_ex(smpdfu_upload_t *u, bool lost, size_t pkt, uint32_t off, bool judge);
+
 static void outcome(smpdfu_upload_t *u, bool lost, size_t pkt, uint32_t off)
+{
+    outcome_ex(u, lost, pkt, off, true);
+}
+
+/* judge false: the losses are recorded, the size is judged later (after
+ * silence, only once a small frame got through: a silent device is not a
+ * link that loses large frames). */
+static void outcome_ex(smpdfu_upload_t *u, bool lost, size_t pkt, uint32_t off, bool judge)
 {
     if (lost && off < u->recover_off) {
         /* A loss among the chunks that were in flight when the window was
@@ -423,8 +441,8 @@ static void outcome(smpdfu_upload_t *u, bool lost, size_t pkt, uint32_t off)
     }
     if (lost) {
         u->run = 0;
-        if (u->nhist >= HIST_MIN && lost_in_hist(u) * 2u >= u->nhist) {
-            shrink(u);
+        if (judge) {
+            judge_size(u);
         }
         return;
     }
@@ -725,8 +743,9 @@ static void on_probe(void *arg, const smpdfu_rsp_t *rsp)
         }
         return;
     }
-    /* (The chunk that went unanswered through all its tries was counted as
-     * that many losses: the packet size has already shrunk if it should.) */
+    /* The chunk that went unanswered through all its tries counted as that
+     * many losses; this small frame got through: judge the size now. */
+    judge_size(u);
     if (r >= u->cfg.src.size) {
         u->dev_off = r;
         report(u);
@@ -793,7 +812,7 @@ static void on_chunk(void *arg, const smpdfu_rsp_t *rsp)
         }
         /* Every copy was lost: as many losses as copies (up to HIST_MIN). */
         for (uint16_t i = 0; i < rsp->sends && i < HIST_MIN; i++) {
-            outcome(u, true, ch.pkt, ch.off);
+            outcome_ex(u, true, ch.pkt, ch.off, false);
         }
         start_probe(u);
         return;
