@@ -30,7 +30,7 @@
  *    when the device has been silent for cfg.silence_ms (the first chunk:
  *    at least first_timeout_ms, the erase allowance), with SMPDFU_ESILENT;
  *  - the first chunk is sent again after 8 round trips (250 ms at least),
- *    doubling per copy up to the normal timeout, while the erase allowance
+ *    twice that from the third copy, at most the normal timeout, while the erase allowance
  *    bounds the silence (a device still erasing answers each copy, same
  *    sha, with the offset it holds: nothing is written twice);
  *  - frame size follows the link: when chunks of one size keep getting lost

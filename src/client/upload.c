@@ -471,9 +471,10 @@ static uint32_t chunk_timeout(const smpdfu_upload_t *u)
 }
 
 /* The first chunk may wait for an erase: resent after 8 round trips (at
- * least FIRST_MIN_MS), doubling with every copy up to the normal timeout, so
- * a lost first chunk costs a fraction of a second and a long erase gets a
- * copy every timeout. */
+ * least FIRST_MIN_MS), twice that from the third copy on, at most the normal
+ * timeout: a lost first chunk costs a fraction of a second, and a long erase
+ * gets a copy every half second or so (each answered, same sha, with the
+ * offset once the erase is done). */
 static uint32_t first_try_timeout(const smpdfu_upload_t *u)
 {
     uint32_t t = smpdfu_client_rto(u->c, u->tmo);
@@ -481,8 +482,8 @@ static uint32_t first_try_timeout(const smpdfu_upload_t *u)
     if (t < FIRST_MIN_MS) {
         t = FIRST_MIN_MS;
     }
-    for (uint32_t i = 0; i < u->first_misses && t < u->tmo; i++) {
-        t *= 2u;
+    if (u->first_misses > 1) {
+        t *= 2u; /* a long erase: a copy every other estimate is enough */
     }
     return t > u->tmo ? u->tmo : t;
 }
