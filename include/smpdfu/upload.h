@@ -200,7 +200,6 @@ typedef struct {
     uint16_t grow_after; /* clean run that doubles the size */
     uint8_t since_grow;  /* outcomes since the last growth (0xff: long ago) */
     bool ml_lossy;       /* multi-line frames were lost nearly always */
-    uint32_t pace;       /* pacing the detection set (0 = none) */
     uint8_t pace_tries;  /* times detection set or doubled it */
     uint8_t first_misses; /* first chunk copies unanswered in a row */
     uint8_t ml_seen;     /* long frames failed where short ones passed, since */

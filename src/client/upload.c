@@ -374,13 +374,11 @@ static void maybe_pace(smpdfu_upload_t *u)
          * does not change that. Off, and not again. */
         if (cur) {
             smpdfu_client_set_pace(u->c, 0);
-            u->pace = 0;
             note(u, SMPDFU_UPLOAD_NOTE_PACE, 0);
         }
         u->pace_tries = UINT8_MAX;
         return;
     }
-    u->pace = p;
     smpdfu_client_set_pace(u->c, p);
     note(u, SMPDFU_UPLOAD_NOTE_PACE, p);
     grow(u);
