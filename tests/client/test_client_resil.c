@@ -178,6 +178,9 @@ static void test_silence_gives_up(void **state)
     assert_int_equal(r.res.heard_off, r.last_progress);
     assert_int_equal(r.res.off, r.last_progress);
     assert_true(r.res.probes >= 2); /* it kept asking */
+    /* Silence is not a link that loses large frames: the size stays. */
+    assert_int_equal(r.res.shrinks, 0);
+    assert_int_equal(r.notes[SMPDFU_UPLOAD_NOTE_SHRINK], 0);
     assert_int_equal(smpdfu_client_in_flight(&fc.c), 0);
     assert_string_equal(smpdfu_err_name(SMPDFU_ESILENT), "SMPDFU_ESILENT");
 

@@ -56,9 +56,6 @@ class GiveUp(LossyCase):
         self.assertIsNotNone(m, msg)
         self.assertGreater(int(m.group(2)), 0)
         self.assertIn("asking the device which offset it holds", rest)  # -v: it kept asking
-        # Silence is not a link that loses large frames: no size change once
-        # the device was frozen.
-        self.assertNotIn("smaller packets", rest)
         print("  %s" % msg, file=sys.stderr)
 
 
