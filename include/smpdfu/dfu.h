@@ -115,6 +115,13 @@ typedef struct {
     uint32_t quiet_ms;           /* silence after the reset reply; 0 = 1000 */
     uint32_t reboot_timeout_ms;  /* how long the device may take to come back; 0 = 60000 */
     bool force;                  /* send padded files as they are (smpdfu_dfu_check_image_opt) */
+    /* Upload tuning (upload.h): give up after this much silence (0 = 60 s;
+     * the steps after the first answer also retry that long), fixed packet
+     * size (0 = follow the link), line pacing (0 = detect). */
+    uint32_t silence_ms;
+    size_t packet_size;
+    uint32_t pace_us;
+    void (*upload_note)(void *arg, int image, const smpdfu_upload_note_t *n); /* optional */
     void (*event)(void *arg, const smpdfu_dfu_event_t *ev);
     void (*progress)(void *arg, int image, uint32_t off, uint32_t size);
     void (*done)(void *arg, const smpdfu_dfu_result_t *res);
@@ -145,6 +152,8 @@ typedef struct {
     uint8_t state;
     size_t cur;
     uint32_t poll_n;
+    uint8_t resets;          /* resets sent */
+    bool reset_heard;        /* the last reset was answered */
     uint32_t poll_wait;
     uint64_t poll_deadline;
     smpdfu_req_t *req;

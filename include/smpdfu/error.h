@@ -90,6 +90,7 @@ typedef enum {
     SMPDFU_ENOTBOOTED = -110,    /* after the reset the device does not run the new image */
     SMPDFU_ENOTCONFIRMED = -111, /* the device did not confirm the image */
     SMPDFU_ENOTINSLOT = -112,    /* after the upload the image is not in the secondary slot */
+    SMPDFU_ESILENT = -113,       /* the device stopped answering for longer than allowed */
 
     /* Streamed sources (-120 .. -129) */
     SMPDFU_EAGAIN = -120,        /* the bytes are not there yet (a streamed source is fetching them) */

@@ -18,6 +18,9 @@ typedef struct {
     bool json;        /* --json: one JSON document on stdout */
     bool quiet;       /* --quiet: no progress output */
     int verbose;      /* -v, -vv: trace requests to stderr */
+    int give_up_ms;   /* --give-up SECONDS: silence that ends an upload/dfu; 0 = 60 s */
+    long packet_size; /* --packet-size N: fixed upload packet size; 0 = follow the link */
+    long pace_us;     /* --pace-us N: line pacing gap; -1 = detect, 0 = never */
 } smpdfu_cli_t;
 
 /* A command handler gets the arguments after "<group> <command>" (argv[0] is
