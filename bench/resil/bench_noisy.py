@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: Apache-2.0
 """Time of a whole `smpdfu dfu` (no tuning flags) on a noisy serial link
 against the same DFU on a clean one (docs/benchmarks.md, issue 9's goal:
 median noisy <= 3x median clean).

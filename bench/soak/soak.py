@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: Apache-2.0
 """Soak: many full DFUs over hostile links (docs/benchmarks.md, "Soak").
 
 Each run is a whole `smpdfu dfu` (upload, test, reset, wait, confirm) of a

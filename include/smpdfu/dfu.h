@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * smpdfu — the DFU orchestrator: an event-driven state machine over the
  * client engine that takes a device from "running A" to "running B,

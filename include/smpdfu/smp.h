@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * smpdfu — SMP header (v1/v2), ids, and device error codes with their words.
  * protocol.md §1 and §2.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * smpdfu — image upload over the client engine (protocol.md §4.3).
  *

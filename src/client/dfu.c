@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* DFU orchestrator: check -> upload -> mark -> reset -> wait -> confirm.
  * An event-driven state machine over the engine (see dfu.h). */
 #include "smpdfu/dfu.h"

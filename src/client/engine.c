@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* SMP client engine: request slots, sequence matching, timeouts and
  * retransmission, error decoding. No I/O: bytes leave through cfg.send and
  * arrive through smpdfu_client_feed(); time moves through tick(). */

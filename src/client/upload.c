@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Image upload: exact-size chunks, windowed, resumable (see upload.h). */
 #include "smpdfu/upload.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Names and sentences for smpdfu_err_t. A table, so adding a code is one line. */
 #include "smpdfu/error.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* A transport as data: framing choice and size limits per link kind. */
 #include "smpdfu/link.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* SMP header (protocol.md §1) and the words for device error codes (§2). */
 #include "smpdfu/smp.h"
 

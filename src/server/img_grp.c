@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Image management group (1) as Zephyr's img_mgmt answers it over an
  * emulated MCUboot (protocol.md §4): state read/write, upload, erase, slot
  * info. Plus smpdfu's extension: upload progress that survives a restart. */

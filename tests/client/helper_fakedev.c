@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Scripted fake SMP device for client unit tests (see helper_fakedev.h). */
 #include "helper_fakedev.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* A scripted fake SMP device for driving the client engine in-process, on a
  * virtual clock. It decodes what the engine sends (through the real link
  * framing), answers like Zephyr's os/img groups (upload with Zephyr's

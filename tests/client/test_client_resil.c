@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The upload on a live but bad link, against the fake device on a virtual
  * clock: a chunk whose retries run out leads to an offset probe and the
  * upload goes on; only silence for silence_ms ends it (SMPDFU_ESILENT, with

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Upload against the scripted fake device: exact packet sizes, sha/len on
  * the first chunk, windowing with lost requests/responses, session loss and
  * resume, off:0 after the final chunk, device errors. */

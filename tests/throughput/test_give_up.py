@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """A device that stops answering in the middle of an upload: the upload keeps
 asking (offset probes) and fails only after the --give-up silence, saying how
 long it waited and what the device said last. The target is frozen with

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """`smpdfu dfu` with no tuning flags over a noisy serial line (smpdfu-linkemu
 serial at 1 Mbaud, 1 % of the lines lost, 1 in 1000 bytes with a flipped
 bit, fixed seeds) completes, and a state read shows the new image running

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """`smpdfu dfu` with no tuning flags through a 115200-baud line
 (smpdfu-linkemu serial) against smpdfu-target's stock Zephyr UART receive
 (two 128-byte line buffers held while a request and its flash time run; the

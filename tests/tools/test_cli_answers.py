@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """Silent wrong acceptances become clear answers (issue 9, item 6).
 
 Real processes only: smpdfu, smpdfu-target and smpdfu-linkemu as a user runs

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* smpdfu-target: one emulated Zephyr + MCUboot device on a flash file.
  * Serves SMP over UDP and/or a pty (console framing or raw UART), logs every
  * request in words on stderr, and on `reset` runs the boot emulation and

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * smpdfu CLI: shared options and the command table. Each command lives in a
  * cmd_<group>.c file and is listed once in main.c's table.

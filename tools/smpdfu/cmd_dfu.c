@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* smpdfu dfu FILE [--mode M] [--image1 NETCORE.bin|URL]: the whole update. */
 #include <errno.h>
 #include <stdio.h>

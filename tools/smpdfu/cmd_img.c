@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* smpdfu image list|upload|test|confirm|erase|slots (device commands;
  * `image info` on a file lives in cmd_image.c). */
 #include <ctype.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* smpdfu CLI: connection, synchronous requests, error words, progress. */
 #include "conn.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* smpdfu CLI: the connection shared by the device commands (open the port
  * named by --conn, run the engine, wait for one answer), error words and the
  * progress bar. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* smpdfu: command-line SMP client. Parses global options, finds the command
  * in the table and hands over. Everything else is in cmd_*.c. */
 #include <stdarg.h>
