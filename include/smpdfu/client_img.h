@@ -13,6 +13,7 @@
 #include <stdint.h>
 
 #include "smpdfu/client.h"
+#include "smpdfu/config.h"
 
 #ifdef __cplusplus
 extern "C" {

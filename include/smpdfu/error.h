@@ -13,6 +13,8 @@
 #ifndef SMPDFU_ERROR_H
 #define SMPDFU_ERROR_H
 
+#include "smpdfu/config.h" /* build switches: every header sees them */
+
 #ifdef __cplusplus
 extern "C" {
 #endif
