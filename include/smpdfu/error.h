@@ -103,7 +103,9 @@ typedef enum {
 const char *smpdfu_err_name(int err);
 
 /* One sentence a person understands, e.g. "checksum mismatch". Never NULL;
- * unknown codes give "unknown error". */
+ * unknown codes give "unknown error". Built with SMPDFU_NO_SENTENCES
+ * (config.h): the name instead, as smpdfu_err_name() ("SMPDFU_EUNKNOWN" for
+ * an unknown code). */
 const char *smpdfu_strerror(int err);
 
 #ifdef __cplusplus
