@@ -7,7 +7,9 @@
 
 #include "smpdfu/client.h"
 #include "smpdfu/error.h"
+#include "smpdfu/flash.h"
 #include "smpdfu/link.h"
+#include "smpdfu/server.h"
 #include "smpdfu/smp.h"
 
 #if !SMPDFU_NO_SENTENCES || !SMPDFU_NO_PRINTF || SMPDFU_LINK_KINDS != 0x1u
@@ -38,6 +40,58 @@ static int send_none(void *ctx, const uint8_t *p, size_t n)
     (void)p;
     (void)n;
     return 0;
+}
+
+static int sent;
+static int answered;
+static char note[100] = "unset";
+
+static int send_count(void *ctx, const uint8_t *p, size_t n)
+{
+    (void)ctx;
+    (void)p;
+    (void)n;
+    sent++;
+    return 0;
+}
+
+static void on_event(void *ctx, const smpdfu_server_event_t *ev)
+{
+    (void)ctx;
+    answered = ev->answered;
+    strncpy(note, ev->note ? ev->note : "(null)", sizeof(note) - 1);
+}
+
+/* The image group's log notes are left empty without printf: an erase of
+ * slot 1 (a default build notes "slot=1") answers, with an empty note. */
+static void check_notes(void)
+{
+    static uint8_t mem[2 * 8192 + 1024];
+    static uint8_t rsp[256], work[256];
+    smpdfu_ram_flash_t ram;
+    smpdfu_boot_cfg_t boot;
+    smpdfu_server_t srv;
+    smpdfu_img_group_t img;
+    /* v2 write, image group (1), erase (5): {"slot": 1} */
+    static const uint8_t req[] = { 0x0a, 0, 0, 7, 0, 1, 0, 5, 0xa1, 0x64, 's', 'l', 'o', 't', 0x01 };
+
+    memset(&boot, 0, sizeof(boot));
+    eq("ram flash", smpdfu_ram_flash_init(&ram, mem, sizeof(mem), 1024, 4, 0xff), 0);
+    boot.flash = &ram.flash;
+    boot.image_count = 1;
+    boot.slot[0] = (smpdfu_flash_area_t){ 0, 8192 };
+    boot.slot[1] = (smpdfu_flash_area_t){ 8192, 8192 };
+    boot.mode = SMPDFU_BOOT_SWAP_MOVE;
+    boot.max_align = 8;
+    eq("boot cfg", smpdfu_boot_cfg_check(&boot), 0);
+    eq("server init", smpdfu_server_init(&srv, rsp, sizeof(rsp)), 0);
+    srv.on_event = on_event;
+    eq("img init", smpdfu_img_group_init(&img, &boot, NULL, work, sizeof(work)), 0);
+    eq("register", smpdfu_server_register(&srv, &img.group), 0);
+    eq("process erase", smpdfu_server_process(&srv, req, sizeof(req), send_count, NULL), 1);
+    eq("one response", sent, 1);
+    eq("answered", answered, 1);
+    same("erase note without printf", note, "");
 }
 
 int main(void)
@@ -105,6 +159,8 @@ int main(void)
     eq("client on raw", smpdfu_client_init(&c, &cfg), SMPDFU_ENOTSUP);
     cfg.link = con;
     eq("client on console", smpdfu_client_init(&c, &cfg), 0);
+
+    check_notes();
 
     printf("%s\n", failed ? "switches: FAILED" : "switches: all checks passed");
     return failed;

@@ -5,7 +5,8 @@
    with -DSMPDFU_CONFIG=switches_on.h and -Werror, linked with
    switches_check.c, which checks what config.h promises (strerror gives the
    name, device errors read "IMG_ERR_NO_FREE_SLOT (image group error 9)",
-   only the console link is there).
+   only the console link is there, the image group leaves its log notes
+   empty).
 2. arm-none-eabi (when installed): the same libraries compiled for a
    Cortex-M33 with the switches reference no printf-family function (nm),
    while the default build does (so the check can see one).
