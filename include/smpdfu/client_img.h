@@ -14,6 +14,7 @@
 #include <stdint.h>
 
 #include "smpdfu/client.h"
+#include "smpdfu/config.h"
 
 #ifdef __cplusplus
 extern "C" {

@@ -78,7 +78,7 @@ typedef enum {
 typedef struct {
     smpdfu_dfu_ev_t ev;
     int image;         /* image number the event concerns, -1 for the device */
-    const char *text;  /* one sentence, static */
+    const char *text;  /* one sentence, static ("" with SMPDFU_NO_SENTENCES) */
     int status;        /* FAILED: the error */
     uint32_t value;    /* UPLOAD_RESUMED: offset; POLL: attempt number */
 } smpdfu_dfu_event_t;

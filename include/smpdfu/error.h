@@ -14,6 +14,8 @@
 #ifndef SMPDFU_ERROR_H
 #define SMPDFU_ERROR_H
 
+#include "smpdfu/config.h" /* build switches: every header sees them */
+
 #ifdef __cplusplus
 extern "C" {
 #endif
@@ -103,7 +105,9 @@ typedef enum {
 const char *smpdfu_err_name(int err);
 
 /* One sentence a person understands, e.g. "checksum mismatch". Never NULL;
- * unknown codes give "unknown error". */
+ * unknown codes give "unknown error". Built with SMPDFU_NO_SENTENCES
+ * (config.h): the name instead, as smpdfu_err_name() ("SMPDFU_EUNKNOWN" for
+ * an unknown code). */
 const char *smpdfu_strerror(int err);
 
 #ifdef __cplusplus

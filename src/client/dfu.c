@@ -3,6 +3,8 @@
  * An event-driven state machine over the engine (see dfu.h). */
 #include "smpdfu/dfu.h"
 
+#include "smpdfu/config.h"
+
 #include <string.h>
 
 #include "smpdfu/client_os.h"
@@ -29,6 +31,8 @@ enum {
 /* Resets sent when the first got no answer and the device never rebooted. */
 #define MAX_RESETS 3
 
+/* The events' sentences; without sentences (config.h) every text is "". */
+#if !SMPDFU_NO_SENTENCES
 static const char *const ev_text[] = {
     [SMPDFU_DFU_EV_CHECKED] = "image checked: header, TLVs and hash are valid",
     [SMPDFU_DFU_EV_PARAMS] = "read the device's buffer size",
@@ -54,11 +58,15 @@ static const char *const ev_text[] = {
     [SMPDFU_DFU_EV_DONE] = "firmware update complete",
     [SMPDFU_DFU_EV_FAILED] = "firmware update failed",
 };
+#define EV_TEXT(ev) ev_text[ev]
+#else
+#define EV_TEXT(ev) ""
+#endif
 
 static void emit(smpdfu_dfu_t *d, smpdfu_dfu_ev_t ev, int image, int status, uint32_t value)
 {
     if (d->cfg.event) {
-        smpdfu_dfu_event_t e = {ev, image, ev_text[ev], status, value};
+        smpdfu_dfu_event_t e = {ev, image, EV_TEXT(ev), status, value};
         d->cfg.event(d->cfg.arg, &e);
     }
 }

@@ -21,6 +21,10 @@ int smpdfu_client_init(smpdfu_client_t *c, const smpdfu_client_cfg_t *cfg)
         !cfg->rx_buf || !cfg->tx_buf) {
         return SMPDFU_EINVAL;
     }
+    if ((unsigned)cfg->link.kind <= SMPDFU_LINK_BLE &&
+        !(((SMPDFU_LINK_KINDS) >> cfg->link.kind) & 1u)) {
+        return SMPDFU_ENOTSUP; /* the kind is not compiled in (config.h) */
+    }
     memset(c, 0, sizeof(*c));
     c->cfg = *cfg;
     if (c->cfg.timeout_ms == 0) {

@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* Names and sentences for smpdfu_err_t. A table, so adding a code is one line. */
+#include "smpdfu/config.h"
 #include "smpdfu/error.h"
 
 #include <stddef.h>
@@ -10,7 +11,8 @@ struct err_text {
     const char *text;
 };
 
-#define E(c, t) { c, #c, t }
+/* SMPDFU_SENTENCE: NULL when built without sentences (smpdfu/config.h). */
+#define E(c, t) { c, #c, SMPDFU_SENTENCE(t) }
 static const struct err_text err_table[] = {
     E(SMPDFU_OK, "success"),
     E(SMPDFU_EINVAL, "invalid argument"),
@@ -92,5 +94,10 @@ const char *smpdfu_err_name(int err)
 const char *smpdfu_strerror(int err)
 {
     const struct err_text *e = find(err);
+#if SMPDFU_NO_SENTENCES
+    /* No sentences: the name is the text (config.h). */
+    return e ? e->name : "SMPDFU_EUNKNOWN";
+#else
     return e ? e->text : "unknown error";
+#endif
 }
