@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: Apache-2.0
 """Flash and RAM of smpdfu on Cortex-M, by module, from the linker maps.
 
 Builds with arm-none-eabi-gcc at -Os (-ffunction-sections -fdata-sections,

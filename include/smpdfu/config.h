@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * smpdfu — build-time switches for the portable libraries (src/core,
  * src/client, src/server).

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Behaviour of the portable libraries built with the footprint switches
  * (tests/config/test_config_switches.py compiles this with
  * -DSMPDFU_CONFIG=switches_on.h): what config.h promises. Prints one line

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Every footprint switch on (include/smpdfu/config.h), for
  * test_config_switches.py. */
 #define SMPDFU_NO_SENTENCES 1

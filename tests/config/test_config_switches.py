@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: Apache-2.0
 """The footprint switches of include/smpdfu/config.h.
 
 1. Host: the portable libraries (src/core, src/client, src/server) compiled

@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: Apache-2.0
 """The snippets of docs/porting.md that use only smpdfu's API compile and link.
 
 Every fenced block whose info string is "c compile" is written to a file of

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The smallest useful central, for bench/footprint: the DFU orchestrator
  * (test, reset, confirm) on one UART with the console framing, its image in
  * flash, SHA-256 in software. Everything a real port adds is here in its

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* smpdfu switches for the footprint build (SMPDFU_CONFIG=footprint_config.h,
  * see include/smpdfu/config.h): no sentences, no printf. */
 #define SMPDFU_NO_SENTENCES 1
