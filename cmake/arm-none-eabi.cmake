@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 # Cross build for a Cortex-M with Debian's gcc-arm-none-eabi + newlib-nano.
 #   portable libraries only:  -DSMPDFU_PORTABLE_ONLY=ON          (Cortex-M33)
 #   firmware for a QEMU board: -DSMPDFU_FIRMWARE=ON -DSMPDFU_BOARD=mps2-an505|mps2-an385

@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: Apache-2.0
 """mkimage.py: build MCUboot images the way imgtool does (protocol.md §6, §7).
 
 Written for smpdfu's tests and demos (imgtool is not installable here). Needs

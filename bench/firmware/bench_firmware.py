@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: Apache-2.0
 """Upload rate of the central firmware (QEMU, Cortex-M) against the host CLI
 on the same emulated link (docs/benchmarks.md, docs/firmware.md).
 

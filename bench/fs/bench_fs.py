@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: Apache-2.0
 """File transfer (fs group) throughput beside image upload (docs/benchmarks.md).
 
 For each link the same three real processes run as in bench/throughput:

@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: Apache-2.0
 """Upload throughput of smpdfu over emulated links (docs/benchmarks.md).
 
 For each scenario three real processes run: smpdfu-target (the device),

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Central firmware: the DFU orchestrator (src/client) on a bare Cortex-M,
  * updating the SMP device on UART0 with the image linked into its own
  * flash, or (source=uplink, the gateway) streamed in over UART1 from an

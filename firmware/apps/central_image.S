@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The signed images the central uploads, linked into its flash:
  * FW_IMAGE0 (image 0, the application) and FW_IMAGE1 (image 1, the nRF5340
  * network core), file paths given by CMake (SMPDFU_FW_IMAGE, SMPDFU_FW_IMAGE1). */

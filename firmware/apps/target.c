@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Target firmware: the portable SMP server (OS and image groups, Zephyr's
  * rules) and the MCUboot emulation on a bare Cortex-M, serving SMP on UART0.
  * The flash is a host file reached through semihosting, in smpdfu-target's

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Shared firmware glue: command-line options and idling. */
 #include "fw.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* What both firmware apps share: the options from the semihosting command
  * line and the board's UARTs. Apps are firmware/apps/<name>.c. */
 #ifndef FW_H

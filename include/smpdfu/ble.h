@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * smpdfu — SMP over BLE GATT fragmentation (protocol.md §5.3).
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * smpdfu — an emulated MCUboot over a smpdfu_flash_t (protocol.md §7).
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * smpdfu — the CBOR subset SMP uses (RFC 8949).
  *

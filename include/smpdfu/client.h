@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * smpdfu — the SMP client engine (central side).
  *
@@ -12,7 +13,14 @@
  * matched to its response by sequence number, group, command and op. A
  * request that meets silence is retransmitted with the SAME sequence number
  * (so a late answer to the first copy still matches) up to `retries` times,
- * then completes with SMPDFU_ETIMEOUT.
+ * then completes with SMPDFU_ETIMEOUT, (retries + 1) x timeout after it was
+ * sent. Once round trips have been measured (smpdfu_client_rto), a request
+ * with retries > 0 is retransmitted sooner: after the estimate, doubling
+ * with each copy up to its timeout, for the same total time (a lost frame
+ * on a fast link then costs a few round trips, not a whole timeout). A
+ * request with retries 0 (a reset) is never sent twice; one allowed more
+ * than SMPDFU_CLIENT_ADAPTIVE_MAX_MS a try, or marked slow, only at its
+ * timeout.
  *
  * Responses: indefinite or definite CBOR maps; an absent "rc" is success;
  * both device error shapes (SMP `rc`, v2 `err {group, rc}`) become status
@@ -57,6 +65,11 @@ typedef struct {
     size_t payload_len;
     const smpdfu_req_t *req;    /* the request slot (already free again: compare only) */
     uint32_t tag;               /* the tag given to smpdfu_client_req_send() */
+    uint16_t sends;             /* times the request went out (1 = answered without a
+                                   retransmission: its round trip is a clean sample) */
+    bool spurious;              /* sends > 1, but the answer came within a quarter of
+                                   a round trip of the last copy: most likely it
+                                   answers an earlier copy (needless retransmission) */
 } smpdfu_rsp_t;
 
 typedef void (*smpdfu_rsp_fn)(void *arg, const smpdfu_rsp_t *rsp);
@@ -75,6 +88,13 @@ struct smpdfu_req {
     uint8_t id;
     uint16_t group;
     uint16_t tries_left;
+    uint16_t sends;
+    bool slow;          /* may take long on purpose (erase): not a round-trip sample */
+    bool adaptive;      /* retransmitted at the round-trip estimate, not timeout_ms */
+    uint64_t sent_at;
+    uint64_t last_tx_at;
+    uint64_t give_up_at; /* adaptive: (retries + 1) x timeout_ms after sending */
+    uint32_t tx_order;  /* paced links: place in the transmit queue (0 = not queued) */
     uint32_t timeout_ms;
     uint32_t tag;
     uint64_t deadline;
@@ -117,6 +137,9 @@ typedef struct {
      * every packet received, for tracing. */
     void (*trace)(void *arg, bool tx, const uint8_t *pkt, size_t len);
     void *trace_arg;
+    /* Serial console links: the line speed in baud (0 = unknown). Only line
+     * pacing uses it, to leave the gap after a line has left the wire. */
+    uint32_t baud;
 } smpdfu_client_cfg_t;
 
 typedef struct {
@@ -127,6 +150,7 @@ typedef struct {
     uint32_t unmatched;     /* well-formed responses nobody waits for (late duplicates) */
     uint32_t bad_packets;   /* not an SMP response, length wrong */
     uint32_t send_errors;
+    uint32_t paced_lines;   /* lines handed to the port one by one (pacing on) */
 } smpdfu_client_stats_t;
 
 struct smpdfu_client {
@@ -140,6 +164,15 @@ struct smpdfu_client {
     uint32_t dev_buf_size;
     uint32_t dev_buf_count;
     smpdfu_timer_t *timers;
+    uint64_t heard_at;          /* time of the last well-formed SMP response (0 = never) */
+    bool heard;
+    uint32_t srtt8, rttvar4;    /* round-trip estimate (ms x 8, ms x 4), 0 = no sample */
+    /* line pacing (serial console links only) */
+    uint32_t pace_us;           /* idle gap after each line; 0 = whole frames */
+    uint32_t tx_order;          /* last queue number given */
+    size_t tx_len, tx_pos;      /* frame in tx_buf being sent line by line */
+    uint64_t tx_next_at;        /* when the next line may go */
+    smpdfu_req_t *tx_req;       /* whose frame it is (NULL once cancelled) */
     smpdfu_client_stats_t stats;
 };
 
@@ -183,6 +216,38 @@ void smpdfu_client_reset_link(smpdfu_client_t *c);
  * They bound smpdfu_client_max_packet(). */
 void smpdfu_client_set_params(smpdfu_client_t *c, uint32_t buf_size, uint32_t buf_count);
 uint32_t smpdfu_client_buf_count(const smpdfu_client_t *c);
+
+/* Line pacing for devices that receive the console framing into a few small
+ * line buffers (Zephyr's UART transport: 2 x 128 bytes by default) and drop a
+ * line that finds them all held. With pace_us > 0 on a SERIAL link the engine
+ * hands send() one line at a time and the next line only once the previous
+ * one has had time to leave the wire (cfg.baud; 0 = not counted) plus
+ * pace_us of quiet, rounded up to whole milliseconds of the tick clock.
+ * Frames queue in order of sending; a request's timeout starts when its last
+ * line went out. The port needs nothing new: tick() sends the lines, and
+ * next_timeout() says when the next one is due. 0 turns pacing off (queued
+ * frames then go out whole). Other link kinds ignore it. */
+void smpdfu_client_set_pace(smpdfu_client_t *c, uint32_t pace_us);
+uint32_t smpdfu_client_pace(const smpdfu_client_t *c);
+
+/* Whether, and when (tick clock), the device last sent a well-formed SMP
+ * response, matched to a request or not (a late duplicate is a sign of life
+ * too). Returns false when nothing was ever heard. */
+bool smpdfu_client_last_heard(const smpdfu_client_t *c, uint64_t *at_ms);
+
+/* Round trips: every request answered without a retransmission (and not
+ * marked slow) is a sample. smpdfu_client_rto() gives the retransmission
+ * timeout they suggest, as TCP computes it (smoothed round trip + 4 x its
+ * mean deviation), at least SMPDFU_CLIENT_MIN_RTO_MS and at most `limit`;
+ * `limit` itself while there is no sample. */
+#define SMPDFU_CLIENT_MIN_RTO_MS 25u
+/* Requests allowed longer than this per try are never resent early. */
+#define SMPDFU_CLIENT_ADAPTIVE_MAX_MS 5000u
+uint32_t smpdfu_client_rto(const smpdfu_client_t *c, uint32_t limit);
+
+/* Mark a begun request as one that may take long on purpose (the first
+ * upload chunk while the device erases): its round trip is not a sample. */
+void smpdfu_client_req_slow(smpdfu_req_t *r);
 
 /* Largest SMP packet (header + CBOR) a request may have now: the link and
  * device limit (smpdfu_link_max_packet) and the slot size, whichever is less. */

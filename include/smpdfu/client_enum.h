@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * smpdfu — enumeration group requests (group 10, Zephyr enum_mgmt): which
  * groups a device has. Request functions return 0 or the engine's error

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * smpdfu — file system group (group 8, Zephyr fs_mgmt): single requests,
  * their parsers, and a windowed download. Uploads of whole files go through
@@ -119,6 +120,7 @@ typedef struct {
     smpdfu_fs_download_cfg_t cfg;
     bool busy, sized;
     uint32_t next;         /* next offset to ask for */
+    uint32_t failed_off;   /* the ask being handled (UINT32_MAX: none) */
     struct {
         smpdfu_req_t *req;
         uint32_t off, len; /* asked range (len 0: size unknown yet) */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * smpdfu — image management group requests (group 1, protocol.md §4) for
  * the client engine: state read/write (test, confirm), erase, slot info.
@@ -13,6 +14,7 @@
 #include <stdint.h>
 
 #include "smpdfu/client.h"
+#include "smpdfu/config.h"
 
 #ifdef __cplusplus
 extern "C" {

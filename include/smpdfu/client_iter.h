@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * smpdfu — walking the lists and maps inside a response (task lists,
  * statistics fields, group lists). I/O free. An iterator reads the response

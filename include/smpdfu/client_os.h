@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * smpdfu — OS management group requests (group 0, protocol.md §3) for the
  * client engine. Each request function builds and sends one request and

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * smpdfu — settings group requests (group 3, Zephyr settings_mgmt). Request
  * functions return 0 or the engine's error (SMPDFU_EBUSY, SMPDFU_EOVERSIZE,

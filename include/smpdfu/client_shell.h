@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * smpdfu — shell group request (group 9, Zephyr shell_mgmt). Returns 0 or
  * the engine's error (SMPDFU_EBUSY, SMPDFU_EOVERSIZE, SMPDFU_ECLOSED,

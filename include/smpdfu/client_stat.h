@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * smpdfu — statistics group requests (group 2, Zephyr stat_mgmt). Request
  * functions build and send one request and return 0 or the engine's error

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * smpdfu — the bare-metal Cortex-M port (src/port/cortex-m): no RTOS, no
  * vendor SDK. What it gives an application (firmware/apps/):

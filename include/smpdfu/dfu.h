@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * smpdfu — the DFU orchestrator: an event-driven state machine over the
  * client engine that takes a device from "running A" to "running B,
@@ -77,7 +78,7 @@ typedef enum {
 typedef struct {
     smpdfu_dfu_ev_t ev;
     int image;         /* image number the event concerns, -1 for the device */
-    const char *text;  /* one sentence, static */
+    const char *text;  /* one sentence, static ("" with SMPDFU_NO_SENTENCES) */
     int status;        /* FAILED: the error */
     uint32_t value;    /* UPLOAD_RESUMED: offset; POLL: attempt number */
 } smpdfu_dfu_event_t;
@@ -115,6 +116,13 @@ typedef struct {
     uint32_t quiet_ms;           /* silence after the reset reply; 0 = 1000 */
     uint32_t reboot_timeout_ms;  /* how long the device may take to come back; 0 = 60000 */
     bool force;                  /* send padded files as they are (smpdfu_dfu_check_image_opt) */
+    /* Upload tuning (upload.h): give up after this much silence (0 = 60 s;
+     * the steps after the first answer also retry that long), fixed packet
+     * size (0 = follow the link), line pacing (0 = detect). */
+    uint32_t silence_ms;
+    size_t packet_size;
+    uint32_t pace_us;
+    void (*upload_note)(void *arg, int image, const smpdfu_upload_note_t *n); /* optional */
     void (*event)(void *arg, const smpdfu_dfu_event_t *ev);
     void (*progress)(void *arg, int image, uint32_t off, uint32_t size);
     void (*done)(void *arg, const smpdfu_dfu_result_t *res);
@@ -145,6 +153,8 @@ typedef struct {
     uint8_t state;
     size_t cur;
     uint32_t poll_n;
+    uint8_t resets;          /* resets sent */
+    bool reset_heard;        /* the last reset was answered */
     uint32_t poll_wait;
     uint64_t poll_deadline;
     smpdfu_req_t *req;

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * smpdfu — local error codes.
  *
@@ -12,6 +13,8 @@
  */
 #ifndef SMPDFU_ERROR_H
 #define SMPDFU_ERROR_H
+
+#include "smpdfu/config.h" /* build switches: every header sees them */
 
 #ifdef __cplusplus
 extern "C" {
@@ -90,6 +93,7 @@ typedef enum {
     SMPDFU_ENOTBOOTED = -110,    /* after the reset the device does not run the new image */
     SMPDFU_ENOTCONFIRMED = -111, /* the device did not confirm the image */
     SMPDFU_ENOTINSLOT = -112,    /* after the upload the image is not in the secondary slot */
+    SMPDFU_ESILENT = -113,       /* the device stopped answering for longer than allowed */
 
     /* Streamed sources (-120 .. -129) */
     SMPDFU_EAGAIN = -120,        /* the bytes are not there yet (a streamed source is fetching them) */
@@ -101,7 +105,9 @@ typedef enum {
 const char *smpdfu_err_name(int err);
 
 /* One sentence a person understands, e.g. "checksum mismatch". Never NULL;
- * unknown codes give "unknown error". */
+ * unknown codes give "unknown error". Built with SMPDFU_NO_SENTENCES
+ * (config.h): the name instead, as smpdfu_err_name() ("SMPDFU_EUNKNOWN" for
+ * an unknown code). */
 const char *smpdfu_strerror(int err);
 
 #ifdef __cplusplus

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * smpdfu — the hash hook. The core never links a crypto library: whoever
  * needs a digest passes one of these. On POSIX, smpdfu_posix_hash() (port)

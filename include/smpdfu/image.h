@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * smpdfu — MCUboot image parsing and hashing (protocol.md §6).
  *

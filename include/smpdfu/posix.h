@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * smpdfu — POSIX port: the only layer with system calls. Each piece is
  * documented where it is declared below; modules add their sections.

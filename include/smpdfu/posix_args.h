@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * smpdfu — POSIX port: strict parsing of numeric command-line values, shared
  * by the tools. A value is accepted only when all of it is a number inside

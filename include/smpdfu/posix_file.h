@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * smpdfu — POSIX port: read-only file access at offsets, shaped for
  * smpdfu_read_fn, so image parsing, hashing and uploads read a file in pieces.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * smpdfu — POSIX hooks for the server groups (server_groups.h, server.h):
  * a file system rooted in a host directory for the fs group, the process's

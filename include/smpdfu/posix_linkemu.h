@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * smpdfu — link emulator (POSIX): a relay process between an SMP client and an
  * SMP target that makes the link behave like a real one (docs/linkemu.md).

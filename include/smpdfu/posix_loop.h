@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * smpdfu — POSIX port: a connection described by one text spec, and the
  * poll loop that wires it to the client engine (feed / tick / send).

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * smpdfu — POSIX port: serial lines (termios). Raw mode, 8N1, no flow
  * control, any standard baud rate. The framing (console or raw UART) is the

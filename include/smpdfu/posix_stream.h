@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * smpdfu — POSIX port: streamed image sources for the CLI. Each is a
  * smpdfu_stream_t (stream.h) with a blocking fetch hook, so the upload reads

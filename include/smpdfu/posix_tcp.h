@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * smpdfu — POSIX port: a serial line carried over TCP (QEMU -serial tcp:,
  * Renode's socket terminal, ser2net). The byte stream is framed like a

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * smpdfu — POSIX port: SMP over UDP (protocol.md §5.2), IPv4 and IPv6. One
  * SMP packet per datagram; the client owns retransmission.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * smpdfu — receive line buffers of a UART SMP transport, as Zephyr has them.
  *

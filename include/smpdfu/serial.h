@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * smpdfu — serial transports: SMP over console (protocol.md §5.1) and raw UART.
  *

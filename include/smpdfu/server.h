@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * smpdfu — SMP server: the dispatcher, a group registry, and the OS and image
  * groups of a Zephyr MCUmgr device (protocol.md §1.5, §1.6, §2, §3, §4).

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * smpdfu — the SMP server groups beyond OS and image, as Zephyr 4.x answers
  * them: statistics (2), settings (3), file system (8), shell (9) and

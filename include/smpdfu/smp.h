@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * smpdfu — SMP header (v1/v2), ids, and device error codes with their words.
  * protocol.md §1 and §2.
@@ -279,8 +280,11 @@ typedef struct {
  * error") rather than NULL. Either out pointer may be NULL. */
 void smpdfu_dev_err_text(const smpdfu_dev_err_t *e, const char **name, const char **sentence);
 
-/* Format a full explanation into buf, e.g.
- * "another image is already pending (image group error 28)".
+/* Format a full explanation into buf, e.g. "another image is already
+ * pending (image group error 28, IMG_ERR_IMAGE_ALREADY_PENDING)"; with
+ * SMPDFU_NO_SENTENCES (config.h) the name leads and is not repeated:
+ * "IMG_ERR_IMAGE_ALREADY_PENDING (image group error 28)", and the sentence
+ * smpdfu_dev_err_text() gives is the name. Uses no printf.
  * Always NUL-terminates when cap > 0; returns the length smpdfu would have
  * written (like snprintf) or SMPDFU_EINVAL. */
 int smpdfu_dev_err_format(const smpdfu_dev_err_t *e, char *buf, size_t cap);

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * smpdfu — a streamed image source: upload an MCUboot image that is never
  * whole in RAM (a gateway relaying a download, an HTTP Range stream, stdin).

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * smpdfu — MCUboot image trailer at the end of each slot (protocol.md §7).
  */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * smpdfu — the uplink block protocol: a gateway pulls an image by offset
  * from a host over a byte stream (a UART, a TCP socket) that may lose or

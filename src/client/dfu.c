@@ -1,6 +1,9 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* DFU orchestrator: check -> upload -> mark -> reset -> wait -> confirm.
  * An event-driven state machine over the engine (see dfu.h). */
 #include "smpdfu/dfu.h"
+
+#include "smpdfu/config.h"
 
 #include <string.h>
 
@@ -24,7 +27,12 @@ enum {
 #define POLL_FIRST_WAIT_MS 250u
 #define POLL_MAX_WAIT_MS 2000u
 #define POLL_TIMEOUT_MS 1000u
+#define POLL_RETRIES 2
+/* Resets sent when the first got no answer and the device never rebooted. */
+#define MAX_RESETS 3
 
+/* The events' sentences; without sentences (config.h) every text is "". */
+#if !SMPDFU_NO_SENTENCES
 static const char *const ev_text[] = {
     [SMPDFU_DFU_EV_CHECKED] = "image checked: header, TLVs and hash are valid",
     [SMPDFU_DFU_EV_PARAMS] = "read the device's buffer size",
@@ -50,11 +58,15 @@ static const char *const ev_text[] = {
     [SMPDFU_DFU_EV_DONE] = "firmware update complete",
     [SMPDFU_DFU_EV_FAILED] = "firmware update failed",
 };
+#define EV_TEXT(ev) ev_text[ev]
+#else
+#define EV_TEXT(ev) ""
+#endif
 
 static void emit(smpdfu_dfu_t *d, smpdfu_dfu_ev_t ev, int image, int status, uint32_t value)
 {
     if (d->cfg.event) {
-        smpdfu_dfu_event_t e = {ev, image, ev_text[ev], status, value};
+        smpdfu_dfu_event_t e = {ev, image, EV_TEXT(ev), status, value};
         d->cfg.event(d->cfg.arg, &e);
     }
 }
@@ -124,6 +136,21 @@ static uint32_t req_timeout(const smpdfu_dfu_t *d)
     return d->cfg.timeout_ms;
 }
 
+/* Once the device has answered, a step does not fail on a few lost frames:
+ * it is retried until the device has been silent for silence_ms, as the
+ * upload does (every step here may be repeated without harm; the reset,
+ * which may not, is sent once). */
+static int live_retries(const smpdfu_dfu_t *d)
+{
+    uint32_t t = d->cfg.timeout_ms ? d->cfg.timeout_ms : SMPDFU_CLIENT_DEFAULT_TIMEOUT_MS;
+    uint32_t n = d->cfg.silence_ms / t;
+    int r = d->cfg.retries < 0 ? SMPDFU_CLIENT_DEFAULT_RETRIES : d->cfg.retries;
+    if (n > 1000u) {
+        n = 1000u;
+    }
+    return (int)n > r ? (int)n : r;
+}
+
 /* ----------------------------------------------------------- local check */
 
 int smpdfu_dfu_check_image(const smpdfu_source_t *src, const smpdfu_hash_t *hash,
@@ -185,7 +212,7 @@ static void step_state(smpdfu_dfu_t *d, uint8_t state, uint32_t timeout, int ret
     d->state = state;
     int rc = smpdfu_client_request(d->c, SMPDFU_OP_READ, SMPDFU_GROUP_IMAGE, SMPDFU_IMG_STATE, NULL,
                                    0, timeout ? timeout : req_timeout(d),
-                                   retries >= 0 ? retries : d->cfg.retries, on_state, d, &d->req);
+                                   retries >= 0 ? retries : live_retries(d), on_state, d, &d->req);
     if (rc) {
         finish(d, rc, -1);
     }
@@ -301,6 +328,25 @@ static void after_running(smpdfu_dfu_t *d)
 
 static void poll_again(void *arg);
 
+/* After an unanswered reset: is every image we marked still pending in its
+ * secondary slot, not running? Then nothing rebooted. */
+static bool reset_lost(const smpdfu_dfu_t *d)
+{
+    bool any = false;
+    for (size_t i = 0; i < d->cfg.nimages; i++) {
+        if (!d->img[i].mark) {
+            continue;
+        }
+        const smpdfu_img_slot_t *e = smpdfu_img_state_find(&d->st, (uint32_t)img_no(d, i),
+                                                           img_hash(d, i));
+        if (!e || e->active || !e->pending) {
+            return false;
+        }
+        any = true;
+    }
+    return any;
+}
+
 static void on_state(void *arg, const smpdfu_rsp_t *rsp)
 {
     smpdfu_dfu_t *d = arg;
@@ -367,6 +413,13 @@ static void on_state(void *arg, const smpdfu_rsp_t *rsp)
         next_mark(d);
         return;
     case D_POLL: {
+        if (!d->reset_heard && d->resets < MAX_RESETS && reset_lost(d)) {
+            /* The reset got no answer and every new image is still pending
+             * beside the running one: the device never rebooted (the reset
+             * frame was lost on the link). Reset again. */
+            do_reset(d);
+            return;
+        }
         emit(d, SMPDFU_DFU_EV_BACK, -1, 0, d->poll_n);
         int bad = -1;
         int rc = check_running(d, &bad);
@@ -399,6 +452,14 @@ static void on_upload_progress(void *arg, uint32_t off, uint32_t size)
     smpdfu_dfu_t *d = arg;
     if (d->cfg.progress) {
         d->cfg.progress(d->cfg.arg, img_no(d, d->cur), off, size);
+    }
+}
+
+static void on_upload_note(void *arg, const smpdfu_upload_note_t *n)
+{
+    smpdfu_dfu_t *d = arg;
+    if (d->cfg.upload_note) {
+        d->cfg.upload_note(d->cfg.arg, img_no(d, d->cur), n);
     }
 }
 
@@ -478,6 +539,10 @@ static void next_upload(smpdfu_dfu_t *d)
     u.timeout_ms = d->cfg.timeout_ms;
     u.first_timeout_ms = d->cfg.first_timeout_ms;
     u.retries = d->cfg.retries;
+    u.silence_ms = d->cfg.silence_ms;
+    u.packet_size = d->cfg.packet_size;
+    u.pace_us = d->cfg.pace_us;
+    u.note = on_upload_note;
     u.progress = on_upload_progress;
     u.done = on_upload_done;
     u.arg = d;
@@ -514,7 +579,7 @@ static void next_mark(smpdfu_dfu_t *d)
     }
     if (d->cur < d->cfg.nimages) {
         smpdfu_dfu_img_t *im = &d->img[d->cur];
-        smpdfu_req_opts_t o = {req_timeout(d), d->cfg.retries, &d->req};
+        smpdfu_req_opts_t o = {req_timeout(d), live_retries(d), &d->req};
         d->state = D_MARK;
         int rc = smpdfu_img_state_write(d->c, im->info.hash, 32, im->permanent, &o, on_mark, d);
         if (rc) {
@@ -552,7 +617,10 @@ static void poll_again(void *arg)
     d->poll_n++;
     emit(d, SMPDFU_DFU_EV_POLL, -1, 0, d->poll_n);
     uint32_t t = req_timeout(d) && req_timeout(d) < POLL_TIMEOUT_MS ? req_timeout(d) : POLL_TIMEOUT_MS;
-    step_state(d, D_POLL, t, 0);
+    /* Retries: once the device is back, a lost answer on a noisy link is
+     * resent after a round trip or two (the engine's estimate), not after
+     * the poll's backoff. */
+    step_state(d, D_POLL, t, POLL_RETRIES);
 }
 
 static void on_reset(void *arg, const smpdfu_rsp_t *rsp)
@@ -568,6 +636,7 @@ static void on_reset(void *arg, const smpdfu_rsp_t *rsp)
         return;
     }
     d->res.reset_done = true;
+    d->reset_heard = rsp->status == 0;
     d->state = D_QUIET;
     d->poll_wait = POLL_FIRST_WAIT_MS;
     d->poll_n = 0;
@@ -577,6 +646,7 @@ static void on_reset(void *arg, const smpdfu_rsp_t *rsp)
 
 static void do_reset(smpdfu_dfu_t *d)
 {
+    d->resets++;
     d->state = D_RESET;
     emit(d, SMPDFU_DFU_EV_RESET, -1, 0, 0);
     /* One try: a retransmitted reset could reset the new image again. */
@@ -606,7 +676,7 @@ static void do_confirm(smpdfu_dfu_t *d)
 {
     d->state = D_CONFIRM;
     emit(d, SMPDFU_DFU_EV_CONFIRM, 0, 0, 0);
-    smpdfu_req_opts_t o = {req_timeout(d), d->cfg.retries, &d->req};
+    smpdfu_req_opts_t o = {req_timeout(d), live_retries(d), &d->req};
     /* No hash: "confirm what I am running" (Zephyr picks the active slot). */
     int rc = smpdfu_img_state_write(d->c, NULL, 0, true, &o, on_confirm, d);
     if (rc) {
@@ -631,6 +701,9 @@ int smpdfu_dfu_start(smpdfu_dfu_t *d, smpdfu_client_t *c, const smpdfu_dfu_cfg_t
     }
     if (d->cfg.reboot_timeout_ms == 0) {
         d->cfg.reboot_timeout_ms = 60000;
+    }
+    if (d->cfg.silence_ms == 0) {
+        d->cfg.silence_ms = SMPDFU_UPLOAD_SILENCE_MS;
     }
     for (size_t i = 0; i < cfg->nimages; i++) {
         for (size_t k = 0; k < i; k++) {

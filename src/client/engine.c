@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* SMP client engine: request slots, sequence matching, timeouts and
  * retransmission, error decoding. No I/O: bytes leave through cfg.send and
  * arrive through smpdfu_client_feed(); time moves through tick(). */
@@ -19,6 +20,10 @@ int smpdfu_client_init(smpdfu_client_t *c, const smpdfu_client_cfg_t *cfg)
     if (!c || !cfg || !cfg->send || !cfg->reqs || cfg->nreqs == 0 || !cfg->req_mem ||
         !cfg->rx_buf || !cfg->tx_buf) {
         return SMPDFU_EINVAL;
+    }
+    if ((unsigned)cfg->link.kind <= SMPDFU_LINK_BLE &&
+        !(((SMPDFU_LINK_KINDS) >> cfg->link.kind) & 1u)) {
+        return SMPDFU_ENOTSUP; /* the kind is not compiled in (config.h) */
     }
     memset(c, 0, sizeof(*c));
     c->cfg = *cfg;
@@ -153,6 +158,9 @@ int smpdfu_client_req_begin(smpdfu_client_t *c, uint8_t op, uint16_t group, uint
     r->cb = NULL;
     r->arg = NULL;
     r->pkt_len = 0;
+    r->sends = 0;
+    r->slow = false;
+    r->tx_order = 0;
     size_t maxp = smpdfu_client_max_packet(c);
     smpdfu_cbor_enc_init(&r->enc, r->pkt + SMPDFU_SMP_HDR_LEN, maxp - SMPDFU_SMP_HDR_LEN);
     *out = r;
@@ -174,15 +182,37 @@ void smpdfu_client_req_drop(smpdfu_client_t *c, smpdfu_req_t *r)
 
 void smpdfu_client_req_cancel(smpdfu_client_t *c, smpdfu_req_t *r)
 {
-    (void)c;
     if (r) {
         r->state = REQ_FREE;
         r->cb = NULL;
+        r->tx_order = 0;
+        if (c && c->tx_req == r) {
+            c->tx_req = NULL; /* the rest of its frame still goes: a device
+                                 would only drop a cut frame anyway */
+        }
     }
+}
+
+static bool paced(const smpdfu_client_t *c)
+{
+    return c->pace_us != 0 && c->cfg.link.kind == SMPDFU_LINK_SERIAL;
 }
 
 static int transmit(smpdfu_client_t *c, smpdfu_req_t *r)
 {
+    if (r->sends < UINT16_MAX) {
+        r->sends++;
+    }
+    r->last_tx_at = c->now;
+    if (paced(c)) {
+        /* Queued: tick() sends it line by line; its timer starts when the
+         * last line has gone. */
+        if (r->tx_order == 0) {
+            r->tx_order = ++c->tx_order ? c->tx_order : ++c->tx_order;
+        }
+        r->deadline = UINT64_MAX;
+        return 0;
+    }
     int n = smpdfu_link_encode(&c->cfg.link, r->pkt, r->pkt_len, c->cfg.tx_buf, c->cfg.tx_cap);
     if (n < 0) {
         return n;
@@ -199,6 +229,25 @@ static int transmit(smpdfu_client_t *c, smpdfu_req_t *r)
         return rc == SMPDFU_ECLOSED ? SMPDFU_ECLOSED : 0;
     }
     return 0;
+}
+
+/* Time to wait for an answer to the copy just sent. */
+static uint64_t try_timeout(const smpdfu_client_t *c, const smpdfu_req_t *r)
+{
+    if (!r->adaptive) {
+        return r->timeout_ms;
+    }
+    uint64_t t = smpdfu_client_rto(c, r->timeout_ms);
+    for (uint16_t i = 1; i < r->sends && t < r->timeout_ms; i++) {
+        t *= 2u; /* back off: the estimate may be too short for this request */
+    }
+    if (t > r->timeout_ms) {
+        t = r->timeout_ms;
+    }
+    if (c->now + t > r->give_up_at) {
+        t = r->give_up_at > c->now ? r->give_up_at - c->now : 0;
+    }
+    return t;
 }
 
 int smpdfu_client_req_send(smpdfu_client_t *c, smpdfu_req_t *r, uint32_t timeout_ms, int retries,
@@ -233,7 +282,12 @@ int smpdfu_client_req_send(smpdfu_client_t *c, smpdfu_req_t *r, uint32_t timeout
     r->tag = tag;
     r->cb = cb;
     r->arg = arg;
-    r->deadline = c->now + r->timeout_ms;
+    r->sent_at = c->now;
+    /* A caller that allows more than SMPDFU_CLIENT_ADAPTIVE_MAX_MS a try
+     * expects a slow answer (an erase): resent only at its timeout. */
+    r->adaptive = r->tries_left > 0 && !r->slow && r->timeout_ms <= SMPDFU_CLIENT_ADAPTIVE_MAX_MS;
+    r->give_up_at = c->now + (uint64_t)r->timeout_ms * ((uint64_t)r->tries_left + 1u);
+    r->deadline = c->now + try_timeout(c, r);
     r->state = REQ_WAITING;
     int rc = transmit(c, r);
     if (rc < 0) {
@@ -269,7 +323,10 @@ void smpdfu_client_cancel_all(smpdfu_client_t *c)
     for (size_t i = 0; i < c->cfg.nreqs; i++) {
         c->cfg.reqs[i].state = REQ_FREE;
         c->cfg.reqs[i].cb = NULL;
+        c->cfg.reqs[i].tx_order = 0;
     }
+    c->tx_req = NULL;
+    c->tx_pos = c->tx_len;
     for (smpdfu_timer_t *t = c->timers; t; t = t->next) {
         t->armed = false;
     }
@@ -283,11 +340,165 @@ static void complete(smpdfu_client_t *c, smpdfu_req_t *r, smpdfu_rsp_t *rsp)
     void *arg = r->arg;
     r->state = REQ_FREE;
     r->cb = NULL;
+    r->tx_order = 0;
+    if (c->tx_req == r) {
+        c->tx_req = NULL;
+    }
     rsp->req = r;
     rsp->tag = r->tag;
-    (void)c;
+    rsp->sends = r->sends;
     if (cb) {
         cb(arg, rsp);
+    }
+}
+
+/* ---------------------------------------------------------- line pacing */
+
+void smpdfu_client_req_slow(smpdfu_req_t *r)
+{
+    if (r) {
+        r->slow = true;
+    }
+}
+
+/* RFC 6298's estimator in integer milliseconds. */
+static void rtt_sample(smpdfu_client_t *c, uint64_t ms)
+{
+    uint32_t m = ms > 600000u ? 600000u : (uint32_t)ms;
+    if (c->srtt8 == 0) {
+        c->srtt8 = m * 8u + 1u; /* +1: a 0 ms sample still counts as a sample */
+        c->rttvar4 = m * 2u;
+        return;
+    }
+    uint32_t srtt = c->srtt8 / 8u;
+    uint32_t dev = m > srtt ? m - srtt : srtt - m;
+    c->rttvar4 = c->rttvar4 - c->rttvar4 / 4u + dev;
+    c->srtt8 = c->srtt8 - c->srtt8 / 8u + m;
+}
+
+uint32_t smpdfu_client_rto(const smpdfu_client_t *c, uint32_t limit)
+{
+    if (c->srtt8 == 0) {
+        return limit;
+    }
+    uint32_t rto = c->srtt8 / 8u + (c->rttvar4 > 1u ? c->rttvar4 : 1u);
+    if (rto < SMPDFU_CLIENT_MIN_RTO_MS) {
+        rto = SMPDFU_CLIENT_MIN_RTO_MS;
+    }
+    return rto > limit ? limit : rto;
+}
+
+void smpdfu_client_set_pace(smpdfu_client_t *c, uint32_t pace_us)
+{
+    c->pace_us = pace_us;
+}
+
+uint32_t smpdfu_client_pace(const smpdfu_client_t *c)
+{
+    return c->pace_us;
+}
+
+bool smpdfu_client_last_heard(const smpdfu_client_t *c, uint64_t *at_ms)
+{
+    if (at_ms) {
+        *at_ms = c->heard_at;
+    }
+    return c->heard;
+}
+
+/* Milliseconds from handing the port a line of n bytes to the next line:
+ * its time on the wire (10 bits a byte) and the quiet gap. */
+static uint64_t line_gap_ms(const smpdfu_client_t *c, size_t n)
+{
+    uint64_t us = c->pace_us;
+    if (c->cfg.baud) {
+        us += (uint64_t)n * 10u * 1000000u / c->cfg.baud;
+    }
+    return (us + 999u) / 1000u;
+}
+
+static bool tx_queued(const smpdfu_client_t *c)
+{
+    for (size_t i = 0; i < c->cfg.nreqs; i++) {
+        if (c->cfg.reqs[i].state == REQ_WAITING && c->cfg.reqs[i].tx_order) {
+            return true;
+        }
+    }
+    return false;
+}
+
+/* Send what is due of the paced frame in progress, then start the oldest
+ * queued one. One line per gap while pacing is on; the rest of a frame at
+ * once when it was turned off. */
+static void pump_tx(smpdfu_client_t *c)
+{
+    for (;;) {
+        if (c->tx_pos < c->tx_len) {
+            if (c->now < c->tx_next_at) {
+                return;
+            }
+            const uint8_t *b = c->cfg.tx_buf;
+            size_t end = c->tx_len;
+            if (c->pace_us) {
+                end = c->tx_pos;
+                while (end < c->tx_len && b[end] != '\n') {
+                    end++;
+                }
+                if (end < c->tx_len) {
+                    end++;
+                }
+                c->stats.paced_lines++;
+            }
+            size_t n = end - c->tx_pos;
+            int rc = c->cfg.send(c->cfg.send_ctx, b + c->tx_pos, n);
+            c->tx_pos = end;
+            c->tx_next_at = c->now + (c->pace_us ? line_gap_ms(c, n) : 0);
+            if (rc < 0) {
+                c->stats.send_errors++;
+            }
+            if (rc == SMPDFU_ECLOSED) {
+                c->tx_pos = c->tx_len;
+                if (c->tx_req) {
+                    smpdfu_req_t *r = c->tx_req;
+                    smpdfu_rsp_t rsp;
+                    memset(&rsp, 0, sizeof(rsp));
+                    rsp.status = SMPDFU_ECLOSED;
+                    complete(c, r, &rsp);
+                }
+                continue;
+            }
+            if (c->tx_pos >= c->tx_len && c->tx_req) {
+                c->tx_req->last_tx_at = c->now;
+                c->tx_req->deadline = c->now + try_timeout(c, c->tx_req);
+                c->tx_req = NULL;
+            }
+            continue;
+        }
+        smpdfu_req_t *best = NULL;
+        for (size_t i = 0; i < c->cfg.nreqs; i++) {
+            smpdfu_req_t *r = &c->cfg.reqs[i];
+            if (r->state == REQ_WAITING && r->tx_order &&
+                (!best || (int32_t)(r->tx_order - best->tx_order) < 0)) {
+                best = r;
+            }
+        }
+        if (!best) {
+            return;
+        }
+        best->tx_order = 0;
+        int n = smpdfu_link_encode(&c->cfg.link, best->pkt, best->pkt_len, c->cfg.tx_buf,
+                                   c->cfg.tx_cap);
+        if (n <= 0) {
+            best->deadline = c->now + best->timeout_ms; /* cannot happen: checked at send */
+            continue;
+        }
+        if (c->cfg.trace) {
+            c->cfg.trace(c->cfg.trace_arg, true, best->pkt, best->pkt_len);
+        }
+        c->stats.sent++;
+        c->tx_len = (size_t)n;
+        c->tx_pos = 0;
+        c->tx_req = best;
     }
 }
 
@@ -328,6 +539,13 @@ static void drop_stale(smpdfu_client_t *c)
 uint32_t smpdfu_client_next_timeout(const smpdfu_client_t *c)
 {
     uint64_t best = smpdfu_link_dec_stale_at(&c->dec);
+    if (c->tx_pos < c->tx_len) {
+        if (c->tx_next_at < best) {
+            best = c->tx_next_at;
+        }
+    } else if (tx_queued(c)) {
+        best = c->now;
+    }
     for (size_t i = 0; i < c->cfg.nreqs; i++) {
         const smpdfu_req_t *r = &c->cfg.reqs[i];
         if (r->state == REQ_WAITING && r->deadline < best) {
@@ -355,20 +573,24 @@ void smpdfu_client_tick(smpdfu_client_t *c, uint64_t now_ms)
         c->now = now_ms;
     }
     drop_stale(c);
+    pump_tx(c);
     for (size_t i = 0; i < c->cfg.nreqs; i++) {
         smpdfu_req_t *r = &c->cfg.reqs[i];
         if (r->state != REQ_WAITING || r->deadline > c->now) {
             continue;
         }
-        if (r->tries_left > 0) {
-            r->tries_left--;
-            r->deadline = c->now + r->timeout_ms;
+        if (r->adaptive ? c->now < r->give_up_at : r->tries_left > 0) {
+            if (r->tries_left > 0) {
+                r->tries_left--;
+            }
             c->stats.retransmits++;
             if (transmit(c, r) == SMPDFU_ECLOSED) {
                 smpdfu_rsp_t rsp;
                 memset(&rsp, 0, sizeof(rsp));
                 rsp.status = SMPDFU_ECLOSED;
                 complete(c, r, &rsp);
+            } else if (r->deadline != UINT64_MAX) {
+                r->deadline = c->now + try_timeout(c, r); /* not queued for pacing */
             }
             continue;
         }
@@ -378,6 +600,7 @@ void smpdfu_client_tick(smpdfu_client_t *c, uint64_t now_ms)
         rsp.status = SMPDFU_ETIMEOUT;
         complete(c, r, &rsp);
     }
+    pump_tx(c); /* retransmissions just queued */
     /* Timers: fire one at a time, restarting the walk, since a callback may
      * start or stop timers. */
     for (;;) {
@@ -467,6 +690,8 @@ static void handle_packet(smpdfu_client_t *c, const uint8_t *pkt, size_t len)
         c->stats.bad_packets++;
         return;
     }
+    c->heard = true;
+    c->heard_at = c->now;
     if (c->cfg.trace) {
         c->cfg.trace(c->cfg.trace_arg, false, pkt, SMPDFU_SMP_HDR_LEN + (size_t)h.len);
     }
@@ -484,8 +709,17 @@ static void handle_packet(smpdfu_client_t *c, const uint8_t *pkt, size_t len)
         return;
     }
     c->stats.responses++;
+    /* An answer much sooner than a round trip after the last copy answers
+     * an earlier one: the retransmission was needless. (Not a sample: which
+     * copy it answers is a guess.) */
+    bool spurious = r->sends > 1 && c->srtt8 != 0 && c->now >= r->last_tx_at &&
+                    (c->now - r->last_tx_at) * 32u < c->srtt8;
+    if (r->sends == 1 && !r->slow && c->now >= r->sent_at) {
+        rtt_sample(c, c->now - r->sent_at);
+    }
     smpdfu_rsp_t rsp;
     memset(&rsp, 0, sizeof(rsp));
+    rsp.spurious = spurious;
     rsp.hdr = h;
     rsp.payload = pkt + SMPDFU_SMP_HDR_LEN;
     rsp.payload_len = h.len;

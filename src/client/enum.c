@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Enumeration group requests and parsers (client_enum.h). */
 #include "smpdfu/client_enum.h"
 

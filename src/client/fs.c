@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* File system group requests, parsers and the windowed download (client_fs.h). */
 #include "smpdfu/client_fs.h"
 
@@ -256,6 +257,9 @@ static void dl_finish(smpdfu_fs_download_t *dl, int status)
             contig = dl->live[i].off;
         }
     }
+    if (status != 0 && dl->failed_off < contig) {
+        contig = dl->failed_off;
+    }
     dl->res.contig = contig < dl->cfg.start ? dl->cfg.start : contig;
     for (size_t i = 0; i < SMPDFU_FS_MAX_WINDOW; i++) {
         if (dl->live[i].req) {
@@ -343,6 +347,8 @@ static void dl_on_chunk(void *arg, const smpdfu_rsp_t *rsp)
     }
     uint32_t want_off = dl->live[i].off, want_len = dl->live[i].len;
     dl->live[i].req = NULL;
+    /* Until its bytes are written this ask bounds the whole prefix. */
+    dl->failed_off = want_off;
     if (rsp->status == SMPDFU_EDEVICE) {
         dl->res.dev = rsp->dev;
         dl_finish(dl, SMPDFU_EDEVICE);
@@ -388,6 +394,7 @@ static void dl_on_chunk(void *arg, const smpdfu_rsp_t *rsp)
             return;
         }
     }
+    dl->failed_off = UINT32_MAX;
     dl->res.got += (uint32_t)ch.data_len;
     if (probe) {
         dl->next = ch.off + (uint32_t)ch.data_len;
@@ -395,6 +402,7 @@ static void dl_on_chunk(void *arg, const smpdfu_rsp_t *rsp)
         /* A short chunk: the rest of that range is asked for on its own. */
         int rc = dl_ask(dl, ch.off + (uint32_t)ch.data_len, want_len - (uint32_t)ch.data_len);
         if (rc) {
+            dl->failed_off = ch.off + (uint32_t)ch.data_len; /* the rest never went out */
             dl_finish(dl, rc);
             return;
         }
@@ -462,6 +470,7 @@ int smpdfu_fs_download_start(smpdfu_fs_download_t *dl, smpdfu_client_t *c,
         dl->cfg.window = 1;
     }
     dl->res.start = cfg->start;
+    dl->failed_off = UINT32_MAX;
     dl->busy = true;
     int rc;
     if (cfg->start == 0) {

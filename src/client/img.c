@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Image management group requests and response parsers (protocol.md §4). */
 #include "smpdfu/client_img.h"
 

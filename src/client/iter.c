@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Walking arrays and maps inside a response (client_iter.h). */
 #include "smpdfu/client_iter.h"
 

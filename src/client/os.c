@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* OS management group requests and response parsers (protocol.md §3). */
 #include "smpdfu/client_os.h"
 

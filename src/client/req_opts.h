@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Internal to src/client: smpdfu_req_opts_t handling shared by the group
  * request helpers (img.c, os.c). A NULL opts means the engine's defaults. */
 #ifndef SMPDFU_CLIENT_REQ_OPTS_H

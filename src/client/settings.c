@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Settings group requests and parsers (client_settings.h). */
 #include "smpdfu/client_settings.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Shell group request and parser (client_shell.h). */
 #include "smpdfu/client_shell.h"
 

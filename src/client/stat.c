@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Statistics group requests and parsers (client_stat.h). */
 #include "smpdfu/client_stat.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* A streamed image source: a window of the image, checked and hashed as it
  * passes, the final bytes held back until it verified (see stream.h). */
 #include "smpdfu/stream.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Uplink client: pulls image blocks from a host into a stream, one request in
  * flight, same frame resent after a timeout (uplink.h, docs/uplink.md). */
 #include <string.h>

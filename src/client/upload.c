@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Image upload: exact-size chunks, windowed, resumable (see upload.h). */
 #include "smpdfu/upload.h"
 
@@ -16,10 +17,25 @@ enum {
     UP_VERIFY,  /* state read after off 0 followed the final chunk */
 };
 
-/* Consecutive first-chunk probes without progress before giving up. */
+/* Consecutive off-0 answers to the first chunk before giving up. */
 #define MAX_PROBES 4
-/* Pipeline breaks before falling back to one chunk in flight. */
-#define MAX_GO_BACKS 3
+/* Outcomes kept per packet size, and how many lost ones make it shrink. */
+#define HIST_LEN 8
+#define HIST_MIN 4
+/* Clean answers in a row before the packet size doubles (doubles itself
+ * after a growth that was soon undone, up to GROW_AFTER_MAX). */
+#define GROW_AFTER 16
+#define GROW_AFTER_MAX 256
+/* Longest pacing gap detection may set. */
+#define PACE_MAX_US 50000u
+/* Gaps tried (1, 2, 4 ms) before deciding pacing does not help. */
+#define PACE_TRIES 3
+/* Times long frames must fail where short ones pass before pacing. */
+#define PACE_EVIDENCE 2
+/* Smallest packet size on links without lines. */
+#define PKT_MIN_OTHER 128u
+/* Least wait before the first chunk goes again. */
+#define FIRST_MIN_MS 250u
 
 static size_t tstr_len(size_t n)
 {
@@ -79,13 +95,39 @@ size_t smpdfu_upload_chunk_len(size_t max_packet, uint32_t off, bool first, uint
 
 static void cancel_live(smpdfu_upload_t *u);
 
+static void note(smpdfu_upload_t *u, smpdfu_upload_note_kind_t k, uint32_t value)
+{
+    static const char *const text[] = {
+        [SMPDFU_UPLOAD_NOTE_PROBE] = "a chunk got no answer after its retries: asking the device which offset it holds",
+        [SMPDFU_UPLOAD_NOTE_FIRST_AGAIN] = "no answer to the first chunk yet: sending it again (the device may be erasing)",
+        [SMPDFU_UPLOAD_NOTE_SHRINK] = "large frames keep getting lost: smaller packets",
+        [SMPDFU_UPLOAD_NOTE_GROW] = "a clean run: larger packets again",
+        [SMPDFU_UPLOAD_NOTE_PACE] = "the device drops lines of multi-line frames: pacing the lines",
+    };
+    if (u->cfg.note) {
+        smpdfu_upload_note_t n = {k, text[k], value, u->dev_off};
+        u->cfg.note(u->cfg.arg, &n);
+    }
+}
+
+static uint64_t now(const smpdfu_upload_t *u)
+{
+    return smpdfu_client_now(u->c);
+}
+
 static void finish(smpdfu_upload_t *u, int status)
 {
     cancel_live(u);
+    smpdfu_client_timer_stop(u->c, &u->give_up);
     u->state = UP_IDLE;
     u->res.status = status;
     u->res.off = u->dev_off;
     u->res.window = u->window;
+    u->res.window_max = u->wmax;
+    u->res.max_packet = u->pkt ? u->pkt : smpdfu_client_max_packet(u->c);
+    u->res.pace_us = smpdfu_client_pace(u->c);
+    u->res.rto_ms = smpdfu_client_rto(u->c, u->tmo);
+    u->res.retransmits = smpdfu_client_stats(u->c)->retransmits - u->retx0;
     if (u->cfg.done) {
         u->cfg.done(u->cfg.arg, &u->res);
     }
@@ -103,6 +145,7 @@ static void cancel_live(smpdfu_upload_t *u)
         smpdfu_client_req_cancel(u->c, u->aux);
         u->aux = NULL;
     }
+    u->probing = false;
     for (size_t i = 0; i < SMPDFU_UPLOAD_MAX_WINDOW; i++) {
         if (u->live[i].req) {
             smpdfu_client_req_cancel(u->c, u->live[i].req);
@@ -128,6 +171,304 @@ static void report(smpdfu_upload_t *u)
     }
 }
 
+/* ------------------------------------------------------------- liveness */
+
+static void heard(smpdfu_upload_t *u, smpdfu_upload_heard_t what, uint32_t off)
+{
+    u->heard_at = now(u);
+    u->res.heard = true;
+    u->res.heard_what = (uint8_t)what;
+    u->res.heard_ms = (uint32_t)(u->heard_at - u->t0);
+    u->res.heard_off = off;
+}
+
+/* How long the device may stay silent: the first chunk may take the erase. */
+static uint32_t allowance(const smpdfu_upload_t *u)
+{
+    uint32_t a = u->cfg.silence_ms;
+    if (u->state == UP_FIRST && u->cfg.first_timeout_ms > a) {
+        a = u->cfg.first_timeout_ms;
+    }
+    return a;
+}
+
+static uint64_t last_sign_of_life(const smpdfu_upload_t *u)
+{
+    uint64_t at = u->heard_at, e;
+    if (smpdfu_client_last_heard(u->c, &e) && e > at) {
+        at = e;
+    }
+    return at;
+}
+
+static void on_give_up(void *arg)
+{
+    smpdfu_upload_t *u = arg;
+    if (u->state == UP_IDLE || u->state == UP_PARAMS) {
+        return;
+    }
+    uint64_t last = last_sign_of_life(u);
+    uint64_t silent = now(u) - last;
+    uint32_t a = allowance(u);
+    if (silent < a) {
+        smpdfu_client_timer_start(u->c, &u->give_up, (uint32_t)(a - silent), on_give_up, u);
+        return;
+    }
+    if (last > u->heard_at) {
+        /* The last sign of life was an answer nobody waited for any more. */
+        u->res.heard = true;
+        u->res.heard_what = SMPDFU_UPLOAD_HEARD_OTHER;
+        u->res.heard_ms = (uint32_t)(last - u->t0);
+    }
+    u->res.silent_ms = silent > UINT32_MAX ? UINT32_MAX : (uint32_t)silent;
+    finish(u, SMPDFU_ESILENT);
+}
+
+static void arm_give_up(smpdfu_upload_t *u)
+{
+    smpdfu_client_timer_start(u->c, &u->give_up, allowance(u), on_give_up, u);
+}
+
+/* ------------------------------------------------ packet size and window */
+
+/* Largest packet whose console frame fits one line of line_max bytes. */
+static size_t one_line_packet(size_t line_max)
+{
+    size_t chars = (line_max - 3u) / 4u * 4u;
+    size_t frame = chars / 4u * 3u;
+    return frame > 4u ? frame - 4u : 0;
+}
+
+static bool serial_link(const smpdfu_upload_t *u)
+{
+    return u->c->cfg.link.kind == SMPDFU_LINK_SERIAL;
+}
+
+/* Once the device's buffer size is known: the sizes the upload moves between. */
+static void size_setup(smpdfu_upload_t *u)
+{
+    size_t maxp = smpdfu_client_max_packet(u->c);
+    u->pkt_max = maxp;
+    u->pkt_first_min = chunk_overhead(u->first_off, u->first_off == 0, u->cfg.src.size,
+                                      u->sha_len, u->cfg.image, u->cfg.upgrade, u->name_len) +
+                       2u + SMPDFU_IMAGE_HDR_LEN;
+    if (serial_link(u)) {
+        size_t lm = u->c->cfg.link.line_max ? u->c->cfg.link.line_max : SMPDFU_SERIAL_LINE_MAX;
+        u->one_line = one_line_packet(lm);
+        u->pkt_min = u->one_line;
+    } else {
+        u->one_line = 0;
+        u->pkt_min = PKT_MIN_OTHER;
+    }
+    /* A later chunk must carry some data: the off head may take 5 bytes. */
+    size_t floor = chunk_overhead(UINT32_MAX, false, 0, 0, 0, false, u->name_len) + 2u + 16u;
+    if (u->pkt_min < floor) {
+        u->pkt_min = floor;
+    }
+    if (u->pkt_min > maxp) {
+        u->pkt_min = maxp;
+    }
+    u->adapt_size = u->cfg.packet_size == 0;
+    u->pkt = u->cfg.packet_size ? (u->cfg.packet_size < maxp ? u->cfg.packet_size : maxp) : maxp;
+    u->grow_after = GROW_AFTER;
+    u->since_grow = 0xff;
+}
+
+static size_t chunk_packet(const smpdfu_upload_t *u, bool first)
+{
+    size_t maxp = smpdfu_client_max_packet(u->c);
+    size_t p = u->pkt && u->pkt < maxp ? u->pkt : maxp;
+    if (first && p < u->pkt_first_min) {
+        p = u->pkt_first_min < maxp ? u->pkt_first_min : maxp;
+    }
+    return p;
+}
+
+static bool multi_line(const smpdfu_upload_t *u, size_t pkt)
+{
+    return u->one_line && pkt > u->one_line;
+}
+
+static unsigned lost_in_hist(const smpdfu_upload_t *u)
+{
+    unsigned n = 0;
+    for (unsigned i = 0; i < u->nhist; i++) {
+        n += (u->hist >> i) & 1u;
+    }
+    return n;
+}
+
+static void size_reset(smpdfu_upload_t *u)
+{
+    u->hist = 0;
+    u->nhist = 0;
+    u->run = 0;
+}
+
+/* Serial: a frame of whole lines wastes no line on a few bytes. */
+static size_t lines_of(const smpdfu_upload_t *u, size_t pkt)
+{
+    size_t per = u->one_line + 4u; /* frame bytes per line */
+    return (pkt + 4u + per - 1u) / per;
+}
+
+static size_t packet_of_lines(const smpdfu_upload_t *u, size_t lines)
+{
+    return lines * (u->one_line + 4u) - 4u;
+}
+
+static void shrink(smpdfu_upload_t *u)
+{
+    if (!u->adapt_size || u->pkt <= u->pkt_min) {
+        return;
+    }
+    bool was_multi = multi_line(u, u->pkt);
+    unsigned lost = lost_in_hist(u);
+    size_t p = u->pkt / 2u;
+    if (u->one_line) {
+        size_t k = lines_of(u, u->pkt) / 2u;
+        p = packet_of_lines(u, k ? k : 1u);
+    }
+    if (p < u->pkt_min) {
+        p = u->pkt_min;
+    }
+    if (was_multi && u->nhist >= HIST_MIN) {
+        /* Leaving a size whose frames were lost (nearly) always: if the
+         * smaller frames then pass cleanly, the device drops lines. */
+        u->ml_lossy = lost * 8u >= (unsigned)u->nhist * 7u;
+    }
+    if (u->since_grow < HIST_LEN && u->grow_after < GROW_AFTER_MAX) {
+        u->grow_after *= 2; /* the last growth did not hold: wait longer next time */
+    }
+    u->pkt = p;
+    u->res.shrinks++;
+    size_reset(u);
+    note(u, SMPDFU_UPLOAD_NOTE_SHRINK, (uint32_t)p);
+}
+
+static void grow(smpdfu_upload_t *u)
+{
+    size_t p = u->one_line ? packet_of_lines(u, lines_of(u, u->pkt) * 2u) : u->pkt * 2u;
+    if (p > u->pkt_max) {
+        p = u->pkt_max;
+    }
+    if (p == u->pkt) {
+        return;
+    }
+    u->pkt = p;
+    u->res.grows++;
+    u->since_grow = 0;
+    size_reset(u);
+    note(u, SMPDFU_UPLOAD_NOTE_GROW, (uint32_t)p);
+}
+
+/* Shorter frames pass cleanly where the longer ones were lost nearly always:
+ * the device cannot take many lines back to back (Zephyr's UART transport
+ * with its few line buffers). Pace them (longer each time this is seen
+ * again) and try the longer frames again. */
+static void maybe_pace(smpdfu_upload_t *u)
+{
+    if (!u->ml_lossy || u->cfg.pace_us != 0 || !u->one_line) {
+        return;
+    }
+    u->ml_lossy = false;
+    if (++u->ml_seen < PACE_EVIDENCE) {
+        /* Once may be a noisy link's bad luck: try the long frames again
+         * and see whether it happens again. */
+        grow(u);
+        return;
+    }
+    u->ml_seen = 0;
+    uint32_t cur = smpdfu_client_pace(u->c);
+    uint32_t p = cur ? cur * 2u : SMPDFU_UPLOAD_PACE_START_US;
+    if (++u->pace_tries > PACE_TRIES || p > PACE_MAX_US) {
+        /* Longer gaps did not help: the link loses long frames, pacing
+         * does not change that. Off, and not again. */
+        if (cur) {
+            smpdfu_client_set_pace(u->c, 0);
+            note(u, SMPDFU_UPLOAD_NOTE_PACE, 0);
+        }
+        u->pace_tries = UINT8_MAX;
+        return;
+    }
+    smpdfu_client_set_pace(u->c, p);
+    note(u, SMPDFU_UPLOAD_NOTE_PACE, p);
+    grow(u);
+}
+
+/* Every chunk ends clean (answered at once, taken) or lost (a go-back, a
+ * retransmission, retries run out). The window and packet size follow. */
+/* Half of the recent chunks of this size lost: smaller frames. */
+static void judge_size(smpdfu_upload_t *u)
+{
+    if (u->nhist >= HIST_MIN && lost_in_hist(u) * 2u >= u->nhist) {
+        shrink(u);
+    }
+}
+
+static void outcome_ex(smpdfu_upload_t *u, bool lost, size_t pkt, uint32_t off, bool judge);
+
+static void outcome(smpdfu_upload_t *u, bool lost, size_t pkt, uint32_t off)
+{
+    outcome_ex(u, lost, pkt, off, true);
+}
+
+/* judge false: the losses are recorded, the size is judged later (after
+ * silence, only once a small frame got through: a silent device is not a
+ * link that loses large frames). */
+static void outcome_ex(smpdfu_upload_t *u, bool lost, size_t pkt, uint32_t off, bool judge)
+{
+    if (lost && off < u->recover_off) {
+        /* A loss among the chunks that were in flight when the window was
+         * last halved: the same episode, one halving is enough (TCP's fast
+         * recovery). */
+        u->clean_w = 0;
+    } else if (lost) {
+        u->recover_off = u->next_off;
+        u->window = u->window > 1 ? (uint8_t)(u->window / 2u) : 1u;
+        u->clean_w = 0;
+        if (u->window < u->res.window_min) {
+            u->res.window_min = u->window;
+        }
+    } else if (++u->clean_w >= u->window) {
+        u->clean_w = 0;
+        if (u->window < u->wmax) {
+            u->window++;
+        }
+    }
+    if (!u->adapt_size || pkt != u->pkt) {
+        return; /* a chunk of an earlier size says nothing about this one */
+    }
+    if (u->since_grow < 0xff) {
+        u->since_grow++;
+        if (u->since_grow == HIST_LEN * 2 && u->grow_after > GROW_AFTER) {
+            u->grow_after /= 2; /* the last growth held */
+        }
+    }
+    u->hist = (uint8_t)((u->hist << 1) | (lost ? 1u : 0u));
+    if (u->nhist < HIST_LEN) {
+        u->nhist++;
+    }
+    if (lost) {
+        u->run = 0;
+        if (judge) {
+            judge_size(u);
+        }
+        return;
+    }
+    if (u->run < UINT16_MAX) {
+        u->run++;
+    }
+    if (u->run >= GROW_AFTER) {
+        maybe_pace(u);
+    }
+    if (u->run >= u->grow_after && u->pkt < u->pkt_max) {
+        grow(u);
+    }
+}
+
+/* ------------------------------------------------------------- sending */
+
 static void on_chunk(void *arg, const smpdfu_rsp_t *rsp);
 
 /* A streamed source without the bytes yet (SMPDFU_EAGAIN) is no error: wait
@@ -139,6 +480,33 @@ static bool starve(smpdfu_upload_t *u, int rc)
         return true;
     }
     return false;
+}
+
+/* A chunk's timeout as handed to the engine: the engine resends it after
+ * the round-trip estimate, doubling per copy up to this (8 estimates), and
+ * gives up after retries + 1 of this: then the offset probe. */
+static uint32_t chunk_timeout(const smpdfu_upload_t *u)
+{
+    uint32_t t = smpdfu_client_rto(u->c, u->tmo);
+    return t > u->tmo / 8u ? u->tmo : t * 8u;
+}
+
+/* The first chunk may wait for an erase: resent after 8 round trips (at
+ * least FIRST_MIN_MS), twice that from the third copy on, at most the normal
+ * timeout: a lost first chunk costs a fraction of a second, and a long erase
+ * gets a copy every half second or so (each answered, same sha, with the
+ * offset once the erase is done). */
+static uint32_t first_try_timeout(const smpdfu_upload_t *u)
+{
+    uint32_t t = smpdfu_client_rto(u->c, u->tmo);
+    t = t > u->tmo / 8u ? u->tmo : t * 8u;
+    if (t < FIRST_MIN_MS) {
+        t = FIRST_MIN_MS;
+    }
+    if (u->first_misses > 1) {
+        t *= 2u; /* a long erase: a copy every other estimate is enough */
+    }
+    return t > u->tmo ? u->tmo : t;
 }
 
 /* Build and send the chunk at off. Returns 0 or an error (upload not yet
@@ -156,8 +524,7 @@ static int send_chunk(smpdfu_upload_t *u, uint32_t off, bool first)
         return SMPDFU_EBUSY;
     }
     uint32_t size = u->cfg.src.size;
-    size_t maxp = smpdfu_client_max_packet(u->c);
-    u->res.max_packet = maxp;
+    size_t maxp = chunk_packet(u, first);
     bool fs = u->cfg.fs_name != NULL;
     /* fs: "len" only with the chunk at 0 (a resumed transfer has none). */
     bool with_len = first && off == 0;
@@ -212,14 +579,21 @@ static int send_chunk(smpdfu_upload_t *u, uint32_t off, bool first)
         smpdfu_client_req_drop(u->c, r);
         return rc;
     }
-    uint32_t t = first ? u->cfg.first_timeout_ms : u->cfg.timeout_ms;
-    rc = smpdfu_client_req_send(u->c, r, t, u->cfg.retries, off, on_chunk, u);
+    /* The first chunk goes again every normal timeout while the device may
+     * still be erasing (the erase allowance bounds the silence instead). */
+    uint32_t t = first ? first_try_timeout(u) : chunk_timeout(u);
+    int retries = first ? 0 : u->cfg.retries;
+    if (first) {
+        smpdfu_client_req_slow(r);
+    }
+    rc = smpdfu_client_req_send(u->c, r, t, retries, off, on_chunk, u);
     if (rc) {
         return rc;
     }
     u->live[slot].req = r;
     u->live[slot].off = off;
     u->live[slot].len = (uint32_t)n;
+    u->live[slot].pkt = maxp;
     u->res.chunks++;
     if (off + n >= size) {
         u->final_sent = true;
@@ -231,7 +605,7 @@ static int send_chunk(smpdfu_upload_t *u, uint32_t off, bool first)
 }
 
 /* Re-send the first chunk with the same sha: resume or restart. */
-static void probe(smpdfu_upload_t *u)
+static void restart_first(smpdfu_upload_t *u)
 {
     cancel_live(u);
     if (++u->probes > MAX_PROBES) {
@@ -240,6 +614,7 @@ static void probe(smpdfu_upload_t *u)
     }
     u->state = UP_FIRST;
     u->final_sent = false;
+    arm_give_up(u);
     int rc = send_chunk(u, u->first_off, true);
     if (rc && !starve(u, rc)) {
         finish(u, rc);
@@ -249,8 +624,8 @@ static void probe(smpdfu_upload_t *u)
 static void refill(smpdfu_upload_t *u)
 {
     uint32_t size = u->cfg.src.size;
-    while (u->state == UP_STREAM && u->next_off < size && live_count(u) < u->window &&
-           smpdfu_client_free_slots(u->c) > 0) {
+    while (u->state == UP_STREAM && !u->probing && u->next_off < size &&
+           live_count(u) < u->window && smpdfu_client_free_slots(u->c) > 0) {
         int rc = send_chunk(u, u->next_off, false);
         if (starve(u, rc)) {
             return;
@@ -260,11 +635,30 @@ static void refill(smpdfu_upload_t *u)
             return;
         }
     }
-    if (u->state == UP_STREAM && u->next_off < size && live_count(u) == 0) {
+    if (u->state == UP_STREAM && !u->probing && u->next_off < size && live_count(u) == 0) {
         /* Nothing in flight and nothing could be sent (every request slot is
          * taken by other requests): no answer will ever wake us, so end here
          * rather than hang. */
         finish(u, SMPDFU_EBUSY);
+    }
+}
+
+static void on_verify(void *arg, const smpdfu_rsp_t *rsp);
+
+static void start_verify(smpdfu_upload_t *u)
+{
+    cancel_live(u);
+    if (!u->cfg.expect_hash) {
+        u->res.verify_needed = true;
+        u->dev_off = u->cfg.src.size;
+        finish(u, 0);
+        return;
+    }
+    u->state = UP_VERIFY;
+    int rc = smpdfu_client_request(u->c, SMPDFU_OP_READ, SMPDFU_GROUP_IMAGE, SMPDFU_IMG_STATE, NULL,
+                                   0, u->tmo, u->cfg.retries, on_verify, u, &u->aux);
+    if (rc) {
+        finish(u, rc);
     }
 }
 
@@ -275,7 +669,12 @@ static void on_verify(void *arg, const smpdfu_rsp_t *rsp)
         return;
     }
     u->aux = NULL;
+    if (rsp->status == SMPDFU_ETIMEOUT) {
+        start_verify(u); /* the silence rule decides when to stop */
+        return;
+    }
     if (rsp->status == SMPDFU_EDEVICE) {
+        heard(u, SMPDFU_UPLOAD_HEARD_STATE, u->dev_off);
         fail_dev(u, &rsp->dev);
         return;
     }
@@ -283,6 +682,7 @@ static void on_verify(void *arg, const smpdfu_rsp_t *rsp)
         finish(u, rsp->status);
         return;
     }
+    heard(u, SMPDFU_UPLOAD_HEARD_STATE, u->dev_off);
     smpdfu_img_state_t st;
     if (smpdfu_img_state_parse(rsp, &st) < 0) {
         finish(u, SMPDFU_EPROTO);
@@ -297,25 +697,127 @@ static void on_verify(void *arg, const smpdfu_rsp_t *rsp)
     }
     /* The device has no such image: the session was lost before the end.
      * Ask again with the first chunk (a persistent session resumes). */
-    probe(u);
+    restart_first(u);
 }
 
-static void start_verify(smpdfu_upload_t *u)
+/* ---------------------------------------------------------------- probe */
+
+static void on_probe(void *arg, const smpdfu_rsp_t *rsp);
+
+/* An empty chunk at the last offset the device confirmed. Zephyr's
+ * img_mgmt answers a chunk at an offset it does not expect with rc 0 and
+ * the offset it does expect, and one at the expected offset with no data by
+ * writing nothing and answering that offset: either way the answer is
+ * where the device stands, and nothing changes on its flash. Without a
+ * session it answers 0 (handled as a lost session). */
+/* fs: error 11 (offset not valid) with the offset the device expects. */
+static bool fs_offset_error(const smpdfu_upload_t *u, const smpdfu_rsp_t *rsp, uint32_t *expected)
+{
+    return rsp->status == SMPDFU_EDEVICE && u->cfg.fs_name && rsp->dev.group_err &&
+           rsp->dev.group == SMPDFU_GROUP_FS && rsp->dev.rc == 11 &&
+           smpdfu_fs_expected_off(rsp, expected) == 0 && *expected <= u->cfg.src.size;
+}
+
+static void start_probe(smpdfu_upload_t *u)
 {
     cancel_live(u);
-    if (!u->cfg.expect_hash) {
-        u->res.verify_needed = true;
-        u->dev_off = u->cfg.src.size;
+    uint8_t body[24 + SMPDFU_FS_PATH_MAX];
+    smpdfu_cbor_enc_t e;
+    smpdfu_cbor_enc_init(&e, body, sizeof(body));
+    bool fs = u->cfg.fs_name != NULL;
+    smpdfu_cbor_map_begin(&e, 2 + fs);
+    smpdfu_cbor_put_tstr(&e, "data", 4);
+    smpdfu_cbor_put_bstr(&e, NULL, 0);
+    smpdfu_cbor_put_tstr(&e, "off", 3);
+    smpdfu_cbor_put_uint(&e, u->dev_off);
+    if (fs) {
+        smpdfu_cbor_put_tstr(&e, "name", 4);
+        smpdfu_cbor_put_tstr(&e, u->cfg.fs_name, u->name_len);
+    }
+    u->res.probes++;
+    note(u, SMPDFU_UPLOAD_NOTE_PROBE, u->dev_off);
+    int rc = e.err ? e.err
+                   : smpdfu_client_request(u->c, SMPDFU_OP_WRITE,
+                                           fs ? SMPDFU_GROUP_FS : SMPDFU_GROUP_IMAGE,
+                                           fs ? SMPDFU_FS_FILE : SMPDFU_IMG_UPLOAD, body, e.len,
+                                           chunk_timeout(u),
+                                           u->cfg.retries, on_probe, u, &u->aux);
+    if (rc) {
+        finish(u, rc);
+        return;
+    }
+    u->probing = true;
+}
+
+static void on_probe(void *arg, const smpdfu_rsp_t *rsp)
+{
+    smpdfu_upload_t *u = arg;
+    if (!u->probing || rsp->req != u->aux) {
+        return;
+    }
+    u->aux = NULL;
+    u->probing = false;
+    if (rsp->status == SMPDFU_ETIMEOUT) {
+        start_probe(u); /* the silence rule decides when to stop */
+        return;
+    }
+    uint32_t expected;
+    if (fs_offset_error(u, rsp, &expected)) {
+        /* fs: the device answers a probe at another offset than its own
+         * with error 11 and the offset it holds. */
+        heard(u, SMPDFU_UPLOAD_HEARD_PROBE, expected);
+        u->dev_off = expected;
+        u->next_off = expected;
+        report(u);
+        refill(u);
+        return;
+    }
+    if (rsp->status == SMPDFU_EDEVICE) {
+        heard(u, SMPDFU_UPLOAD_HEARD_PROBE, u->dev_off);
+        fail_dev(u, &rsp->dev);
+        return;
+    }
+    if (rsp->status) {
+        finish(u, rsp->status);
+        return;
+    }
+    uint64_t off = 0;
+    bool have_off = false;
+    const smpdfu_cbor_field_t f[] = {{"off", SMPDFU_CBOR_UINT, &off, &have_off}};
+    smpdfu_cbor_dec_t d;
+    smpdfu_cbor_dec_init(&d, rsp->payload, rsp->payload_len);
+    if (smpdfu_cbor_decode_map(&d, f, 1) < 0 || !have_off || off > u->cfg.src.size) {
+        finish(u, SMPDFU_EPROTO);
+        return;
+    }
+    uint32_t r = (uint32_t)off;
+    heard(u, SMPDFU_UPLOAD_HEARD_PROBE, r);
+    if (r == 0) {
+        if (u->final_sent) {
+            start_verify(u);
+        } else {
+            u->res.session_losses++;
+            u->probes = 0;
+            restart_first(u);
+        }
+        return;
+    }
+    /* The chunk that went unanswered through all its tries counted as that
+     * many losses; this small frame got through: judge the size now. */
+    judge_size(u);
+    if (r >= u->cfg.src.size) {
+        u->dev_off = r;
+        report(u);
         finish(u, 0);
         return;
     }
-    u->state = UP_VERIFY;
-    int rc = smpdfu_client_request(u->c, SMPDFU_OP_READ, SMPDFU_GROUP_IMAGE, SMPDFU_IMG_STATE, NULL,
-                                   0, u->cfg.timeout_ms, u->cfg.retries, on_verify, u, &u->aux);
-    if (rc) {
-        finish(u, rc);
-    }
+    u->dev_off = r;
+    u->next_off = r;
+    report(u);
+    refill(u);
 }
+
+/* --------------------------------------------------------------- chunks */
 
 static bool soft_device_error(const smpdfu_dev_err_t *d)
 {
@@ -324,21 +826,12 @@ static bool soft_device_error(const smpdfu_dev_err_t *d)
                              d->rc == SMPDFU_MGMT_EMSGSIZE);
 }
 
-static void go_back(smpdfu_upload_t *u, uint32_t to)
+static void go_back(smpdfu_upload_t *u, uint32_t to, size_t pkt)
 {
     cancel_live(u);
-    u->next_off = to;
     u->res.go_backs++;
-    /* A lossy link spoils a chunk now and then; a device that cannot take
-     * the window loses one in nearly every window. Only go-backs in a row
-     * (no clean window between them) mean the latter. */
-    if (u->gb_run < UINT8_MAX) {
-        u->gb_run++;
-    }
-    u->gb_mark = to;
-    if (u->gb_run >= MAX_GO_BACKS && u->window > 1) {
-        u->window = 1; /* the device misbehaves with a pipeline: stop pipelining */
-    }
+    outcome(u, true, pkt, to); /* before next_off moves back: it marks the episode */
+    u->next_off = to;
 }
 
 static void on_chunk(void *arg, const smpdfu_rsp_t *rsp)
@@ -360,22 +853,47 @@ static void on_chunk(void *arg, const smpdfu_rsp_t *rsp)
     uint32_t size = u->cfg.src.size;
     bool first = ch.off == u->first_off && u->state == UP_FIRST;
     uint32_t expected;
-    if (rsp->status == SMPDFU_EDEVICE && u->cfg.fs_name && rsp->dev.group_err &&
-        rsp->dev.group == SMPDFU_GROUP_FS && rsp->dev.rc == 11 &&
-        smpdfu_fs_expected_off(rsp, &expected) == 0 && expected <= size && !first) {
+    if (!first && fs_offset_error(u, rsp, &expected)) {
         /* fs: a chunk at another offset than the device expects ends its
          * transfer; the device continues at `expected` (its file's size). */
+        heard(u, SMPDFU_UPLOAD_HEARD_CHUNK, expected);
         u->dev_off = expected;
-        go_back(u, expected);
+        go_back(u, expected, ch.pkt);
         refill(u);
         return;
     }
+    if (rsp->status == SMPDFU_ETIMEOUT) {
+        if (first) {
+            /* Lost, or the device is still erasing (a copy with the same
+             * sha is answered with its offset). A large first chunk that
+             * keeps getting lost also shrinks. */
+            u->res.first_again++;
+            if (u->first_misses < 16) {
+                u->first_misses++;
+            }
+            note(u, SMPDFU_UPLOAD_NOTE_FIRST_AGAIN, 0);
+            shrink(u);
+            int rc = send_chunk(u, u->first_off, true);
+            if (rc && !starve(u, rc)) {
+                finish(u, rc);
+            }
+            return;
+        }
+        /* Every copy was lost: as many losses as copies (up to HIST_MIN). */
+        for (uint16_t i = 0; i < rsp->sends && i < HIST_MIN; i++) {
+            outcome_ex(u, true, ch.pkt, ch.off, false);
+        }
+        start_probe(u);
+        return;
+    }
     if (rsp->status == SMPDFU_EDEVICE) {
+        heard(u, first ? SMPDFU_UPLOAD_HEARD_FIRST : SMPDFU_UPLOAD_HEARD_CHUNK, u->dev_off);
         /* Only a pipeline can overrun the device's buffers; the first chunk
          * travels alone, so an error to it is the device's real answer. */
         if (u->state == UP_STREAM && u->window > 1 && soft_device_error(&rsp->dev)) {
             u->window = 1;
-            go_back(u, u->dev_off);
+            u->res.window_min = 1;
+            go_back(u, u->dev_off, ch.pkt);
             refill(u);
             return;
         }
@@ -399,6 +917,7 @@ static void on_chunk(void *arg, const smpdfu_rsp_t *rsp)
         return;
     }
     uint32_t r = (uint32_t)off;
+    heard(u, first ? SMPDFU_UPLOAD_HEARD_FIRST : SMPDFU_UPLOAD_HEARD_CHUNK, r);
     /* Without a full sha Zephyr compares with zeros: its match means nothing. */
     if (have_match && r == size && u->sha_len == 32) {
         if (!match) {
@@ -418,7 +937,7 @@ static void on_chunk(void *arg, const smpdfu_rsp_t *rsp)
     }
     if (first) {
         if (r == u->first_off) {
-            probe(u); /* accepted nothing: ask again, bounded */
+            restart_first(u); /* accepted nothing: ask again, bounded */
             return;
         }
         if (!u->seen_first) {
@@ -430,10 +949,12 @@ static void on_chunk(void *arg, const smpdfu_rsp_t *rsp)
             u->res.restarts++; /* the device started the file again */
         }
         u->seen_first = true;
+        u->first_misses = 0;
         u->probes = 0;
         u->dev_off = r;
         u->next_off = r;
         u->state = UP_STREAM;
+        arm_give_up(u); /* the erase allowance is over */
     } else {
         if (r == 0) {
             if (u->final_sent) {
@@ -441,7 +962,7 @@ static void on_chunk(void *arg, const smpdfu_rsp_t *rsp)
             } else {
                 u->res.session_losses++;
                 u->probes = 0;
-                probe(u);
+                restart_first(u);
             }
             return;
         }
@@ -449,9 +970,10 @@ static void on_chunk(void *arg, const smpdfu_rsp_t *rsp)
         if (r < ch.off + ch.len) {
             /* In-order device that did not take this chunk: every chunk
              * sent after it was dropped too. Resend from r. */
-            go_back(u, r);
-        } else if (u->gb_run && (uint64_t)r >= (uint64_t)u->gb_mark + (uint64_t)u->window * ch.len) {
-            u->gb_run = 0; /* a whole window went through since the last go-back */
+            go_back(u, r, ch.pkt);
+        } else {
+            /* Taken; answered at once or only after a retransmission. */
+            outcome(u, rsp->sends > 1 && !rsp->spurious, ch.pkt, ch.off);
         }
     }
     /* Chunks wholly below the device offset are acknowledged implicitly
@@ -474,6 +996,30 @@ static void on_chunk(void *arg, const smpdfu_rsp_t *rsp)
     refill(u);
 }
 
+/* ---------------------------------------------------------------- start */
+
+static uint8_t device_window(const smpdfu_upload_t *u)
+{
+    if (u->cfg.window) {
+        return u->cfg.window > SMPDFU_UPLOAD_MAX_WINDOW ? SMPDFU_UPLOAD_MAX_WINDOW : u->cfg.window;
+    }
+    uint32_t bc = smpdfu_client_buf_count(u->c);
+    return (uint8_t)(bc > 1 ? (bc > SMPDFU_UPLOAD_MAX_WINDOW ? SMPDFU_UPLOAD_MAX_WINDOW : bc) : 1);
+}
+
+static void begin_first(smpdfu_upload_t *u)
+{
+    u->wmax = device_window(u);
+    u->window = u->wmax;
+    u->res.window_min = u->wmax;
+    size_setup(u);
+    if (u->cfg.pace_us && u->cfg.pace_us != SMPDFU_UPLOAD_PACE_OFF) {
+        smpdfu_client_set_pace(u->c, u->cfg.pace_us);
+    }
+    u->state = UP_FIRST;
+    arm_give_up(u);
+}
+
 static void on_params(void *arg, const smpdfu_rsp_t *rsp)
 {
     smpdfu_upload_t *u = arg;
@@ -488,12 +1034,9 @@ static void on_params(void *arg, const smpdfu_rsp_t *rsp)
         finish(u, rsp->status); /* silence: the device is not there */
         return;
     }
+    heard(u, SMPDFU_UPLOAD_HEARD_PARAMS, 0);
     /* A device without the params command keeps the link's defaults. */
-    uint32_t bc = smpdfu_client_buf_count(u->c);
-    if (u->cfg.window == 0) {
-        u->window = (uint8_t)(bc > 1 ? (bc > SMPDFU_UPLOAD_MAX_WINDOW ? SMPDFU_UPLOAD_MAX_WINDOW : bc) : 1);
-    }
-    u->state = UP_FIRST;
+    begin_first(u);
     int rc = send_chunk(u, u->first_off, true);
     if (rc && !starve(u, rc)) {
         finish(u, rc);
@@ -527,6 +1070,16 @@ int smpdfu_upload_start(smpdfu_upload_t *u, smpdfu_client_t *c, const smpdfu_upl
     if (u->cfg.first_timeout_ms == 0) {
         u->cfg.first_timeout_ms = SMPDFU_UPLOAD_FIRST_TIMEOUT_MS;
     }
+    if (u->cfg.silence_ms == 0) {
+        u->cfg.silence_ms = SMPDFU_UPLOAD_SILENCE_MS;
+    }
+    if (u->cfg.retries < 0) {
+        u->cfg.retries = c->cfg.retries;
+    }
+    u->tmo = cfg->timeout_ms ? cfg->timeout_ms : c->cfg.timeout_ms;
+    u->t0 = smpdfu_client_now(c);
+    u->heard_at = u->t0;
+    u->retx0 = smpdfu_client_stats(c)->retransmits;
     u->res.size = cfg->src.size;
     if (cfg->sha) {
         memcpy(u->sha, cfg->sha, cfg->sha_len);
@@ -540,16 +1093,10 @@ int smpdfu_upload_start(smpdfu_upload_t *u, smpdfu_client_t *c, const smpdfu_upl
         }
         u->sha_len = 32;
     }
-    u->window = cfg->window ? (cfg->window > SMPDFU_UPLOAD_MAX_WINDOW ? SMPDFU_UPLOAD_MAX_WINDOW
-                                                                    : cfg->window)
-                            : 1;
+    u->window = 1;
     int rc;
     if (cfg->skip_params) {
-        if (cfg->window == 0) {
-            uint32_t bc = smpdfu_client_buf_count(c);
-            u->window = (uint8_t)(bc > 1 ? (bc > SMPDFU_UPLOAD_MAX_WINDOW ? SMPDFU_UPLOAD_MAX_WINDOW : bc) : 1);
-        }
-        u->state = UP_FIRST;
+        begin_first(u);
         rc = send_chunk(u, u->first_off, true);
         if (starve(u, rc)) {
             rc = 0;
@@ -561,6 +1108,7 @@ int smpdfu_upload_start(smpdfu_upload_t *u, smpdfu_client_t *c, const smpdfu_upl
     }
     if (rc) {
         cancel_live(u);
+        smpdfu_client_timer_stop(c, &u->give_up);
         u->state = UP_IDLE;
     }
     return rc;
@@ -585,6 +1133,9 @@ void smpdfu_upload_kick(smpdfu_upload_t *u)
 void smpdfu_upload_abort(smpdfu_upload_t *u)
 {
     cancel_live(u);
+    if (u->c) {
+        smpdfu_client_timer_stop(u->c, &u->give_up);
+    }
     u->state = UP_IDLE;
 }
 

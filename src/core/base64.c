@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Standard base64 (RFC 4648 alphabet, '=' padding) over caller buffers. */
 #include "smpdfu/serial.h"
 

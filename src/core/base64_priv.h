@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Internal base64 helpers shared by base64.c and serial.c (not public API). */
 #ifndef SMPDFU_BASE64_PRIV_H
 #define SMPDFU_BASE64_PRIV_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* SMP over BLE GATT: fragments of ATT_MTU - 3, reassembly by header length. */
 #include "smpdfu/ble.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * CBOR subset for SMP (RFC 8949): encoder with preferred heads and sticky
  * errors, pull decoder with strict bounds, iterative skip, map field tables.

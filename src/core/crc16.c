@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* CRC-16/XMODEM (poly 0x1021, MSB first), as Zephyr's crc16_itu_t(). */
 #include "smpdfu/serial.h"
 

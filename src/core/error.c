@@ -1,4 +1,6 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Names and sentences for smpdfu_err_t. A table, so adding a code is one line. */
+#include "smpdfu/config.h"
 #include "smpdfu/error.h"
 
 #include <stddef.h>
@@ -9,7 +11,8 @@ struct err_text {
     const char *text;
 };
 
-#define E(c, t) { c, #c, t }
+/* SMPDFU_SENTENCE: NULL when built without sentences (smpdfu/config.h). */
+#define E(c, t) { c, #c, SMPDFU_SENTENCE(t) }
 static const struct err_text err_table[] = {
     E(SMPDFU_OK, "success"),
     E(SMPDFU_EINVAL, "invalid argument"),
@@ -65,6 +68,7 @@ static const struct err_text err_table[] = {
     E(SMPDFU_ENOTBOOTED, "the device does not run the new image after the reset (MCUboot kept or restored the old one)"),
     E(SMPDFU_ENOTCONFIRMED, "the device did not confirm the new image"),
     E(SMPDFU_ENOTINSLOT, "the uploaded image is not listed in the device's secondary slot"),
+    E(SMPDFU_ESILENT, "the device stopped answering in the middle of the transfer"),
     E(SMPDFU_EAGAIN, "the image bytes are not there yet (the stream is still fetching them)"),
     E(SMPDFU_ENOSEEK, "the image source cannot go back to bytes it already passed (standard input cannot be read twice)"),
     E(SMPDFU_ECHANGED, "the image source gave different bytes when they were read again (the image changed during the transfer)"),
@@ -90,5 +94,10 @@ const char *smpdfu_err_name(int err)
 const char *smpdfu_strerror(int err)
 {
     const struct err_text *e = find(err);
+#if SMPDFU_NO_SENTENCES
+    /* No sentences: the name is the text (config.h). */
+    return e ? e->name : "SMPDFU_EUNKNOWN";
+#else
     return e ? e->text : "unknown error";
+#endif
 }

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Hashing a range read through a callback, with a caller-owned buffer. */
 #include "smpdfu/hash.h"
 

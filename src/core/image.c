@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * MCUboot image parsing (protocol.md §6). Every offset is computed in 64 bits
  * and checked against the image size before anything is read, so a hostile

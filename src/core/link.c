@@ -1,9 +1,15 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* A transport as data: framing choice and size limits per link kind. */
 #include "smpdfu/link.h"
 
 #include <string.h>
 
+#include "smpdfu/config.h"
 #include "smpdfu/smp.h"
+
+/* Kinds compiled in (SMPDFU_LINK_KINDS, config.h): the code of the others is
+ * left out, and asking for one of them fails (SMPDFU_ENOTSUP, or 0 bytes). */
+#define HAS(kind) (((SMPDFU_LINK_KINDS) >> (kind)) & 1u)
 
 /* Zephyr's default CONFIG_MCUMGR_TRANSPORT_NETBUF_SIZE. */
 #define ZEPHYR_BUF_SIZE 384u
@@ -26,9 +32,12 @@ size_t smpdfu_link_max_packet(const smpdfu_link_t *l, size_t dev_buf_size)
     if (l == NULL) {
         return 0;
     }
+    if (!HAS(l->kind)) {
+        return 0;
+    }
     switch (l->kind) {
     case SMPDFU_LINK_SERIAL:
-        return smpdfu_serial_max_packet(dev);
+        return HAS(SMPDFU_LINK_SERIAL) ? smpdfu_serial_max_packet(dev) : 0;
     case SMPDFU_LINK_RAW_UART:
         return min_size(dev, SMP_PKT_MAX);
     case SMPDFU_LINK_UDP: {
@@ -40,7 +49,7 @@ size_t smpdfu_link_max_packet(const smpdfu_link_t *l, size_t dev_buf_size)
         if (l->ble_reassembly) {
             return min_size(dev, SMP_PKT_MAX);
         }
-        return min_size(dev, smpdfu_ble_frag_max(l->mtu != 0 ? l->mtu : 23u));
+        return HAS(SMPDFU_LINK_BLE) ? min_size(dev, smpdfu_ble_frag_max(l->mtu != 0 ? l->mtu : 23u)) : 0;
     default:
         return 0;
     }
@@ -51,7 +60,7 @@ size_t smpdfu_link_encoded_len(const smpdfu_link_t *l, size_t pkt_len)
     if (l == NULL) {
         return 0;
     }
-    if (l->kind == SMPDFU_LINK_SERIAL) {
+    if (l->kind == SMPDFU_LINK_SERIAL && HAS(SMPDFU_LINK_SERIAL)) {
         return smpdfu_serial_encoded_len(pkt_len, serial_line_max(l));
     }
     return pkt_len;
@@ -63,8 +72,14 @@ int smpdfu_link_encode(const smpdfu_link_t *l, const uint8_t *pkt, size_t pkt_le
     if (l == NULL || (pkt == NULL && pkt_len > 0) || out == NULL) {
         return SMPDFU_EINVAL;
     }
+    if (!HAS(l->kind)) {
+        return SMPDFU_ENOTSUP;
+    }
     switch (l->kind) {
     case SMPDFU_LINK_SERIAL:
+        if (!HAS(SMPDFU_LINK_SERIAL)) {
+            return SMPDFU_ENOTSUP;
+        }
         return smpdfu_serial_encode(pkt, pkt_len, serial_line_max(l), out, cap);
     case SMPDFU_LINK_RAW_UART:
     case SMPDFU_LINK_UDP:
@@ -92,13 +107,19 @@ void smpdfu_link_dec_init(smpdfu_link_dec_t *d, const smpdfu_link_t *l, uint8_t 
     d->cap = buf != NULL ? cap : 0;
     switch (l->kind) {
     case SMPDFU_LINK_SERIAL:
-        smpdfu_serial_dec_init(&d->u.serial, buf, d->cap, l->rx_line_max);
+        if (HAS(SMPDFU_LINK_SERIAL)) {
+            smpdfu_serial_dec_init(&d->u.serial, buf, d->cap, l->rx_line_max);
+        }
         break;
     case SMPDFU_LINK_RAW_UART:
-        smpdfu_raw_dec_init(&d->u.raw, buf, d->cap);
+        if (HAS(SMPDFU_LINK_RAW_UART)) {
+            smpdfu_raw_dec_init(&d->u.raw, buf, d->cap);
+        }
         break;
     case SMPDFU_LINK_BLE:
-        smpdfu_ble_reasm_init(&d->u.ble, buf, d->cap);
+        if (HAS(SMPDFU_LINK_BLE)) {
+            smpdfu_ble_reasm_init(&d->u.ble, buf, d->cap);
+        }
         break;
     default:
         break;
@@ -110,7 +131,9 @@ void smpdfu_link_dec_reset(smpdfu_link_dec_t *d)
     d->pkt_len = 0;
     switch (d->kind) {
     case SMPDFU_LINK_SERIAL:
-        smpdfu_serial_dec_reset(&d->u.serial);
+        if (HAS(SMPDFU_LINK_SERIAL)) {
+            smpdfu_serial_dec_reset(&d->u.serial);
+        }
         break;
     case SMPDFU_LINK_RAW_UART:
         /* Same effect as a quiet line, without counting a timeout. */
@@ -119,7 +142,9 @@ void smpdfu_link_dec_reset(smpdfu_link_dec_t *d)
         d->u.raw.ready = false;
         break;
     case SMPDFU_LINK_BLE:
-        smpdfu_ble_reasm_reset(&d->u.ble);
+        if (HAS(SMPDFU_LINK_BLE)) {
+            smpdfu_ble_reasm_reset(&d->u.ble);
+        }
         break;
     default:
         break;
@@ -135,11 +160,19 @@ int smpdfu_link_dec_feed(smpdfu_link_dec_t *d, const uint8_t *data, size_t len, 
     if (data == NULL && len > 0) {
         rc = SMPDFU_EINVAL;
     } else {
-        switch (d->kind) {
+        switch (HAS(d->kind) ? d->kind : (smpdfu_link_kind_t)-1) {
         case SMPDFU_LINK_SERIAL:
+            if (!HAS(SMPDFU_LINK_SERIAL)) {
+                rc = SMPDFU_ENOTSUP;
+                break;
+            }
             rc = smpdfu_serial_dec_feed(&d->u.serial, data, len, &u);
             break;
         case SMPDFU_LINK_RAW_UART:
+            if (!HAS(SMPDFU_LINK_RAW_UART)) {
+                rc = SMPDFU_ENOTSUP;
+                break;
+            }
             rc = smpdfu_raw_dec_feed(&d->u.raw, data, len, &u);
             break;
         case SMPDFU_LINK_UDP:
@@ -154,11 +187,15 @@ int smpdfu_link_dec_feed(smpdfu_link_dec_t *d, const uint8_t *data, size_t len, 
             }
             break;
         case SMPDFU_LINK_BLE:
+            if (!HAS(SMPDFU_LINK_BLE)) {
+                rc = SMPDFU_ENOTSUP;
+                break;
+            }
             u = len;
             rc = smpdfu_ble_reasm_feed(&d->u.ble, data, len);
             break;
         default:
-            rc = SMPDFU_EINVAL;
+            rc = HAS(d->kind) ? SMPDFU_EINVAL : SMPDFU_ENOTSUP;
             break;
         }
     }
@@ -219,8 +256,10 @@ int smpdfu_link_dec_tick(smpdfu_link_dec_t *d, uint64_t now_ms)
         return 0;
     }
     if (d->kind == SMPDFU_LINK_RAW_UART) {
-        smpdfu_raw_dec_idle(&d->u.raw);
-    } else {
+        if (HAS(SMPDFU_LINK_RAW_UART)) {
+            smpdfu_raw_dec_idle(&d->u.raw);
+        }
+    } else if (HAS(SMPDFU_LINK_BLE)) {
         smpdfu_ble_reasm_idle(&d->u.ble);
     }
     d->pkt_len = 0;
@@ -247,11 +286,11 @@ const uint8_t *smpdfu_link_dec_packet(const smpdfu_link_dec_t *d)
     }
     switch (d->kind) {
     case SMPDFU_LINK_SERIAL:
-        return smpdfu_serial_dec_packet(&d->u.serial);
+        return HAS(SMPDFU_LINK_SERIAL) ? smpdfu_serial_dec_packet(&d->u.serial) : NULL;
     case SMPDFU_LINK_RAW_UART:
-        return smpdfu_raw_dec_packet(&d->u.raw);
+        return HAS(SMPDFU_LINK_RAW_UART) ? smpdfu_raw_dec_packet(&d->u.raw) : NULL;
     case SMPDFU_LINK_BLE:
-        return smpdfu_ble_reasm_packet(&d->u.ble);
+        return HAS(SMPDFU_LINK_BLE) ? smpdfu_ble_reasm_packet(&d->u.ble) : NULL;
     default:
         return d->buf;
     }

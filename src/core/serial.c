@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* SMP over console framing (protocol.md §5.1) and the raw UART variant. */
 #include "smpdfu/serial.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* MCUboot image trailer: layout, magic, flags, swap decision (protocol.md §7). */
 #include "smpdfu/trailer.h"
 

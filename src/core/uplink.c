@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Uplink block protocol: frames, CRC-32, a resynchronising decoder (uplink.h,
  * docs/uplink.md). Pure functions over caller buffers. */
 #include "smpdfu/uplink.h"

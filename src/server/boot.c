@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Emulated MCUboot: trailer reads/writes as bootutil does them, the swap-type
  * table, validation, and the swap/overwrite end states (protocol.md §7). */
 #include "smpdfu/boot.h"

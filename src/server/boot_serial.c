@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* MCUboot's serial recovery SMP server (boot/boot_serial/src/boot_serial.c)
  * as the emulated bootloader answers it (protocol.md §19). */
 #include "smpdfu/server_groups.h"

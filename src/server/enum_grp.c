@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Enumeration group (10) as Zephyr's enum_mgmt.c answers it (protocol.md
  * §18): count, list, single (by index, "end" on the last), details (name
  * and handler count of all groups, or of the ids asked for). */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Flash helpers: bounds and alignment checks in one place, plus a RAM flash
  * with NOR rules for tests and fuzzing. */
 #include "smpdfu/flash.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* File system group (8) as Zephyr's fs_mgmt.c answers it (protocol.md §16):
  * download (read) and upload (write) of one file at a time with Zephyr's
  * offset rules, status, hash/checksum (crc32, sha256) and their list, and

@@ -1,10 +1,27 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Image management group (1) as Zephyr's img_mgmt answers it over an
  * emulated MCUboot (protocol.md §4): state read/write, upload, erase, slot
  * info. Plus smpdfu's extension: upload progress that survives a restart. */
 #include "smpdfu/server.h"
 
+#include "smpdfu/config.h"
+
 #include <stdio.h>
 #include <string.h>
+
+/* The log notes (req.note) are the only printf here: a build without printf
+ * leaves them empty (config.h). */
+#if SMPDFU_NO_PRINTF
+static void note_drop(char *buf, size_t cap, const char *fmt, ...)
+{
+    (void)buf;
+    (void)cap;
+    (void)fmt;
+}
+#define NOTE(...) note_drop(__VA_ARGS__)
+#else
+#define NOTE(...) ((void)snprintf(__VA_ARGS__))
+#endif
 
 #define IMAGE_HASH_LEN 32
 #define SLOT_NONE (-1)
@@ -419,7 +436,7 @@ static int img_state_write(smpdfu_server_req_t *r, void *ctx)
             return smpdfu_server_add_err(r, SMPDFU_GROUP_IMAGE, SMPDFU_IMG_ERR_HASH_NOT_FOUND);
         }
     }
-    snprintf(r->note, sizeof(r->note), "%s slot=%d", confirm ? "confirm" : "test", slot);
+    NOTE(r->note, sizeof(r->note), "%s slot=%d", confirm ? "confirm" : "test", slot);
     rc = smpdfu_img_set_next_boot_slot(img, slot, confirm);
     if (rc != 0) {
         return smpdfu_server_add_err(r, SMPDFU_GROUP_IMAGE, (uint16_t)rc);
@@ -817,7 +834,7 @@ static int img_upload(smpdfu_server_req_t *r, void *ctx)
         }
         if (sha.len > 0 && s->slot != SLOT_NONE && s->sha_len == sha.len &&
             memcmp(s->sha, sha.ptr, sha.len) == 0) {
-            snprintf(r->note, sizeof(r->note), "off=0 len=%lu (resume) -> off=%lu",
+            NOTE(r->note, sizeof(r->note), "off=0 len=%lu (resume) -> off=%lu",
                      (unsigned long)data.len, (unsigned long)s->off);
             goto good; /* resume: nothing written */
         }
@@ -864,7 +881,7 @@ static int img_upload(smpdfu_server_req_t *r, void *ctx)
             /* Already on flash: skip the transfer. */
             s->off = s->size;
             last = reset = match = true;
-            snprintf(r->note, sizeof(r->note), "off=0 len=%lu size=%lu (already there) -> off=%lu",
+            NOTE(r->note, sizeof(r->note), "off=0 len=%lu size=%lu (already there) -> off=%lu",
                      (unsigned long)data.len, (unsigned long)s->size, (unsigned long)s->off);
             goto good;
         }
@@ -878,7 +895,7 @@ static int img_upload(smpdfu_server_req_t *r, void *ctx)
         rec_start(img);
     } else {
         if (off != s->off) {
-            snprintf(r->note, sizeof(r->note), "off=%lu len=%lu (expected %lu) -> off=%lu",
+            NOTE(r->note, sizeof(r->note), "off=%lu len=%lu (expected %lu) -> off=%lu",
                      (unsigned long)off, (unsigned long)data.len, (unsigned long)s->off,
                      (unsigned long)s->off);
             goto good; /* wrong offset: drop the data, say where we are */
@@ -902,7 +919,7 @@ static int img_upload(smpdfu_server_req_t *r, void *ctx)
         /* A one-image Zephyr ignores "image" (img_mgmt_get_unused_slot_area_id):
          * say so in the log, since the answer cannot. */
         bool ignored = at == 0 && image != 0 && img->boot->image_count == 1;
-        snprintf(r->note, sizeof(r->note), "off=%lu len=%lu%s%.0lu%s -> off=%lu", (unsigned long)at,
+        NOTE(r->note, sizeof(r->note), "off=%lu len=%lu%s%.0lu%s -> off=%lu", (unsigned long)at,
                  (unsigned long)data.len,
                  ignored ? " (new; image " : at == 0 ? " (new)" : "",
                  ignored ? (unsigned long)image : 0ul, ignored ? " ignored: one image)" : "",
@@ -914,7 +931,7 @@ static int img_upload(smpdfu_server_req_t *r, void *ctx)
             }
         }
     } else {
-        snprintf(r->note, sizeof(r->note), "off=%lu len=0 -> off=%lu", (unsigned long)off,
+        NOTE(r->note, sizeof(r->note), "off=%lu len=0 -> off=%lu", (unsigned long)off,
                  (unsigned long)s->off);
     }
 
@@ -934,15 +951,14 @@ good:
             smpdfu_boot_validate(img->boot, (uint8_t)done_slot, img->work, img->work_len, NULL) == 0 &&
             smpdfu_img_set_next_boot_slot(img, done_slot, false) == 0) {
             img->last_marked_test = true;
-            size_t n = strlen(r->note);
-            snprintf(r->note + n, sizeof(r->note) - n, " (marked for test)");
+            NOTE(r->note + strlen(r->note), sizeof(r->note) - strlen(r->note), " (marked for test)");
         }
     }
     return r->enc->err ? SMPDFU_MGMT_EMSGSIZE : 0;
 
 fail:
     if (r->note[0] == 0) {
-        snprintf(r->note, sizeof(r->note), "off=%lu len=%lu", off == UINT32_MAX ? 0ul : (unsigned long)off,
+        NOTE(r->note, sizeof(r->note), "off=%lu len=%lu", off == UINT32_MAX ? 0ul : (unsigned long)off,
                  (unsigned long)data.len);
     }
     smpdfu_img_group_reset_upload(img);
@@ -962,7 +978,7 @@ static int img_erase(smpdfu_server_req_t *r, void *ctx)
     if (smpdfu_cbor_decode_map(&r->dec, f, 1) < 0 || slot > UINT32_MAX) {
         return SMPDFU_MGMT_EINVAL;
     }
-    snprintf(r->note, sizeof(r->note), "slot=%lu", (unsigned long)slot);
+    NOTE(r->note, sizeof(r->note), "slot=%lu", (unsigned long)slot);
     if (slot < (uint64_t)nslots(img) && smpdfu_img_read_info(img, (int)slot, &ver, NULL, NULL) == 0 &&
         smpdfu_img_slot_in_use(img, (int)slot)) {
         return smpdfu_server_add_err(r, SMPDFU_GROUP_IMAGE, SMPDFU_IMG_ERR_NO_FREE_SLOT);

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* OS management group (0) as Zephyr's os_mgmt.c answers it (protocol.md §3,
  * §13): echo, reset (with force and boot_mode), taskstat, mpstat, datetime,
  * MCUmgr params, info, bootloader info. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Receive line buffers of a UART SMP transport (Zephyr's uart_mcumgr pool). */
 #include "smpdfu/rxlines.h"
 

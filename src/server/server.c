@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* SMP dispatcher and group registry, following Zephyr's smp.c
  * (smp_process_request_packet and friends), protocol.md §1.5/§2. */
 #include "smpdfu/server.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* A settings store in a flash area (server_groups.h): each page starts with
  * a header (magic, sequence number, CRC) written last when the page is
  * filled by a compaction, so the older page stays the valid one until the

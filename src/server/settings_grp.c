@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Settings group (3) as Zephyr's settings_mgmt.c answers it (protocol.md
  * §15) over a runtime table standing for the application's settings
  * handlers and a persistent store standing for the settings backend:

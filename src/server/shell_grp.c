@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Shell group (9) as Zephyr's shell_mgmt.c answers it (protocol.md §17):
  * exec joins "argv" with spaces into one command line (refused when it
  * would not fit CONFIG_SHELL_CMD_BUFF_SIZE), runs it through the shell and

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Statistics group (2) as Zephyr's stat_mgmt.c answers it (protocol.md §14):
  * show one group's counters, list the groups. */
 #include "smpdfu/server_groups.h"

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """Shared pieces of the client end-to-end tests: run a real smpdfu-target
 process, build images with scripts/mkimage.py, run the smpdfu CLI."""
 import json

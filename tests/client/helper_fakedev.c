@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Scripted fake SMP device for client unit tests (see helper_fakedev.h). */
 #include "helper_fakedev.h"
 
@@ -34,6 +35,13 @@ size_t fake_packet(uint8_t *out, uint8_t version, uint8_t op, uint16_t group, ui
 
 void fake_queue_packet(fake_dev_t *d, const uint8_t *pkt, size_t len)
 {
+    if (d->now < d->busy_until && len <= sizeof(d->held[0])) {
+        if (d->nheld < 16) { /* answered once the device is done */
+            memcpy(d->held[d->nheld], pkt, len);
+            d->held_len[d->nheld++] = len;
+        }
+        return;
+    }
     if (d->qcount == FAKE_MAX_QUEUE) {
         return; /* device out of buffers: the answer is lost */
     }
@@ -221,6 +229,10 @@ static size_t upload(fake_dev_t *d, const uint8_t *body, size_t n, uint8_t *out,
             return off_body(d, d->off, false, out, cap);
         }
         d->sess = true;
+        d->new_sessions++;
+        if (d->erase_ms) {
+            d->busy_until = d->now + d->erase_ms;
+        }
         d->off = 0;
         d->size = (uint32_t)len;
         d->sha_len = sha.len;
@@ -230,6 +242,9 @@ static size_t upload(fake_dev_t *d, const uint8_t *body, size_t n, uint8_t *out,
         d->complete = false;
     } else if (!d->sess || off != d->off) {
         return off_body(d, d->sess ? d->off : 0, false, out, cap);
+    }
+    if (data.len == 0) {
+        d->empty_chunks++;
     }
     if (off + data.len > d->size) {
         d->sess = false;
@@ -313,6 +328,13 @@ static void on_request(fake_dev_t *d, const uint8_t *pkt, size_t len)
         return;
     }
     d->nreq++;
+    if (d->silent_from && d->nreq >= d->silent_from) {
+        return;
+    }
+    if (d->big_over && len > d->big_over && d->nreq < d->big_until) {
+        d->big_lost++;
+        return;
+    }
     if (len > d->max_req_len) {
         d->max_req_len = len;
     }
@@ -340,9 +362,57 @@ static void on_request(fake_dev_t *d, const uint8_t *pkt, size_t len)
     fake_queue_packet(d, rsp, rl);
 }
 
+/* One received console line through the line buffers: false = dropped. */
+static bool line_buffer(fake_dev_t *d)
+{
+    uint32_t held = 0;
+    for (uint32_t i = 0; i < d->rx_lines && i < 8; i++) {
+        if (d->line_rel[i] > d->now) {
+            held++;
+        }
+    }
+    d->lines_in++;
+    if (held >= d->rx_lines) {
+        d->lines_dropped++;
+        return false;
+    }
+    for (uint32_t i = 0; i < d->rx_lines && i < 8; i++) {
+        if (d->line_rel[i] <= d->now) {
+            uint64_t start = d->line_last_rel > d->now ? d->line_last_rel : d->now;
+            d->line_rel[i] = start + d->line_ms;
+            d->line_last_rel = d->line_rel[i];
+            break;
+        }
+    }
+    return true;
+}
+
+static void feed_dec(fake_dev_t *d, const uint8_t *data, size_t len);
+
 int fake_send(void *ctx, const uint8_t *data, size_t len)
 {
     fake_dev_t *d = ctx;
+    if (d->rx_lines && d->link.kind == SMPDFU_LINK_SERIAL) {
+        while (len > 0) {
+            size_t n = 0;
+            while (n < len && data[n] != '\n') {
+                n++;
+            }
+            n += n < len;
+            if (line_buffer(d)) {
+                feed_dec(d, data, n);
+            }
+            data += n;
+            len -= n;
+        }
+        return 0;
+    }
+    feed_dec(d, data, len);
+    return 0;
+}
+
+static void feed_dec(fake_dev_t *d, const uint8_t *data, size_t len)
+{
     while (len > 0) {
         size_t used = 0;
         int n = smpdfu_link_dec_feed(&d->dec, data, len, &used);
@@ -355,7 +425,6 @@ int fake_send(void *ctx, const uint8_t *data, size_t len)
             on_request(d, smpdfu_link_dec_packet(&d->dec), (size_t)n);
         }
     }
-    return 0;
 }
 
 static size_t ble_mtu(const fake_dev_t *d)
@@ -411,6 +480,13 @@ bool fake_run(fake_dev_t *d, smpdfu_client_t *c, bool (*done)(void *), void *arg
 {
     uint64_t end = d->now + max_ms;
     while (!done(arg)) {
+        if (d->nheld && d->now >= d->busy_until) {
+            size_t n = d->nheld;
+            d->nheld = 0;
+            for (size_t i = 0; i < n; i++) {
+                fake_queue_packet(d, d->held[i], d->held_len[i]);
+            }
+        }
         if (d->qcount > 0) {
             size_t slot = d->qhead;
             d->qhead = (d->qhead + 1) % FAKE_MAX_QUEUE;
@@ -429,6 +505,9 @@ bool fake_run(fake_dev_t *d, smpdfu_client_t *c, bool (*done)(void *), void *arg
             continue;
         }
         uint32_t t = smpdfu_client_next_timeout(c);
+        if (d->nheld && d->busy_until > d->now && d->busy_until - d->now < t) {
+            t = (uint32_t)(d->busy_until - d->now);
+        }
         if (t == UINT32_MAX) {
             return done(arg);
         }

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* A scripted fake SMP device for driving the client engine in-process, on a
  * virtual clock. It decodes what the engine sends (through the real link
  * framing), answers like Zephyr's os/img groups (upload with Zephyr's
@@ -91,6 +92,32 @@ struct fake_dev {
     uint32_t ble_notifs;
     size_t ble_max_notif;
     uint32_t ble_last_notifs;   /* notifications of the last delivered packet */
+    /* Link and device models for the resilience tests (all off when 0):
+     * - requests longer than big_over bytes are lost while nreq < big_until
+     *   (a link that spoils large frames for a while);
+     * - silent_from: every request from this one on (1-based) is ignored;
+     * - erase_ms: a new upload session (first chunk) keeps the device busy
+     *   this long; answers to anything meanwhile come when it is done;
+     * - rx_lines: serial console lines arrive in this many line buffers,
+     *   each freed line_ms after the SMP side started on it (one line at a
+     *   time); a line that finds every buffer held is dropped (Zephyr's
+     *   UART transport; lines of one send() call arrive together). */
+    size_t big_over;
+    uint32_t big_until;
+    uint32_t big_lost;
+    uint32_t silent_from;
+    uint32_t erase_ms;
+    uint64_t busy_until;
+    uint32_t rx_lines, line_ms;
+    uint64_t line_rel[8];
+    uint64_t line_last_rel;
+    uint32_t lines_in, lines_dropped;
+    uint32_t empty_chunks;      /* upload requests with no data (offset probes) */
+    uint32_t new_sessions;
+    /* answers held while busy */
+    uint8_t held[16][FAKE_MAX_PKT + 8];
+    size_t held_len[16];
+    size_t nheld;
 };
 
 void fake_init(fake_dev_t *d, smpdfu_link_kind_t kind, uint32_t buf_size, uint32_t buf_count);

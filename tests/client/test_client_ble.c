@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The client engine and the upload over the BLE link kind, against the fake
  * device in BLE mode: the port cuts each packet with smpdfu_ble_frag() into
  * writes of at most ATT_MTU - 3 bytes, the device answers with notifications

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Client engine against a scripted in-process device: sequence matching,
  * timeouts and retransmission, v1/v2 errors, odd CBOR shapes. */
 #include <setjmp.h>

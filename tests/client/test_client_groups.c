@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The group request encoders (what goes on the wire) and response parsers
  * (canned CBOR answers built with the encoder) of os extras, stat, settings,
  * fs, shell and enum. */

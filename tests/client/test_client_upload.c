@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Upload against the scripted fake device: exact packet sizes, sha/len on
  * the first chunk, windowing with lost requests/responses, session loss and
  * resume, off:0 after the final chunk, device errors. */
@@ -246,8 +247,8 @@ static void test_window_scattered_losses(void **state)
     assert_int_equal(dev.first_chunks, 1);
 }
 
-/* Three losses in a row (no clean window between them) do mean a
- * device that cannot take the window. */
+/* Three losses close together halve the window each time (AIMD: 4, 2,
+ * 1); clean answers after them grow it back to the device's buf_count. */
 static void test_window_losses_in_a_row(void **state)
 {
     (void)state;
@@ -263,7 +264,9 @@ static void test_window_losses_in_a_row(void **state)
     assert_int_equal(r.res.status, 0);
     assert_image_ok(n);
     assert_int_equal(r.res.go_backs, 3);
-    assert_int_equal(r.res.window, 1);
+    assert_int_equal(r.res.window_min, 1);
+    assert_int_equal(r.res.window, 4);
+    assert_int_equal(r.res.window_max, 4);
 }
 
 /* A lost response costs nothing: the next answer acknowledges it. */
@@ -399,8 +402,9 @@ static void test_resume_existing_session(void **state)
     }
 }
 
-/* Device with too few buffers drops pipelined requests: the upload falls
- * back to one in flight and still completes. */
+/* Device with too few buffers drops pipelined requests: the window falls
+ * to one in flight (and tries more now and then, AIMD) and the upload
+ * completes. */
 static void test_window_fallback(void **state)
 {
     (void)state;
@@ -411,7 +415,7 @@ static void test_window_fallback(void **state)
     smpdfu_upload_cfg_t cfg = base_cfg(&r, n);
     cfg.timeout_ms = 200;
     run_upload_ok(&cfg, &r, n);
-    assert_int_equal(r.res.window, 1);
+    assert_int_equal(r.res.window_min, 1);
     assert_int_equal(dev.first_chunks, 1);
 }
 
@@ -491,7 +495,8 @@ static void test_busy_first_chunk_ends(void **state)
 }
 
 /* EBUSY to a pipelined chunk: a device short of buffers; the upload goes on
- * one chunk at a time and completes. */
+ * one chunk at a time (growing the window again after clean answers) and
+ * completes. */
 static void test_busy_while_pipelining_falls_back(void **state)
 {
     (void)state;
@@ -503,7 +508,8 @@ static void test_busy_while_pipelining_falls_back(void **state)
     ures_t r = {0};
     smpdfu_upload_cfg_t cfg = base_cfg(&r, n);
     run_upload_ok(&cfg, &r, n);
-    assert_int_equal(r.res.window, 1);
+    assert_int_equal(r.res.window_min, 1);
+    assert_int_equal(r.res.go_backs, 1);
 }
 
 /* A v2 client against a pre-v2 server (mynewt mcumgr, Zephyr < 3.5): every

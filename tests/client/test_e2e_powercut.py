@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """End-to-end: `smpdfu dfu` loses its device to a power cut in the middle of
 MCUboot's swap (smpdfu-target --power-cut-after), the device is powered up
 again, and a rerun of `smpdfu dfu` finishes the job: the bootloader completes

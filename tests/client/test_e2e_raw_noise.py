@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """End-to-end: raw UART (no resync marker) after a burst of noise.
 
 Between smpdfu and smpdfu-target sits a pty bridge. When the client's first

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """End-to-end: `smpdfu dfu` over the pty against smpdfu-target's default
 serial receive, Zephyr's stock UART (two 128-byte line buffers, lines that
 arrive while the flash is busy and both buffers are held are dropped), with

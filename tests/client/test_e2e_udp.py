@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """End-to-end: the smpdfu CLI against a real smpdfu-target process over UDP."""
 import json
 import os

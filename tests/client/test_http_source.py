@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """HTTP(S) image sources: `image info URL` downloads the image and checks it
 exactly as a file; `dfu URL` / `image upload URL` stream it (their own tests
 are in test_http_stream.py). A real local HTTP server, a real smpdfu-target

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """Streaming uploads on POSIX: `smpdfu dfu URL` and `image upload URL|-`
 read the image through a 32 KiB window with HTTP Range requests (or
 standard input), check it as it passes and never send the final chunk of

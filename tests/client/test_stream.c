@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The streamed image source and the uplink protocol, in-process: header and
  * TLV checks on arrival, the final bytes held until the hash verified, a
  * go-back re-read checked against the first pass (and the hash left

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """The gateway case on a host: `smpdfu serve-image` serves an image over the
 uplink block protocol (TCP socket or pty), tests/progs/uplink_gateway pulls
 it with the portable uplink client into a streamed source (8 KiB window)

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * Test helper (header only, shared by tests/core/test_cbor.c and
  * tests/progs/cbor_oracle.c): print one CBOR value in RFC 8949 diagnostic

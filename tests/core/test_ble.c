@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* BLE GATT fragmentation and reassembly (protocol.md §5.3). */
 #include <setjmp.h>
 #include <stdarg.h>

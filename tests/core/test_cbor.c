@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Tests for src/core/cbor.c: RFC 8949 Appendix A vectors, head boundaries,
  * truncation, malformed input, nesting limit, skip, map field tables and the
  * encoder's sticky errors. */

@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: Apache-2.0
 """Cross-check the C CBOR code against python3-cbor2, both ways.
 
 Direction 1: Python builds random documents (definite and indefinite

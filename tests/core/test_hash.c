@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* smpdfu_hash_len / smpdfu_hash_range with the mbedTLS hook, against FIPS 180 vectors. */
 #include <setjmp.h>
 #include <stdarg.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* MCUboot image parsing, TLV walk, hash and signature checks over images
  * built byte by byte here. */
 #include <setjmp.h>

@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: Apache-2.0
 """scripts/mkimage.py against `smpdfu image info`: hashes, versions, TLVs,
 signatures, padded images and the trailer layout, and byte flips that must be
 refused with a reason (never a crash). Env: SMPDFU_BUILD, SMPDFU_SOURCE."""

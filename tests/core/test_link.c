@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Transport-as-data layer: limits, encoding and the unified decoder. */
 #include <setjmp.h>
 #include <stdarg.h>

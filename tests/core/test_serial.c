@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Console framing (protocol.md §5.1) and raw UART decoding. */
 #include <setjmp.h>
 #include <stdarg.h>

@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: Apache-2.0
 """Independent oracle for the console framing (protocol.md 5.1).
 
 Python frames packets with binascii.crc_hqx (CRC-16/XMODEM) and base64 and

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* SMP header, ids and device error words (protocol.md §1, §2). */
 #include <setjmp.h>
 #include <stdarg.h>

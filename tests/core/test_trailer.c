@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Trailer layout, magic, flags and the swap decision against protocol.md §7. */
 #include <setjmp.h>
 #include <stdarg.h>

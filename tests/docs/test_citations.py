@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: Apache-2.0
 """Every "protocol.md §N.M" citation in the tree resolves to a heading of
 docs/protocol.md, and that page keeps the section numbering the code cites.
 

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """Shared pieces of the firmware tests: find the firmware builds, run the
 firmware in QEMU (qemu-system-arm, semihosting), read its report lines and
 its exit status, and read a device's state with the smpdfu CLI.

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """The gateway set-up shared by test_fw_gateway*.py: smpdfu-target behind
 the central firmware's UART0, smpdfu-linkemu serial as the uplink line on
 UART1, `smpdfu serve-image` at its other end."""

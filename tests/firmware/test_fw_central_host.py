@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """The central firmware (QEMU, Cortex-M) updates smpdfu-target over UART0
 with the image linked into its flash: console framing over the target's
 pty, raw UART, UART0 on a TCP socket, every DFU mode, a refusal. Each test

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """The gateway: `smpdfu serve-image` feeds an image over the central
 firmware's uplink UART (UART1, through smpdfu-linkemu serial); the central
 holds only an 8 KiB window of it and relays it over UART0 to smpdfu-target.

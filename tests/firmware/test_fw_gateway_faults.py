@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """The gateway with faults: a corrupted image (the device never receives
 its last chunk) and an uplink line that loses pieces and flips bits (seeded).
 Each ends with a state read of the device."""

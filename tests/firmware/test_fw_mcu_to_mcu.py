@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """MCU to MCU: the central firmware in one QEMU updates the target firmware
 in a second QEMU, UART0 to UART0 through smpdfu-linkemu serial (two ptys).
 The target's flash is a host file (semihosting); its `os reset` resets the

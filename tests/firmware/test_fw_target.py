@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """The target firmware (QEMU) as an SMP device for the host CLI, through
 smpdfu-linkemu serial: a whole `smpdfu dfu`, and an upload cut mid-way that
 resumes after the machine reset (the progress record on the semihosting

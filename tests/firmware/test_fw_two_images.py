@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """The nRF5340 flow from the central firmware: the network core image
 (image 1) and the application (image 0), both linked into the central,
 uploaded in that order, one reset applies both. Against smpdfu-target

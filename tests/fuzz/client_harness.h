@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Shared by the client-side fuzz targets: a client engine on the link picked
  * by the input's first byte, and the feed loop that turns the rest of the
  * input into received bytes and clock ticks. */

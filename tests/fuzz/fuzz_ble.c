@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* libFuzzer: BLE reassembly. Input = sequence of fragments, each a length
  * byte followed by that many bytes (the last may be short). */
 #include <stddef.h>

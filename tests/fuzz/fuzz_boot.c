@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* libFuzzer target: the emulated MCUboot reading trailers and swap-status
  * areas it did not write, and power cuts at any flash operation.
  * Input: [mode][setup][cut1 u16 BE][cut2 u16 BE] then overlay records

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * libFuzzer target for the CBOR decoder. Runs every reader over the input and
  * checks invariants that hold for any bytes:

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* libFuzzer: the client engine fed arbitrary device bytes while requests
  * (echo, params, state read, slot info, and an upload with a window of 3)
  * are in flight. Input: byte 0 picks the link (bits 0-1: UDP, console, raw

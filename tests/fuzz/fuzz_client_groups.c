@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* libFuzzer: arbitrary device answers to every group's response parser
  * (os taskstat/mpstat/datetime, stat, settings, fs, shell, enum) and to the
  * fs transfers (windowed download, fs upload through upload.c).

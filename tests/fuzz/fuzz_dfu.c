@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* libFuzzer: the DFU orchestrator (with its upload, resets, polls and timers)
  * driven by arbitrary device bytes. Input: byte 0 picks the link (bits 0-1:
  * UDP, console, raw UART, BLE at ATT MTU 247) and the mode (bits 2-3); then

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* libFuzzer target: arbitrary device paths into the POSIX fs root of the fs
  * group (src/port/posix/fs_root.c), over a tree with symlinks that point
  * inside and outside it. Asserts: every file that opens, and every stat that

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* libFuzzer target: arbitrary packets into the server groups beyond OS and
  * image (stat, settings over the flash store, fs over an in-memory file
  * system, shell, enum, os taskstat/mpstat/datetime/reset) and into MCUboot's

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* libFuzzer: MCUboot image parse (file and slot modes), TLV walk, hash and
  * signature checks over arbitrary bytes. Every offset the parser reports must
  * lie inside the input. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* libFuzzer: the link decoder with partial-frame recovery. The input picks
  * the link kind and the quiet gap, then a script of steps: feed a chunk
  * (with or without a time), or let time pass and tick. Checked: delivered

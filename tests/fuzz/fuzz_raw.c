@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* libFuzzer: raw UART decoder, fed in chunks with occasional idle timeouts.
  * Delivered packets must match their header length and fit the buffer. */
 #include <stddef.h>

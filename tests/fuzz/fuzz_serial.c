@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* libFuzzer: console decoder. The first byte picks line_max and a chunking
  * seed; the rest is fed split at fuzzer-chosen points. Every delivered packet
  * must have a valid length, a good CRC and lie inside the buffer. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* libFuzzer target: arbitrary packets into the SMP server (OS and image
  * groups over a RAM flash with two images), with reboots in between.
  * Input: a sequence of records [u16 len BE][len bytes]; a record of length

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* libFuzzer target: the settings flash store (src/server/settings_flash.c)
  * over arbitrary flash contents (what a power cut or a foreign image may
  * leave). Input: the bytes of the store's two pages (the rest erased), then

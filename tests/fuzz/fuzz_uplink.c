@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* libFuzzer: the uplink decoder and payload parsers over arbitrary bytes fed
  * in fuzzer-chosen pieces (every frame delivered must carry a good CRC and
  * lie inside the buffer), and the uplink client + stream driven by the same

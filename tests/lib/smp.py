@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """Independent SMP client for conformance tests (protocol.md §1, §5).
 
 Written from the spec, not from smpdfu's C code: header packing, cbor2

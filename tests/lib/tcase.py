@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """unittest base for tests that drive a real smpdfu-target process."""
 import os
 import shutil

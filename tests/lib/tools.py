@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """Where the built tools and scripts are, and image building through
 scripts/mkimage.py: shared by the Python tests that run real processes."""
 import json

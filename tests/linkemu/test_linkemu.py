@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: Apache-2.0
 """End-to-end tests of smpdfu-linkemu: real process, real ptys and sockets,
 with a Python peer on the target side (echo or recorder).
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Unit tests of the link emulator's models: throughput limits, console wire
  * length, BLE air time, the pacer and the PRNG. Expected values are worked
  * out by hand in the comments. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The Cortex-M port's software SHA-256 (src/port/cortex-m/sha256.c), built
  * for the host: FIPS 180 vectors, and mbedTLS as the oracle for every length
  * around the block and padding edges and any split into updates. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* smpdfu_posix_arg_*: the values a user types that strtol/strtod would
  * silently turn into something else must be refused. */
 #include <setjmp.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * cbor_oracle: the C side of the cross-check against python3-cbor2
  * (tests/core/test_cbor_oracle.py).

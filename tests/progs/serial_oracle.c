@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Oracle helper for tests/core/test_serial_oracle.py.
  *   serial_oracle decode [line_max]  console bytes on stdin -> one hex line per packet
  *   serial_oracle encode [line_max]  one hex packet per stdin line -> console frames

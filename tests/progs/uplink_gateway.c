@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* A gateway on a host, for the uplink end-to-end tests: it pulls an image
  * over the uplink block protocol (the portable uplink client feeding a
  * smpdfu_stream_t, as the gateway firmware does) and relays it with the DFU

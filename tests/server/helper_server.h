@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Shared fixtures for the server unit tests: a RAM flash device with one or
  * two images, an in-memory image builder, and a request/response helper. */
 #ifndef HELPER_SERVER_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Boot emulation (trailer writes, decision table, swap end states, invalid
  * secondary, overwrite) and the state-write rules, over a RAM flash. */
 #include <setjmp.h>

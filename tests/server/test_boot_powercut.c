@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Power cuts during the emulated MCUboot swap, in process over a RAM flash:
  * for every swap mode, upgrade (test and permanent) and revert, the boot is
  * cut at every flash write and erase it makes (before it, or half-way

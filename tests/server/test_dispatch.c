@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Dispatcher, group registry and OS group over a RAM flash device. */
 #include <setjmp.h>
 #include <stdarg.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The groups beyond OS and image through the dispatcher (server_groups.h):
  * stat, settings (with the flash store), fs (over an in-memory file
  * system), shell, enum, the new OS commands, and MCUboot's boot_serial. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Zephyr's UART receive line buffers: allocation at a line's first byte,
  * drops for want of a buffer and for length, release by the SMP side. */
 #include <setjmp.h>

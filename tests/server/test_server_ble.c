@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The dispatcher behind a BLE link, as Zephyr's smp_bt runs it with
  * CONFIG_MCUMGR_TRANSPORT_BT_REASSEMBLY: each GATT write goes through the BLE
  * link decoder (the first write must carry the 8-byte header; expected =

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """smpdfu-target: whole DFU cycles through the boot emulation, restarts and
 abuse (protocol.md §4.2, §7; architecture.md "Resume after a target restart")."""
 import os

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """smpdfu-target: the groups beyond OS and image (stat, settings, fs, shell,
 enum; taskstat, mpstat, datetime, reset force/boot_mode) and MCUboot serial
 recovery, through the independent client in tests/lib (protocol.md §13-§19)."""

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """smpdfu-target killed by a power cut at every flash write and erase of a
 swap (--power-cut-after N, N = 1, 2, ... until a boot completes uncut), in
 every swap mode, upgrade and revert: the next start must finish the job

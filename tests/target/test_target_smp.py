@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """smpdfu-target: dispatcher rules and the OS group, over UDP and the pty
 (protocol.md §1.5, §1.6, §2, §3, §5)."""
 import os

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """smpdfu-target: image upload, erase and slot info (protocol.md §4.3-§4.5)."""
 import hashlib
 import os

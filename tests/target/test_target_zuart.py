@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """smpdfu-target: Zephyr's UART receive line buffers (stock model, the default).
 
 Two buffers of 128 bytes (CONFIG_UART_MCUMGR_RX_BUF_COUNT/SIZE defaults);

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """Shared pieces of the lossy-link upload tests: smpdfu-target, smpdfu-linkemu
 and the smpdfu CLI as three real processes; every wait is on a process's
 ready line or exit status."""

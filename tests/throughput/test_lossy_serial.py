@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """An upload over a lossy serial line (smpdfu-linkemu serial: 1 % of the lines
 dropped, bits flipped) completes and leaves exactly the image in slot 1."""
 import os

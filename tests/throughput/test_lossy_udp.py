@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """An upload over a lossy UDP link (smpdfu-linkemu udp: 1 % loss, duplicated
 and reordered datagrams, 2 ms round trip) completes and leaves exactly the
 image in slot 1, windowed and stop-and-wait."""

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """The smpdfu commands for every group (issue 11) against a real smpdfu-target:
 os tasks/mpstat/datetime/groups/reset --bootloader, stat, settings, fs, shell,
 enum, a group switched off, fs transfers of a few MiB through smpdfu-linkemu

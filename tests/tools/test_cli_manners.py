@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """The CLI's manners (issue 12): every command has --help with its options and
 an example, every option a command parses is in its help and in the man page,
 global options are taken anywhere, named connections come from the config

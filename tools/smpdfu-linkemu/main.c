@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* smpdfu-linkemu: link emulator between an SMP client and an SMP target.
  * Parses the command line and runs smpdfu_linkemu_run(); see docs/linkemu.md. */
 #include <stdio.h>

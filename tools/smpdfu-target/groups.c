@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* smpdfu-target: groups beyond OS and image, and MCUboot serial recovery
  * (groups.h, docs/target.md "Other groups"). */
 #include "groups.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* smpdfu-target: the groups beyond OS and image (stat, settings, fs, shell,
  * enum, taskstat/mpstat/datetime, reset boot_mode) and MCUboot's serial
  * recovery mode. Kept out of main.c so that file only calls in here. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* smpdfu-target: one emulated Zephyr + MCUboot device on a flash file.
  * Serves SMP over UDP and/or a pty (console framing or raw UART), logs every
  * request in words on stderr, and on `reset` runs the boot emulation and
@@ -1078,6 +1079,14 @@ int main(int argc, char **argv)
     sigaction(SIGTERM, &sa, NULL);
     sigaction(SIGINT, &sa, NULL);
     signal(SIGPIPE, SIG_IGN);
+    /* SIGTERM/SIGINT are held back except inside the main loop's ppoll(), so
+     * one that arrives between the stop check and the wait is not lost (it
+     * ends the wait at once). */
+    sigset_t stop_sigs, run_mask;
+    sigemptyset(&stop_sigs);
+    sigaddset(&stop_sigs, SIGTERM);
+    sigaddset(&stop_sigs, SIGINT);
+    sigprocmask(SIG_BLOCK, &stop_sigs, &run_mask);
 
     setup_device(t);
     t->udp_in = malloc(65536);
@@ -1130,7 +1139,8 @@ int main(int argc, char **argv)
                 }
             }
         }
-        int rc = poll(pfd, (nfds_t)np, timeout);
+        struct timespec ts = {timeout / 1000, (long)(timeout % 1000) * 1000000L};
+        int rc = ppoll(pfd, (nfds_t)np, timeout < 0 ? NULL : &ts, &run_mask);
         if (rc < 0) {
             if (errno == EINTR) {
                 continue;

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * smpdfu CLI: shared options and the command table. Each command lives in a
  * cmd_<group>.c file and is listed once in main.c's table.
@@ -18,6 +19,9 @@ typedef struct {
     bool json;        /* --json: one JSON document on stdout */
     bool quiet;       /* --quiet: no progress output */
     int verbose;      /* -v, -vv: trace requests to stderr */
+    int give_up_ms;   /* --give-up SECONDS: silence that ends an upload/dfu; 0 = 60 s */
+    long packet_size; /* --packet-size N: fixed upload packet size; 0 = follow the link */
+    long pace_us;     /* --pace-us N: line pacing gap; -1 = detect, 0 = never */
 } smpdfu_cli_t;
 
 /* A command handler gets the arguments after "<group> <command>" (argv[0] is

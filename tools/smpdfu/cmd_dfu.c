@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* smpdfu dfu FILE [--mode M] [--image1 NETCORE.bin|URL]: the whole update. */
 #include <errno.h>
 #include <stdio.h>
@@ -55,6 +56,14 @@ static void on_progress(void *arg, int image, uint32_t off, uint32_t size)
     char label[32];
     snprintf(label, sizeof(label), "image %d", image);
     conn_progress(&k, label, off, size);
+}
+
+static void on_upload_note(void *arg, int image, const smpdfu_upload_note_t *n)
+{
+    (void)arg;
+    char label[32];
+    snprintf(label, sizeof(label), "image %d upload", image);
+    conn_upload_note(&k, label, n);
 }
 
 static void on_done(void *arg, const smpdfu_dfu_result_t *res)
@@ -235,6 +244,10 @@ int smpdfu_cmd_dfu(const smpdfu_cli_t *cli, int argc, char **argv)
     cfg.window = (uint8_t)window; /* as conn_check_target left it */
     cfg.timeout_ms = conn_timeout(&k);
     cfg.retries = conn_retries(&k);
+    cfg.silence_ms = conn_silence_ms(&k);
+    cfg.packet_size = conn_packet_size(&k);
+    cfg.pace_us = conn_pace_us(&k);
+    cfg.upload_note = on_upload_note;
     int rc = smpdfu_dfu_start(&dfu, &k.c, &cfg);
     if (rc == 0) {
         rc = conn_run(&k, is_done, &w);
@@ -247,6 +260,13 @@ int smpdfu_cmd_dfu(const smpdfu_cli_t *cli, int argc, char **argv)
     img_source_close(&f1);
     if (rc == 0) {
         rc = w.res.status;
+    }
+    for (size_t i = 0; w.done && i < cfg.nimages; i++) {
+        if (w.res.upload[i].size) {
+            char label[32];
+            snprintf(label, sizeof(label), "image %u upload", cfg.images[i].image);
+            conn_upload_summary(&k, label, &w.res.upload[i]);
+        }
     }
     if (rc) {
         char what[64];
@@ -277,9 +297,14 @@ int smpdfu_cmd_dfu(const smpdfu_cli_t *cli, int argc, char **argv)
                smpdfu_dfu_mode_name(mode), w.res.reset_done ? "true" : "false");
         for (size_t i = 0; i < cfg.nimages; i++) {
             const smpdfu_upload_result_t *u = &w.res.upload[i];
-            printf("%s{\"image\": %u, \"uploaded\": %s, \"resumed\": %s, \"resume_off\": %u}", i ? ", " : "",
+            printf("%s{\"image\": %u, \"uploaded\": %s, \"resumed\": %s, \"resume_off\": %u", i ? ", " : "",
                    cfg.images[i].image, w.res.uploaded[i] ? "true" : "false",
                    u->resumed ? "true" : "false", u->resume_off);
+            if (w.res.uploaded[i]) {
+                printf(", ");
+                conn_upload_json(u);
+            }
+            printf("}");
         }
         printf("]}\n");
     } else {

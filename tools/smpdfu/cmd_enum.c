@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* smpdfu enum count|list|single|details */
 #include <stdio.h>
 #include <string.h>

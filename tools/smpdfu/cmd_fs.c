@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* smpdfu fs upload|download|stat|hash|types|close: files on the device
  * (fs group 8). Transfers are windowed and resume from what the other side
  * already holds when its SHA-256 matches (checked with an fs hash). */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* `smpdfu image info FILE [--key PUBKEY.pem] [--json]`: parse an MCUboot
  * image offline, check its hash (and signature with --key), and show the two
  * hashes a DFU needs. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* smpdfu image list|upload|test|confirm|erase|slots (device commands;
  * `image info` on a file lives in cmd_image.c). */
 #include <ctype.h>
@@ -247,6 +248,12 @@ static void up_done(void *arg, const smpdfu_upload_result_t *res)
     w->res = *res;
 }
 
+static void up_note(void *arg, const smpdfu_upload_note_t *n)
+{
+    (void)arg;
+    conn_upload_note(&k, "upload", n);
+}
+
 static bool up_is_done(void *arg)
 {
     return ((up_wait_t *)arg)->done;
@@ -352,6 +359,10 @@ int smpdfu_cmd_image_upload(const smpdfu_cli_t *cli, int argc, char **argv)
     cfg.window = (uint8_t)window;
     cfg.timeout_ms = conn_timeout(&k);
     cfg.retries = conn_retries(&k);
+    cfg.silence_ms = conn_silence_ms(&k);
+    cfg.packet_size = conn_packet_size(&k);
+    cfg.pace_us = conn_pace_us(&k);
+    cfg.note = up_note;
     cfg.progress = up_progress;
     cfg.done = up_done;
     up_wait_t w = {0};
@@ -369,6 +380,9 @@ int smpdfu_cmd_image_upload(const smpdfu_cli_t *cli, int argc, char **argv)
     if (rc == 0) {
         rc = w.res.status;
     }
+    if (w.done) {
+        conn_upload_summary(&k, "upload", &w.res);
+    }
     if (rc) {
         ex = conn_fail(&k, "the upload", rc, &w.res.dev);
         conn_close(&k);
@@ -378,11 +392,12 @@ int smpdfu_cmd_image_upload(const smpdfu_cli_t *cli, int argc, char **argv)
     if (cli->json) {
         printf("{\"uploaded\": %u, \"image\": %ld, \"resumed\": %s, \"resume_off\": %u, "
                "\"restarts\": %u, \"session_losses\": %u, \"verified\": %s, \"chunk_packet\": %zu, "
-               "\"window\": %u, \"go_backs\": %u, \"elapsed_ms\": %llu}\n",
+               "\"elapsed_ms\": %llu, ",
                w.res.size, image, w.res.resumed ? "true" : "false", w.res.resume_off, w.res.restarts,
-               w.res.session_losses,
-               w.res.verified ? "true" : "false", w.res.max_packet, w.res.window, w.res.go_backs,
+               w.res.session_losses, w.res.verified ? "true" : "false", w.res.max_packet,
                (unsigned long long)(w.t_end - w.t_start));
+        conn_upload_json(&w.res);
+        printf("}\n");
     } else {
         if (w.res.resumed) {
             printf("resumed an earlier upload at byte %u\n", w.res.resume_off);

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* smpdfu os echo|reset|params|info|bootloader|tasks|mpstat|datetime|groups */
 #include <stdio.h>
 #include <string.h>

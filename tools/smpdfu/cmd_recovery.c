@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* smpdfu dfu --recovery FILE [--image1 NET]: update through MCUboot's serial
  * recovery (boot_serial). The application is asked to reset into its
  * bootloader (os reset boot_mode 1); MCUboot's own small SMP server then

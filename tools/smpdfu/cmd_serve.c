@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* smpdfu serve-image FILE|URL --conn SPEC: the host end of the uplink block
  * protocol (docs/uplink.md). A gateway pulls the image block by block over
  * a serial line (a pty, a UART adapter) or a TCP socket (QEMU's chardev).

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* smpdfu settings read|write|delete|commit|load|save */
 #include <ctype.h>
 #include <stdio.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* smpdfu shell exec CMD... : prints the command's output; exits 0 only when
  * the command returned 0 (else prints its "ret" and exits 1). */
 #include <stdio.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* smpdfu stat list|read */
 #include <stdio.h>
 #include <string.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* smpdfu CLI: the config file. Format (docs/cli.md, smpdfu(1) FILES):
  *
  *   # comment

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* smpdfu CLI: connection, synchronous requests, error words, progress. */
 #include "conn.h"
 
@@ -12,6 +13,7 @@
 #include "smpdfu/client_img.h"
 #include "smpdfu/client_os.h"
 #include "smpdfu/smp.h"
+#include "smpdfu/upload.h"
 
 static void trace(void *arg, bool tx, const uint8_t *pkt, size_t len)
 {
@@ -82,6 +84,9 @@ int conn_open(conn_t *k, const smpdfu_cli_t *cli)
     cfg.tx_cap = sizeof(k->tx);
     cfg.timeout_ms = conn_timeout(k);
     cfg.retries = conn_retries(k);
+    if (k->port.kind == SMPDFU_POSIX_SERIAL) {
+        cfg.baud = k->port.baud; /* line pacing counts each line's time on the wire */
+    }
     /* A fresh sequence per run so a previous run's late answers do not match. */
     cfg.first_seq = (uint8_t)(getpid() ^ smpdfu_posix_now_ms());
     cfg.trace = trace;
@@ -203,6 +208,8 @@ int conn_fail(conn_t *k, const char *what, int status, const smpdfu_dev_err_t *d
                  "%s: no answer from %s (waited %.1f s per try, %d tries): is the device there "
                  "and is this the right port?",
                  what, k->cli->conn, conn_timeout(k) / 1000.0, conn_retries(k) + 1);
+    } else if (status == SMPDFU_ESILENT && k->detail[0]) {
+        snprintf(msg, sizeof(msg), "%s: %s", what, k->detail);
     } else if (status == SMPDFU_ECLOSED) {
         snprintf(msg, sizeof(msg), "%s: the connection %s was closed", what, k->cli->conn);
     } else {
@@ -227,6 +234,113 @@ int conn_fail_msg(conn_t *k, const char *msg, int status, const smpdfu_dev_err_t
         printf("}\n");
     }
     return SMPDFU_EXIT_FAIL;
+}
+
+uint32_t conn_silence_ms(const conn_t *k)
+{
+    return k->cli->give_up_ms > 0 ? (uint32_t)k->cli->give_up_ms : 0;
+}
+
+size_t conn_packet_size(const conn_t *k)
+{
+    return k->cli->packet_size > 0 ? (size_t)k->cli->packet_size : 0;
+}
+
+uint32_t conn_pace_us(const conn_t *k)
+{
+    if (k->cli->pace_us < 0) {
+        return 0; /* detect */
+    }
+    return k->cli->pace_us == 0 ? SMPDFU_UPLOAD_PACE_OFF : (uint32_t)k->cli->pace_us;
+}
+
+static const char *heard_text(uint8_t what)
+{
+    switch (what) {
+    case SMPDFU_UPLOAD_HEARD_PARAMS:
+        return "its buffer parameters";
+    case SMPDFU_UPLOAD_HEARD_FIRST:
+        return "the answer to the first chunk";
+    case SMPDFU_UPLOAD_HEARD_CHUNK:
+        return "the answer to a chunk";
+    case SMPDFU_UPLOAD_HEARD_PROBE:
+        return "the answer to an offset probe";
+    case SMPDFU_UPLOAD_HEARD_STATE:
+        return "its image list";
+    case SMPDFU_UPLOAD_HEARD_OTHER:
+        return "a late answer to an earlier request";
+    default:
+        return "nothing";
+    }
+}
+
+void conn_upload_summary(conn_t *k, const char *label, const void *result)
+{
+    const smpdfu_upload_result_t *r = result;
+    if (r->status == SMPDFU_ESILENT) {
+        double g = (k->cli->give_up_ms > 0 ? k->cli->give_up_ms : (int)SMPDFU_UPLOAD_SILENCE_MS) / 1000.0;
+        if (r->heard) {
+            snprintf(k->detail, sizeof(k->detail),
+                     "the device has been silent for %.1f s (--give-up %.0f); it last answered %.1f s "
+                     "into the upload with %s (offset %u of %u): is it still powered and connected?",
+                     r->silent_ms / 1000.0, g, r->heard_ms / 1000.0, heard_text(r->heard_what),
+                     r->heard_off, r->size);
+        } else {
+            snprintf(k->detail, sizeof(k->detail),
+                     "the device has been silent for %.1f s (--give-up %.0f) and said nothing during "
+                     "the upload: is it still powered and connected?",
+                     r->silent_ms / 1000.0, g);
+        }
+    }
+    if (k->cli->verbose && !k->cli->quiet) {
+        char pace[32] = "off";
+        if (r->pace_us) {
+            snprintf(pace, sizeof(pace), "%u us", r->pace_us);
+        }
+        conn_progress_end(k);
+        fprintf(stderr,
+                "%s: %zu-byte packets, window %u (1..%u, least %u), line pacing %s, %u "
+                "retransmissions, %u probes, %u first-chunk resends, size %u down / %u up, "
+                "timeout %u ms\n",
+                label, r->max_packet, r->window, r->window_max, r->window_min, pace, r->retransmits,
+                r->probes, r->first_again, r->shrinks, r->grows, r->rto_ms);
+    }
+}
+
+void conn_upload_json(const void *result)
+{
+    const smpdfu_upload_result_t *r = result;
+    printf("\"packet_size\": %zu, \"window\": %u, \"window_min\": %u, \"window_max\": %u, "
+           "\"pace_us\": %u, \"retransmits\": %u, \"probes\": %u, \"first_again\": %u, "
+           "\"shrinks\": %u, \"grows\": %u, \"go_backs\": %u, \"rto_ms\": %u",
+           r->max_packet, r->window, r->window_min, r->window_max, r->pace_us, r->retransmits,
+           r->probes, r->first_again, r->shrinks, r->grows, r->go_backs, r->rto_ms);
+}
+
+void conn_upload_note(conn_t *k, const char *label, const void *note)
+{
+    const smpdfu_upload_note_t *n = note;
+    if (!k->cli->verbose || k->cli->quiet) {
+        return;
+    }
+    conn_progress_end(k);
+    switch (n->kind) {
+    case SMPDFU_UPLOAD_NOTE_SHRINK:
+    case SMPDFU_UPLOAD_NOTE_GROW:
+        fprintf(stderr, "%s: %s (%u bytes, at offset %u)\n", label, n->text, n->value, n->off);
+        break;
+    case SMPDFU_UPLOAD_NOTE_PACE:
+        if (n->value) {
+            fprintf(stderr, "%s: %s (%u us after each line)\n", label, n->text, n->value);
+        } else {
+            fprintf(stderr, "%s: longer pauses between lines did not help (the link loses long "
+                            "frames): line pacing off\n", label);
+        }
+        break;
+    default:
+        fprintf(stderr, "%s: %s (offset %u)\n", label, n->text, n->off);
+        break;
+    }
 }
 
 void conn_rate(char *buf, size_t cap, uint64_t bytes, uint64_t ms)

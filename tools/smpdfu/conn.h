@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* smpdfu CLI: the connection shared by the device commands (open the port
  * named by --conn, run the engine, wait for one answer), error words and the
  * progress bar. */
@@ -30,6 +31,7 @@ typedef struct {
     /* what was heard: decides how a silence is reported */
     uint32_t rx_pkts;
     uint64_t last_rx_ms;
+    char detail[400];  /* a fuller sentence for the failure conn_fail reports */
     /* progress */
     uint64_t prog_start;
     uint64_t prog_last;
@@ -85,6 +87,20 @@ int conn_fail_msg(conn_t *k, const char *msg, int status, const smpdfu_dev_err_t
  * list), since a one-image Zephyr ignores the number. Returns 0, or the exit
  * status after reporting the refusal or a failed request. */
 int conn_check_target(conn_t *k, long image, long *window, bool force);
+struct smpdfu_upload_result;
+/* Upload tuning from the command line into an upload config's fields. */
+uint32_t conn_silence_ms(const conn_t *k);
+size_t conn_packet_size(const conn_t *k);
+uint32_t conn_pace_us(const conn_t *k);
+
+/* After an upload: with -v one stderr line on what the link got (packet
+ * size, window, pacing, retransmissions, probes); for SMPDFU_ESILENT the
+ * sentence conn_fail prints (how long, what was heard last). */
+void conn_upload_summary(conn_t *k, const char *label, const void *upload_result);
+/* The upload's fields as JSON members (no braces): "packet_size": ..., */
+void conn_upload_json(const void *upload_result);
+/* -v: one stderr line per decision the upload takes. */
+void conn_upload_note(conn_t *k, const char *label, const void *note);
 
 /* Progress of an upload: a bar on a terminal (percent, bytes, speed, time
  * left); with -v and no terminal, one line per step; else nothing. */

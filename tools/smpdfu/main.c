@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* smpdfu: command-line SMP client. Parses global options, finds the command
  * in the table and hands over. Everything else is in cmd_*.c. */
 #include <stdarg.h>
@@ -215,6 +216,13 @@ static const char global_opts[] =
     "                    (default: $SMPDFU_CONN, then the config file's conn)\n"
     "  --timeout SEC     per-request timeout, 0.001..3600 (default 1 s UDP, 2 s serial/TCP)\n"
     "  --retries N       retransmissions per request, 0..100 (default 3)\n"
+    "                    (an upload then asks the device where it stands and goes on)\n"
+    "  --give-up SEC     an upload or dfu fails only after the device has been\n"
+    "                    silent this long (default 60)\n"
+    "  --packet-size N   fixed upload packet size in bytes (default: the device's\n"
+    "                    limit, halved while large frames get lost)\n"
+    "  --pace-us N       serial: N us of quiet after each line (default: on when\n"
+    "                    the device drops lines of multi-line frames; 0 = never)\n"
     "  --json            print results as JSON\n"
     "  -q, --quiet       no progress output\n"
     "  -v                trace requests to stderr (-vv: bytes too)\n"
@@ -326,7 +334,7 @@ static const smpdfu_cli_cmd_t *find_command(const char *group, const char *comma
 
 int main(int argc, char **argv)
 {
-    smpdfu_cli_t cli = {.retries = -1};
+    smpdfu_cli_t cli = {.retries = -1, .pace_us = -1};
     bool conn_set = false, timeout_set = false, retries_set = false, help = false;
     /* Global options may stand anywhere: take them out, keep the rest in order.
      * "--" ends option scanning (an echo text that starts with a dash). */
@@ -361,6 +369,30 @@ int main(int argc, char **argv)
             cli.verbose++;
         } else if (!strcmp(a, "-vv")) {
             cli.verbose += 2;
+        } else if (!strcmp(a, "--give-up") || !strcmp(a, "--packet-size") || !strcmp(a, "--pace-us")) {
+            if (!val) {
+                smpdfu_cli_error("option %s needs a value", a);
+                return SMPDFU_EXIT_USAGE;
+            }
+            i++;
+            if (!strcmp(a, "--give-up")) {
+                if (parse_seconds(val, &cli.give_up_ms)) {
+                    smpdfu_cli_error("--give-up wants seconds between 0 and 3600, not '%s'", val);
+                    return SMPDFU_EXIT_USAGE;
+                }
+            } else {
+                char *end;
+                long v = strtol(val, &end, 10);
+                bool size = !strcmp(a, "--packet-size");
+                if (*end || end == val || v < 0 || (size && v != 0 && (v < 64 || v > 65535)) ||
+                    (!size && v > 1000000)) {
+                    smpdfu_cli_error(size ? "--packet-size wants bytes from 64 to 65535, not '%s'"
+                                          : "--pace-us wants microseconds from 0 to 1000000, not '%s'",
+                                     val);
+                    return SMPDFU_EXIT_USAGE;
+                }
+                *(size ? &cli.packet_size : &cli.pace_us) = v;
+            }
         } else if (!strcmp(a, "--conn") || !strcmp(a, "--timeout") || !strcmp(a, "--retries")) {
             if (!val) {
                 smpdfu_cli_error("option %s needs a value", a);

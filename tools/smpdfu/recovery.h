@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* smpdfu dfu --recovery (cmd_recovery.c). */
 #ifndef SMPDFU_CLI_RECOVERY_H
 #define SMPDFU_CLI_RECOVERY_H

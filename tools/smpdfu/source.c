@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Image sources for the CLI: a file or an HTTP(S) download (see source.h). */
 #include "source.h"
 

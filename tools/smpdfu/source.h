@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * smpdfu CLI: where an image comes from — a local file or an http(s):// URL.
  * Every command that takes a FILE opens it here, so a URL works wherever a

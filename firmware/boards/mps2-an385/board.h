@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* QEMU mps2-an385: Cortex-M3. CMSDK UARTs 0, 1, 2 at 0x40004000,
  * 0x40005000, 0x40006000; RX interrupts 0, 2, 4 (TX one more). Clocks
  * 25 MHz. */

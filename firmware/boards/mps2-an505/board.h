@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* QEMU mps2-an505: Cortex-M33 (the nRF5340's core) on an IoT Kit subsystem.
  * The firmware runs in secure state, so peripherals are reached through
  * their secure aliases (0x5xxxxxxx). CMSDK UART i sits at 0x40200000 +

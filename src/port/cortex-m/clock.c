@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Millisecond clock: SysTick interrupts every millisecond (it wakes the
  * main loop), and time is read from a free-running 32-bit CMSDK APB timer
  * when the board has one. Counting SysTick interrupts alone drifts under

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* A NOR flash in a host file through semihosting (the format of
  * src/port/posix/flash_file.c: the raw bytes). */
 #include <string.h>

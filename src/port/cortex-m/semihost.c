@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* ARM semihosting: BKPT 0xAB with the operation in r0 and its argument
  * block in r1 (Arm's "Semihosting for AArch32 and AArch64"). */
 #include <stdarg.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* SHA-256 in software (FIPS 180-4), behind the smpdfu_hash_t hook. Small
  * rather than fast: one 64-entry message schedule on the stack. */
 #include <string.h>

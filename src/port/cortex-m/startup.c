@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Startup for a Cortex-M (v7-M and v8-M mainline): the vector table, the
  * reset handler, and one dispatcher for every external interrupt, so the
  * board glue sets handlers at run time (smpdfu_cm_irq_set). */

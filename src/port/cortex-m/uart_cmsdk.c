@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* ARM CMSDK APB UART, both directions interrupt driven: the RX interrupt
  * fills a ring the main loop reads; writes go into a TX ring that the TX
  * interrupt ("byte sent, the buffer is free") drains. */

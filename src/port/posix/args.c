@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Strict numeric command-line values (see posix_args.h). strtoull and
  * strtod alone accept "-1" (wrapped), " 5", "nan", "inf" and "1e400". */
 #include "smpdfu/posix_args.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Monotonic clock for engines that only know time through tick(now_ms). */
 #include <time.h>
 

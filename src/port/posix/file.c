@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Read-only files at offsets for image sources and parsing. */
 #include "smpdfu/posix_file.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* A flash wrapper that cuts the power at a chosen write or erase (see
  * posix_flash.h): fault injection for the boot emulation's swap. */
 #include "smpdfu/posix_flash.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* File-backed NOR flash for the emulated device. */
 #include "smpdfu/posix_flash.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* A file system rooted in a host directory for the fs group
  * (posix_groups.h). Every open goes through openat2(RESOLVE_BENEATH) from
  * the root's descriptor, so ".." and symlinks cannot reach outside it. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* mbedTLS-backed hash hook and public-key signature checks for the POSIX port. */
 #include "smpdfu/posix_crypto.h"
 

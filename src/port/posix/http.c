@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* HTTP(S) image download into memory with libcurl (see posix_http.h). */
 #include "smpdfu/posix_http.h"
 

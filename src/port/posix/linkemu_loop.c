@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Link emulator: clock, signals and the mode dispatch. */
 #include <signal.h>
 #include <stdbool.h>

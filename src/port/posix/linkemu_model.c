@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Link emulator models: PRNG, pacer, BLE air time, throughput limits.
  * Pure arithmetic (no I/O) so benchmarks and unit tests can use it. */
 #include <math.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Link emulator internals shared by the serial and udp loops. */
 #ifndef SMPDFU_LINKEMU_PRIV_H
 #define SMPDFU_LINKEMU_PRIV_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Link emulator, serial mode: two ptys, bytes paced at a baud rate (8N1),
  * with latency, whole-line loss and bit flips. */
 #include <errno.h>

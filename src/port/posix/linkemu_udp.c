@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Link emulator, datagram mode: a UDP relay with per-direction latency,
  * jitter, bandwidth, loss, duplication and reordering, optionally followed
  * by a BLE connection model (fragments carried at connection events). */

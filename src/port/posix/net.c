@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Name resolution and the connect loop shared by the TCP and UDP ports. */
 #include "net_priv.h"
 

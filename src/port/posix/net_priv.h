@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Internal to src/port/posix: name resolution shared by the TCP and UDP ports. */
 #ifndef SMPDFU_POSIX_NET_PRIV_H
 #define SMPDFU_POSIX_NET_PRIV_H

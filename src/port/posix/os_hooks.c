@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The process as a device for the OS group (posix_groups.h): threads from
  * /proc/self/task, the heap from mallinfo2(), a settable clock. */
 #include <dirent.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Connection specs, the send function and the poll loop that drives the
  * client engine on POSIX. */
 #include <errno.h>

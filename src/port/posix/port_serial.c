@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* termios serial port: raw, 8N1, any standard baud. */
 #include <errno.h>
 #include <fcntl.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* A serial line over TCP: connect with a timeout, non-blocking afterwards. */
 #include <errno.h>
 #include <netinet/in.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* SMP over UDP: a connected datagram socket, IPv4 or IPv6. */
 #include <stddef.h>
 #include <sys/socket.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Streamed image sources: HTTP Range (libcurl) and a file descriptor, as
  * blocking fetch hooks of a smpdfu_stream_t (see posix_stream.h). */
 #include "smpdfu/posix_stream.h"
