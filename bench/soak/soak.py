@@ -19,7 +19,8 @@ the exit status is 1 only when a DFU did not end with the right image.
 Profiles:
   serial-noisy   console framing, 1 Mbaud, 1 % of lines lost, 1e-3 bytes flipped
   serial-zephyr  console framing, 115200, the target's stock-Zephyr UART RX model
-  raw-noise      raw UART, 1 Mbaud, noise bursts on the idle line
+  raw-noise      raw UART (pty), header-shaped noise bursts before 1 % of the
+                 client's writes, towards each side
   udp-lossy      UDP, 5 % loss, 5 % duplication, 5 % reordering, 5 ms latency
   killed         serial 1 Mbaud; the target is killed (SIGKILL) once in the
                  upload and cut by power once in the swap, then restarted
@@ -103,6 +104,62 @@ class Proc:
         return "\n".join(l for l in self.log if l)
 
 
+# v1 write response header announcing 256 bytes: what a burst of line noise
+# looks like at its worst (a plausible header that swallows what follows).
+NOISE = bytes([0x03, 0x00, 0x01, 0x00, 0x00, 0x00, 0x42, 0x00])
+
+
+class NoiseBridge:
+    """client <-> a pty pair of ours <-> the target's pty, for raw UART. Before
+    forwarding a write of the client, with probability p (seeded), a burst of
+    header-shaped noise goes to the client, and with probability p another one
+    to the target: neither side has a marker to resync on, so each must drop
+    the phantom packet after a quiet gap and the client retransmit."""
+
+    def __init__(self, target_pty, p, seed):
+        import tty
+        self.master, self.slave = os.openpty()
+        tty.setraw(self.slave)
+        self.path = os.ttyname(self.slave)
+        self.dev = os.open(target_pty, os.O_RDWR | os.O_NOCTTY)
+        tty.setraw(self.dev)
+        self.p, self.rng = p, random.Random(seed)
+        self.bursts = 0
+        self.stop_r, self.stop_w = os.pipe()
+        self.th = threading.Thread(target=self.run, daemon=True)
+        self.th.start()
+
+    def run(self):
+        while True:
+            r, _, _ = select.select([self.master, self.dev, self.stop_r], [], [])
+            if self.stop_r in r:
+                return
+            try:
+                if self.master in r:
+                    try:
+                        data = os.read(self.master, 4096)
+                    except OSError:
+                        data = b""  # the client closed its side: wait for the next one
+                    if data:
+                        if self.rng.random() < self.p:
+                            os.write(self.master, NOISE)
+                            self.bursts += 1
+                        if self.rng.random() < self.p:
+                            os.write(self.dev, NOISE)
+                            self.bursts += 1
+                        os.write(self.dev, data)
+                if self.dev in r:
+                    os.write(self.master, os.read(self.dev, 4096))
+            except OSError:
+                return  # the target went away (restart): this bridge is done
+
+    def close(self):
+        os.write(self.stop_w, b"x")
+        self.th.join(5)
+        for fd in (self.master, self.slave, self.dev, self.stop_r, self.stop_w):
+            os.close(fd)
+
+
 def make_image(path, version, size, seed):
     out = subprocess.run([sys.executable, MKIMAGE, "sign", "--version", version, "--payload-size",
                           str(size), "--seed", str(seed), "--json", path],
@@ -133,7 +190,11 @@ class Device:
             args += ["--factory", self.v1]
         self.target = Proc(args + list(extra))
         pty = self.target.info.get("serial")
-        if self.profile["link"] in ("console", "raw"):
+        if self.profile["link"] == "bridge":
+            if self.emu is not None:
+                self.emu.close()
+            self.emu = NoiseBridge(pty, self.profile["noise"], self.profile.get("seed", 0))
+        elif self.profile["link"] in ("console", "raw"):
             if self.emu is None:
                 self.emu = Proc([tool("smpdfu-linkemu"), "serial", "--target-pty", pty] + self.profile["emu"])
             else:
@@ -152,18 +213,31 @@ class Device:
             return "serial:%s,baud=%d" % (self.emu.info["client"], self.profile["baud"])
         if self.profile["link"] == "raw":
             return "serial:%s,baud=%d,raw" % (self.emu.info["client"], self.profile["baud"])
+        if self.profile["link"] == "bridge":
+            return "serial:%s,raw" % self.emu.path
         return "udp:%s" % self.emu.info["listen"]
 
     def clean_conn(self):
         """The target directly, for the final state read."""
         if "serial" in self.target.info:
-            return "serial:%s%s" % (self.target.info["serial"], ",raw" if self.profile["link"] == "raw" else "")
+            return "serial:%s%s" % (self.target.info["serial"],
+                                    ",raw" if self.profile["link"] in ("raw", "bridge") else "")
         return "udp:%s" % self.target.info["udp"]
 
+    def close_link(self):
+        if isinstance(self.emu, NoiseBridge):
+            self.emu.close()
+        elif self.emu is not None:
+            self.emu.kill(signal.SIGTERM)
+        self.emu = None
+
     def close(self):
-        for p in (self.emu, self.target):
-            if p is not None:
-                p.kill(signal.SIGTERM)
+        if isinstance(self.emu, NoiseBridge):
+            self.emu.close()
+        elif self.emu is not None:
+            self.emu.kill(signal.SIGTERM)
+        if self.target is not None:
+            self.target.kill(signal.SIGTERM)
 
 
 def smpdfu(conn, *args, timeout=600):
@@ -201,6 +275,8 @@ def run_dfu(tmp, profile, v1, v2, v2_hash, attempts, rng):
             if tries >= attempts:
                 raise RuntimeError("dfu failed %d times: %s" % (tries, err.strip()[-300:] if not disturb else ""))
         took = time.monotonic() - t0
+        # The state read goes to the target directly: nothing else may read its pty.
+        dev.close_link()
         e = slot0(dev)
         if e is None or e.get("hash") != v2_hash or not e.get("confirmed"):
             raise RuntimeError("slot 0 after the DFU: %r (want %s, confirmed)" % (e, v2_hash))
@@ -238,9 +314,10 @@ PROFILES = [
          emu=["--baud", "115200"], target=["--serial", "--erase-ms", "85", "--write-us-per-kib", "10000"],
          clean_emu=["--baud", "115200"],
          clean_target=["--serial", "--erase-ms", "85", "--write-us-per-kib", "10000", "--rx-bufs", "0"]),
-    dict(name="raw-noise", link="raw", baud=1000000, size=96 * KiB,
-         emu=["--baud", "1000000", "--noise", "0.02,8"], target=["--serial", "--raw"],
-         clean_emu=["--baud", "1000000"]),
+    # Raw UART (no CRC, no resync marker) with header-shaped noise bursts: 1 %
+    # of the client's writes are preceded by one towards each side.
+    dict(name="raw-noise", link="bridge", noise=0.01, size=32 * KiB, target=["--serial", "--raw-uart"],
+         clean_noise=0.0),
     dict(name="udp-lossy", link="udp", size=96 * KiB,
          emu=["--loss", "0.05", "--dup", "0.05", "--reorder", "0.05", "--latency", "5"], target=["--udp", "127.0.0.1:0"],
          clean_emu=["--latency", "5"]),
@@ -278,8 +355,8 @@ def main():
             v2 = os.path.join(tmp, "v2-%s.bin" % prof["name"])
             make_image(v1, "1.0.0", 4000, 1)
             v2_hash = make_image(v2, "2.0.0", prof["size"], 2)
-            clean = dict(prof, emu=prof["clean_emu"], target=prof.get("clean_target", prof["target"]),
-                         disturb=None)
+            clean = dict(prof, emu=prof.get("clean_emu", []), target=prof.get("clean_target", prof["target"]),
+                         disturb=None, noise=prof.get("clean_noise", 0.0))
             ref = []
             for _ in range(args.clean):
                 took, _ = run_dfu(tmp, clean, v1, v2, v2_hash, 1, rng)
@@ -287,7 +364,9 @@ def main():
             ok, times, tries, errors = 0, [], 0, []
             for i in range(args.count):
                 p = dict(prof)
-                p["emu"] = prof["emu"] + ["--seed", str(args.seed * 1000 + i)] if prof["link"] != "none" else prof["emu"]
+                p["seed"] = args.seed * 1000 + i
+                if prof["link"] != "bridge":
+                    p["emu"] = prof["emu"] + ["--seed", str(p["seed"])]
                 try:
                     took, n = run_dfu(tmp, p, v1, v2, v2_hash, args.attempts, rng)
                 except Exception as e:  # report, count, go on
