@@ -17,6 +17,7 @@
 #include <stdint.h>
 
 #include "smpdfu/client.h"
+#include "smpdfu/client_iter.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -56,6 +57,50 @@ typedef struct {
 int smpdfu_os_bootloader_info(smpdfu_client_t *c, const char *query, const smpdfu_req_opts_t *o,
                               smpdfu_rsp_fn cb, void *arg);
 int smpdfu_os_bootloader_parse(const smpdfu_rsp_t *r, smpdfu_os_bootloader_t *b);
+
+/* Reset with Zephyr's options: {"force": true} when force, {"boot_mode": n}
+ * when boot_mode >= 0 (1 = stay in the bootloader: MCUboot serial recovery
+ * on devices built with CONFIG_BOOT_SERIAL_BOOT_MODE). boot_mode > 255:
+ * SMPDFU_EINVAL (Zephyr would answer rc 3). */
+int smpdfu_os_reset_ex(smpdfu_client_t *c, bool force, int boot_mode, const smpdfu_req_opts_t *o,
+                       smpdfu_rsp_fn cb, void *arg);
+
+/* Task statistics (id 2, read) -> {"tasks": {NAME: {prio, tid, state,
+ * stksiz, stkuse, runtime, [cswcnt, last_checkin, next_checkin]}}}.
+ * Walk with smpdfu_os_task_next() over an iterator started by
+ * smpdfu_os_tasks_begin(); a key the device left out reads as 0 with its
+ * has_ flag false. */
+typedef struct {
+    const char *name; /* not NUL-terminated, points into the response */
+    size_t name_len;
+    int64_t prio;
+    uint64_t tid, state, stksiz, stkuse, runtime, cswcnt, last_checkin, next_checkin;
+    bool has_runtime, has_cswcnt, has_checkin;
+} smpdfu_os_task_info_t;
+int smpdfu_os_taskstat(smpdfu_client_t *c, const smpdfu_req_opts_t *o, smpdfu_rsp_fn cb, void *arg);
+int smpdfu_os_tasks_begin(const smpdfu_rsp_t *r, smpdfu_rsp_iter_t *it);
+/* 1 with a task in *t, 0 at the end, SMPDFU_EPROTO for a malformed entry. */
+int smpdfu_os_task_next(smpdfu_rsp_iter_t *it, smpdfu_os_task_info_t *t);
+
+/* Memory pool statistics (id 3, read; Mynewt's format, Zephyr 4.x answers
+ * rc 8) -> {"mpools": {NAME: {blksiz, nblks, nfree, min}}}. */
+typedef struct {
+    const char *name; /* not NUL-terminated */
+    size_t name_len;
+    uint64_t blksiz, nblks, nfree, min;
+} smpdfu_os_mpool_info_t;
+int smpdfu_os_mpstat(smpdfu_client_t *c, const smpdfu_req_opts_t *o, smpdfu_rsp_fn cb, void *arg);
+int smpdfu_os_mpools_begin(const smpdfu_rsp_t *r, smpdfu_rsp_iter_t *it);
+int smpdfu_os_mpool_next(smpdfu_rsp_iter_t *it, smpdfu_os_mpool_info_t *p);
+
+/* Date and time (id 4). Get (read) -> {"datetime": "YYYY-MM-DDTHH:MM:SS[.m]"};
+ * set (write) {"datetime": text}, answered {}. Errors from the device: rc 4
+ * (group 0) the clock was never set; rc 5 the RTC refused the value. */
+int smpdfu_os_datetime_get(smpdfu_client_t *c, const smpdfu_req_opts_t *o, smpdfu_rsp_fn cb,
+                           void *arg);
+int smpdfu_os_datetime_set(smpdfu_client_t *c, const char *datetime, const smpdfu_req_opts_t *o,
+                           smpdfu_rsp_fn cb, void *arg);
+int smpdfu_os_datetime_parse(const smpdfu_rsp_t *r, const char **text, size_t *len);
 
 /* Words for an MCUboot mode value ("swap using move", ...; "unknown"). */
 const char *smpdfu_os_boot_mode_name(int32_t mode);

@@ -170,6 +170,17 @@ typedef struct {
     void (*progress)(void *arg, uint32_t off, uint32_t size);
     void (*done)(void *arg, const smpdfu_upload_result_t *res);
     void *arg;
+    /* File upload (fs group 8, client_fs.h) instead of an image: the device
+     * path (<= SMPDFU_FS_PATH_MAX bytes, must outlive the upload). Every
+     * chunk carries "name"; the first carries "len" (no sha, image,
+     * upgrade; any size, 0 too). The device's error 11 (offset not valid)
+     * with its expected offset ("len") is a go-back to that offset. */
+    const char *fs_name;
+    /* fs only: resume at this offset (the device's file already holds the
+     * bytes below it: the caller checked them, e.g. with an fs hash). The
+     * first chunk goes there without "len"; Zephyr then continues the file
+     * at its size and keeps it open until an fs close (send one after). */
+    uint32_t fs_start;
 } smpdfu_upload_cfg_t;
 
 typedef struct {
@@ -219,6 +230,8 @@ typedef struct {
     smpdfu_req_t *aux;   /* params, state read or probe in flight */
     smpdfu_upload_result_t res;
     bool starved;        /* a read said SMPDFU_EAGAIN: waiting for a kick */
+    uint32_t first_off;  /* where the first chunk goes (fs_start; else 0) */
+    size_t name_len;     /* fs: strlen(fs_name) */
 } smpdfu_upload_t;
 
 /* Start uploading. Returns 0 (done() will be called exactly once, from a

@@ -184,3 +184,117 @@ const char *smpdfu_os_boot_mode_name(int32_t mode)
     default: return "unknown";
     }
 }
+
+int smpdfu_os_reset_ex(smpdfu_client_t *c, bool force, int boot_mode, const smpdfu_req_opts_t *o,
+                       smpdfu_rsp_fn cb, void *arg)
+{
+    if (boot_mode > 255) {
+        return SMPDFU_EINVAL;
+    }
+    smpdfu_req_t *r;
+    int rc = smpdfu_client_req_begin(c, SMPDFU_OP_WRITE, SMPDFU_GROUP_OS, SMPDFU_OS_RESET, &r);
+    if (rc) {
+        return rc;
+    }
+    smpdfu_cbor_enc_t *e = smpdfu_req_enc(r);
+    smpdfu_cbor_map_begin(e, (uint64_t)force + (boot_mode >= 0));
+    if (force) {
+        smpdfu_cbor_put_tstrz(e, "force");
+        smpdfu_cbor_put_bool(e, true);
+    }
+    if (boot_mode >= 0) {
+        smpdfu_cbor_put_tstrz(e, "boot_mode");
+        smpdfu_cbor_put_uint(e, (uint64_t)boot_mode);
+    }
+    return smpdfu_opt_send(c, r, o, cb, arg);
+}
+
+int smpdfu_os_taskstat(smpdfu_client_t *c, const smpdfu_req_opts_t *o, smpdfu_rsp_fn cb, void *arg)
+{
+    return send_map(c, SMPDFU_OP_READ, SMPDFU_OS_TASKSTAT, NULL, NULL, o, cb, arg);
+}
+
+int smpdfu_os_tasks_begin(const smpdfu_rsp_t *r, smpdfu_rsp_iter_t *it)
+{
+    return smpdfu_rsp_iter_init(it, r, "tasks", true);
+}
+
+int smpdfu_os_task_next(smpdfu_rsp_iter_t *it, smpdfu_os_task_info_t *t)
+{
+    smpdfu_cbor_slice_t v;
+    memset(t, 0, sizeof(*t));
+    int rc = smpdfu_rsp_iter_next_pair(it, &t->name, &t->name_len, &v);
+    if (rc <= 0) {
+        return rc;
+    }
+    bool fr = false, fc = false, fl = false, fn = false;
+    const smpdfu_cbor_field_t f[] = {
+        {"prio", SMPDFU_CBOR_NINT, &t->prio, NULL},
+        {"tid", SMPDFU_CBOR_UINT, &t->tid, NULL},
+        {"state", SMPDFU_CBOR_UINT, &t->state, NULL},
+        {"stksiz", SMPDFU_CBOR_UINT, &t->stksiz, NULL},
+        {"stkuse", SMPDFU_CBOR_UINT, &t->stkuse, NULL},
+        {"runtime", SMPDFU_CBOR_UINT, &t->runtime, &fr},
+        {"cswcnt", SMPDFU_CBOR_UINT, &t->cswcnt, &fc},
+        {"last_checkin", SMPDFU_CBOR_UINT, &t->last_checkin, &fl},
+        {"next_checkin", SMPDFU_CBOR_UINT, &t->next_checkin, &fn},
+    };
+    smpdfu_cbor_dec_t d;
+    smpdfu_cbor_dec_init(&d, v.ptr, v.len);
+    if (smpdfu_cbor_decode_map(&d, f, 9) < 0) {
+        return SMPDFU_EPROTO;
+    }
+    t->has_runtime = fr;
+    t->has_cswcnt = fc;
+    t->has_checkin = fl || fn;
+    return 1;
+}
+
+int smpdfu_os_mpstat(smpdfu_client_t *c, const smpdfu_req_opts_t *o, smpdfu_rsp_fn cb, void *arg)
+{
+    return send_map(c, SMPDFU_OP_READ, SMPDFU_OS_MPSTAT, NULL, NULL, o, cb, arg);
+}
+
+int smpdfu_os_mpools_begin(const smpdfu_rsp_t *r, smpdfu_rsp_iter_t *it)
+{
+    return smpdfu_rsp_iter_init(it, r, "mpools", true);
+}
+
+int smpdfu_os_mpool_next(smpdfu_rsp_iter_t *it, smpdfu_os_mpool_info_t *p)
+{
+    smpdfu_cbor_slice_t v;
+    memset(p, 0, sizeof(*p));
+    int rc = smpdfu_rsp_iter_next_pair(it, &p->name, &p->name_len, &v);
+    if (rc <= 0) {
+        return rc;
+    }
+    const smpdfu_cbor_field_t f[] = {
+        {"blksiz", SMPDFU_CBOR_UINT, &p->blksiz, NULL},
+        {"nblks", SMPDFU_CBOR_UINT, &p->nblks, NULL},
+        {"nfree", SMPDFU_CBOR_UINT, &p->nfree, NULL},
+        {"min", SMPDFU_CBOR_UINT, &p->min, NULL},
+    };
+    smpdfu_cbor_dec_t d;
+    smpdfu_cbor_dec_init(&d, v.ptr, v.len);
+    return smpdfu_cbor_decode_map(&d, f, 4) < 0 ? SMPDFU_EPROTO : 1;
+}
+
+int smpdfu_os_datetime_get(smpdfu_client_t *c, const smpdfu_req_opts_t *o, smpdfu_rsp_fn cb,
+                           void *arg)
+{
+    return send_map(c, SMPDFU_OP_READ, SMPDFU_OS_DATETIME, NULL, NULL, o, cb, arg);
+}
+
+int smpdfu_os_datetime_set(smpdfu_client_t *c, const char *datetime, const smpdfu_req_opts_t *o,
+                           smpdfu_rsp_fn cb, void *arg)
+{
+    if (!datetime || !*datetime) {
+        return SMPDFU_EINVAL;
+    }
+    return send_map(c, SMPDFU_OP_WRITE, SMPDFU_OS_DATETIME, "datetime", datetime, o, cb, arg);
+}
+
+int smpdfu_os_datetime_parse(const smpdfu_rsp_t *r, const char **text, size_t *len)
+{
+    return parse_text(r, "datetime", text, len);
+}

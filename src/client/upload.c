@@ -4,6 +4,7 @@
 
 #include <string.h>
 
+#include "smpdfu/client_fs.h"
 #include "smpdfu/client_img.h"
 #include "smpdfu/client_os.h"
 #include "smpdfu/image.h"
@@ -44,9 +45,12 @@ static size_t tstr_len(size_t n)
 /* CBOR bytes of everything in a chunk request except the data bytes
  * themselves and the data's bstr head. Must mirror encode_chunk(). */
 static size_t chunk_overhead(uint32_t off, bool first, uint32_t size, size_t sha_len,
-                             uint32_t image, bool upgrade)
+                             uint32_t image, bool upgrade, size_t name_len)
 {
     size_t n = SMPDFU_SMP_HDR_LEN + 1; /* header + map head (<= 23 pairs) */
+    if (name_len) {
+        n += tstr_len(4) + tstr_len(name_len); /* fs: "name" in every chunk */
+    }
     n += tstr_len(4);                  /* "data" */
     n += tstr_len(3) + smpdfu_cbor_head_len(off);
     if (first) {
@@ -64,10 +68,10 @@ static size_t chunk_overhead(uint32_t off, bool first, uint32_t size, size_t sha
     return n;
 }
 
-size_t smpdfu_upload_chunk_len(size_t max_packet, uint32_t off, bool first, uint32_t size,
-                               size_t sha_len, uint32_t image, bool upgrade)
+static size_t chunk_len(size_t max_packet, uint32_t off, bool first, uint32_t size,
+                        size_t sha_len, uint32_t image, bool upgrade, size_t name_len)
 {
-    size_t over = chunk_overhead(off, first, size, sha_len, image, upgrade);
+    size_t over = chunk_overhead(off, first, size, sha_len, image, upgrade, name_len);
     if (max_packet <= over + 1 || off >= size) {
         return 0;
     }
@@ -81,6 +85,12 @@ size_t smpdfu_upload_chunk_len(size_t max_packet, uint32_t off, bool first, uint
         n = size - off;
     }
     return n;
+}
+
+size_t smpdfu_upload_chunk_len(size_t max_packet, uint32_t off, bool first, uint32_t size,
+                               size_t sha_len, uint32_t image, bool upgrade)
+{
+    return chunk_len(max_packet, off, first, size, sha_len, image, upgrade, 0);
 }
 
 static void cancel_live(smpdfu_upload_t *u);
@@ -239,8 +249,9 @@ static void size_setup(smpdfu_upload_t *u)
 {
     size_t maxp = smpdfu_client_max_packet(u->c);
     u->pkt_max = maxp;
-    u->pkt_first_min = chunk_overhead(0, true, u->cfg.src.size, u->sha_len, u->cfg.image,
-                                      u->cfg.upgrade) + 2u + SMPDFU_IMAGE_HDR_LEN;
+    u->pkt_first_min = chunk_overhead(u->first_off, u->first_off == 0, u->cfg.src.size,
+                                      u->sha_len, u->cfg.image, u->cfg.upgrade, u->name_len) +
+                       2u + SMPDFU_IMAGE_HDR_LEN;
     if (serial_link(u)) {
         size_t lm = u->c->cfg.link.line_max ? u->c->cfg.link.line_max : SMPDFU_SERIAL_LINE_MAX;
         u->one_line = one_line_packet(lm);
@@ -250,7 +261,7 @@ static void size_setup(smpdfu_upload_t *u)
         u->pkt_min = PKT_MIN_OTHER;
     }
     /* A later chunk must carry some data: the off head may take 5 bytes. */
-    size_t floor = chunk_overhead(UINT32_MAX, false, 0, 0, 0, false) + 2u + 16u;
+    size_t floor = chunk_overhead(UINT32_MAX, false, 0, 0, 0, false, u->name_len) + 2u + 16u;
     if (u->pkt_min < floor) {
         u->pkt_min = floor;
     }
@@ -514,30 +525,38 @@ static int send_chunk(smpdfu_upload_t *u, uint32_t off, bool first)
     }
     uint32_t size = u->cfg.src.size;
     size_t maxp = chunk_packet(u, first);
-    size_t n = smpdfu_upload_chunk_len(maxp, off, first, size, u->sha_len, u->cfg.image,
-                                       u->cfg.upgrade);
-    if (n == 0 || (first && n < SMPDFU_IMAGE_HDR_LEN && n < size)) {
+    bool fs = u->cfg.fs_name != NULL;
+    /* fs: "len" only with the chunk at 0 (a resumed transfer has none). */
+    bool with_len = first && off == 0;
+    size_t n = chunk_len(maxp, off, with_len, size, u->sha_len, u->cfg.image, u->cfg.upgrade,
+                         u->name_len);
+    if (fs ? (n == 0 && size > off) : (n == 0 || (first && n < SMPDFU_IMAGE_HDR_LEN && n < size))) {
         /* Not even the 32-byte image header fits the first chunk. */
         return SMPDFU_EOVERSIZE;
     }
     smpdfu_req_t *r;
-    int rc = smpdfu_client_req_begin(u->c, SMPDFU_OP_WRITE, SMPDFU_GROUP_IMAGE, SMPDFU_IMG_UPLOAD, &r);
+    int rc = smpdfu_client_req_begin(u->c, SMPDFU_OP_WRITE, fs ? SMPDFU_GROUP_FS : SMPDFU_GROUP_IMAGE,
+                                     fs ? SMPDFU_FS_FILE : SMPDFU_IMG_UPLOAD, &r);
     if (rc) {
         return rc;
     }
     smpdfu_cbor_enc_t *e = smpdfu_req_enc(r);
-    uint64_t pairs = 2;
-    if (first) {
+    uint64_t pairs = 2 + fs;
+    if (with_len) {
         pairs += 1 + (u->cfg.image != 0) + (u->sha_len != 0) + u->cfg.upgrade;
     }
     smpdfu_cbor_map_begin(e, pairs);
     smpdfu_cbor_put_tstr(e, "data", 4);
     uint8_t *p = smpdfu_cbor_put_bstr_reserve(e, n);
+    if (fs) {
+        smpdfu_cbor_put_tstr(e, "name", 4);
+        smpdfu_cbor_put_tstr(e, u->cfg.fs_name, u->name_len);
+    }
     if (first && u->cfg.image) {
         smpdfu_cbor_put_tstr(e, "image", 5);
         smpdfu_cbor_put_uint(e, u->cfg.image);
     }
-    if (first) {
+    if (with_len) {
         smpdfu_cbor_put_tstr(e, "len", 3);
         smpdfu_cbor_put_uint(e, size);
     }
@@ -551,11 +570,11 @@ static int send_chunk(smpdfu_upload_t *u, uint32_t off, bool first)
         smpdfu_cbor_put_tstr(e, "upgrade", 7);
         smpdfu_cbor_put_bool(e, true);
     }
-    if (!p || e->err) {
+    if ((!p && n) || e->err) {
         smpdfu_client_req_drop(u->c, r);
         return e->err ? e->err : SMPDFU_ENOSPC;
     }
-    rc = u->cfg.src.read(u->cfg.src.ctx, off, p, n);
+    rc = n ? u->cfg.src.read(u->cfg.src.ctx, off, p, n) : 0;
     if (rc < 0) {
         smpdfu_client_req_drop(u->c, r);
         return rc;
@@ -596,7 +615,7 @@ static void restart_first(smpdfu_upload_t *u)
     u->state = UP_FIRST;
     u->final_sent = false;
     arm_give_up(u);
-    int rc = send_chunk(u, 0, true);
+    int rc = send_chunk(u, u->first_off, true);
     if (rc && !starve(u, rc)) {
         finish(u, rc);
     }
@@ -691,22 +710,37 @@ static void on_probe(void *arg, const smpdfu_rsp_t *rsp);
  * writing nothing and answering that offset: either way the answer is
  * where the device stands, and nothing changes on its flash. Without a
  * session it answers 0 (handled as a lost session). */
+/* fs: error 11 (offset not valid) with the offset the device expects. */
+static bool fs_offset_error(const smpdfu_upload_t *u, const smpdfu_rsp_t *rsp, uint32_t *expected)
+{
+    return rsp->status == SMPDFU_EDEVICE && u->cfg.fs_name && rsp->dev.group_err &&
+           rsp->dev.group == SMPDFU_GROUP_FS && rsp->dev.rc == 11 &&
+           smpdfu_fs_expected_off(rsp, expected) == 0 && *expected <= u->cfg.src.size;
+}
+
 static void start_probe(smpdfu_upload_t *u)
 {
     cancel_live(u);
-    uint8_t body[16];
+    uint8_t body[24 + SMPDFU_FS_PATH_MAX];
     smpdfu_cbor_enc_t e;
     smpdfu_cbor_enc_init(&e, body, sizeof(body));
-    smpdfu_cbor_map_begin(&e, 2);
+    bool fs = u->cfg.fs_name != NULL;
+    smpdfu_cbor_map_begin(&e, 2 + fs);
     smpdfu_cbor_put_tstr(&e, "data", 4);
     smpdfu_cbor_put_bstr(&e, NULL, 0);
     smpdfu_cbor_put_tstr(&e, "off", 3);
     smpdfu_cbor_put_uint(&e, u->dev_off);
+    if (fs) {
+        smpdfu_cbor_put_tstr(&e, "name", 4);
+        smpdfu_cbor_put_tstr(&e, u->cfg.fs_name, u->name_len);
+    }
     u->res.probes++;
     note(u, SMPDFU_UPLOAD_NOTE_PROBE, u->dev_off);
     int rc = e.err ? e.err
-                   : smpdfu_client_request(u->c, SMPDFU_OP_WRITE, SMPDFU_GROUP_IMAGE,
-                                           SMPDFU_IMG_UPLOAD, body, e.len, chunk_timeout(u),
+                   : smpdfu_client_request(u->c, SMPDFU_OP_WRITE,
+                                           fs ? SMPDFU_GROUP_FS : SMPDFU_GROUP_IMAGE,
+                                           fs ? SMPDFU_FS_FILE : SMPDFU_IMG_UPLOAD, body, e.len,
+                                           chunk_timeout(u),
                                            u->cfg.retries, on_probe, u, &u->aux);
     if (rc) {
         finish(u, rc);
@@ -725,6 +759,17 @@ static void on_probe(void *arg, const smpdfu_rsp_t *rsp)
     u->probing = false;
     if (rsp->status == SMPDFU_ETIMEOUT) {
         start_probe(u); /* the silence rule decides when to stop */
+        return;
+    }
+    uint32_t expected;
+    if (fs_offset_error(u, rsp, &expected)) {
+        /* fs: the device answers a probe at another offset than its own
+         * with error 11 and the offset it holds. */
+        heard(u, SMPDFU_UPLOAD_HEARD_PROBE, expected);
+        u->dev_off = expected;
+        u->next_off = expected;
+        report(u);
+        refill(u);
         return;
     }
     if (rsp->status == SMPDFU_EDEVICE) {
@@ -806,7 +851,17 @@ static void on_chunk(void *arg, const smpdfu_rsp_t *rsp)
         return;
     }
     uint32_t size = u->cfg.src.size;
-    bool first = ch.off == 0 && u->state == UP_FIRST;
+    bool first = ch.off == u->first_off && u->state == UP_FIRST;
+    uint32_t expected;
+    if (!first && fs_offset_error(u, rsp, &expected)) {
+        /* fs: a chunk at another offset than the device expects ends its
+         * transfer; the device continues at `expected` (its file's size). */
+        heard(u, SMPDFU_UPLOAD_HEARD_CHUNK, expected);
+        u->dev_off = expected;
+        go_back(u, expected, ch.pkt);
+        refill(u);
+        return;
+    }
     if (rsp->status == SMPDFU_ETIMEOUT) {
         if (first) {
             /* Lost, or the device is still erasing (a copy with the same
@@ -818,7 +873,7 @@ static void on_chunk(void *arg, const smpdfu_rsp_t *rsp)
             }
             note(u, SMPDFU_UPLOAD_NOTE_FIRST_AGAIN, 0);
             shrink(u);
-            int rc = send_chunk(u, 0, true);
+            int rc = send_chunk(u, u->first_off, true);
             if (rc && !starve(u, rc)) {
                 finish(u, rc);
             }
@@ -874,17 +929,23 @@ static void on_chunk(void *arg, const smpdfu_rsp_t *rsp)
         u->res.verified = true;
     }
 
+    if (u->cfg.fs_name && r >= size) {
+        u->dev_off = r; /* fs: the whole file is in (an empty one too) */
+        report(u);
+        finish(u, 0);
+        return;
+    }
     if (first) {
-        if (r == 0) {
+        if (r == u->first_off) {
             restart_first(u); /* accepted nothing: ask again, bounded */
             return;
         }
         if (!u->seen_first) {
-            if (r > ch.len) {
+            if (r > ch.off + ch.len) {
                 u->res.resumed = true;
                 u->res.resume_off = r;
             }
-        } else if (r <= ch.len) {
+        } else if (r <= ch.off + ch.len) {
             u->res.restarts++; /* the device started the file again */
         }
         u->seen_first = true;
@@ -976,7 +1037,7 @@ static void on_params(void *arg, const smpdfu_rsp_t *rsp)
     heard(u, SMPDFU_UPLOAD_HEARD_PARAMS, 0);
     /* A device without the params command keeps the link's defaults. */
     begin_first(u);
-    int rc = send_chunk(u, 0, true);
+    int rc = send_chunk(u, u->first_off, true);
     if (rc && !starve(u, rc)) {
         finish(u, rc);
     }
@@ -984,13 +1045,28 @@ static void on_params(void *arg, const smpdfu_rsp_t *rsp)
 
 int smpdfu_upload_start(smpdfu_upload_t *u, smpdfu_client_t *c, const smpdfu_upload_cfg_t *cfg)
 {
-    if (!u || !c || !cfg || !cfg->src.read || cfg->src.size < SMPDFU_IMAGE_HDR_LEN ||
-        cfg->sha_len > 32 || (cfg->sha && cfg->sha_len == 0)) {
+    if (!u || !c || !cfg || !cfg->src.read ||
+        (!cfg->fs_name && cfg->src.size < SMPDFU_IMAGE_HDR_LEN) || cfg->sha_len > 32 ||
+        (cfg->sha && cfg->sha_len == 0)) {
+        return SMPDFU_EINVAL;
+    }
+    if (cfg->fs_name && (!*cfg->fs_name || strlen(cfg->fs_name) > SMPDFU_FS_PATH_MAX ||
+                         cfg->sha || cfg->hash || cfg->fs_start > cfg->src.size)) {
         return SMPDFU_EINVAL;
     }
     memset(u, 0, sizeof(*u));
     u->c = c;
     u->cfg = *cfg;
+    if (cfg->fs_name) {
+        u->name_len = strlen(cfg->fs_name);
+        u->first_off = cfg->fs_start;
+        u->dev_off = cfg->fs_start;
+        u->reported = cfg->fs_start;
+        if (cfg->fs_start) {
+            u->res.resumed = true;
+            u->res.resume_off = cfg->fs_start;
+        }
+    }
     if (u->cfg.first_timeout_ms == 0) {
         u->cfg.first_timeout_ms = SMPDFU_UPLOAD_FIRST_TIMEOUT_MS;
     }
@@ -1021,7 +1097,7 @@ int smpdfu_upload_start(smpdfu_upload_t *u, smpdfu_client_t *c, const smpdfu_upl
     int rc;
     if (cfg->skip_params) {
         begin_first(u);
-        rc = send_chunk(u, 0, true);
+        rc = send_chunk(u, u->first_off, true);
         if (starve(u, rc)) {
             rc = 0;
         }
@@ -1045,7 +1121,7 @@ void smpdfu_upload_kick(smpdfu_upload_t *u)
     }
     u->starved = false;
     if (u->state == UP_FIRST && live_count(u) == 0) {
-        int rc = send_chunk(u, 0, true);
+        int rc = send_chunk(u, u->first_off, true);
         if (rc && !starve(u, rc)) {
             finish(u, rc);
         }

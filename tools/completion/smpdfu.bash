@@ -34,6 +34,10 @@ _smpdfu()
             _filedir
             return
             ;;
+        --type)
+            COMPREPLY=($(compgen -W "sha256 crc32" -- "$cur"))
+            return
+            ;;
         --mode)
             COMPREPLY=($(compgen -W "test-confirm confirm-only test-only upload-only move scratch overwrite" -- "$cur"))
             return

@@ -7,6 +7,7 @@
 
 #include "cli.h"
 #include "conn.h"
+#include "recovery.h"
 #include "smpdfu/dfu.h"
 #include "smpdfu/posix_args.h"
 #include "smpdfu/posix.h"
@@ -81,7 +82,7 @@ int smpdfu_cmd_dfu(const smpdfu_cli_t *cli, int argc, char **argv)
 {
     const char *path = NULL, *net = NULL;
     smpdfu_dfu_mode_t mode = SMPDFU_DFU_TEST_CONFIRM;
-    bool force = false;
+    bool force = false, recovery = false;
     long window = 0, quiet_ms = 0;
     uint32_t reboot_ms = 0;
     long long size = -1;
@@ -96,6 +97,8 @@ int smpdfu_cmd_dfu(const smpdfu_cli_t *cli, int argc, char **argv)
             i++;
         } else if (!strcmp(a, "--force")) {
             force = true;
+        } else if (!strcmp(a, "--recovery")) {
+            recovery = true;
         } else if (!strcmp(a, "--size") && v) {
             long sz;
             if (smpdfu_cli_uint_arg("--size", v, 32, 0x7fffffffL, &sz)) {
@@ -133,6 +136,16 @@ int smpdfu_cmd_dfu(const smpdfu_cli_t *cli, int argc, char **argv)
         smpdfu_cli_error("usage: smpdfu dfu FILE|URL|- [--size BYTES] [--mode test-confirm|confirm-only|test-only|"
                          "upload-only] [--image1 NETCORE.bin|URL] [--window N] [--force]");
         return SMPDFU_EXIT_USAGE;
+    }
+    if (recovery) {
+        if (!strcmp(path, "-") || strstr(path, "://") || size >= 0 || window || force ||
+            mode != SMPDFU_DFU_TEST_CONFIRM) {
+            smpdfu_cli_error("--recovery takes a FILE (and --image1 FILE, --quiet-ms, "
+                             "--reboot-timeout): MCUboot writes it straight into the primary slot, "
+                             "one request at a time, with no test step");
+            return SMPDFU_EXIT_USAGE;
+        }
+        return smpdfu_dfu_recovery(cli, path, net, (uint32_t)quiet_ms, reboot_ms);
     }
     img_source_t f0, f1;
     img_source_init(&f1);

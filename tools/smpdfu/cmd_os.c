@@ -1,10 +1,11 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* smpdfu os echo|reset|params|info|bootloader */
+/* smpdfu os echo|reset|params|info|bootloader|tasks|mpstat|datetime|groups */
 #include <stdio.h>
 #include <string.h>
 
 #include "cli.h"
 #include "conn.h"
+#include "smpdfu/client_enum.h"
 #include "smpdfu/client_os.h"
 
 static conn_t k;
@@ -120,13 +121,16 @@ static bool reset_done(void *arg)
 int smpdfu_cmd_os_reset(const smpdfu_cli_t *cli, int argc, char **argv)
 {
     bool force = false, wait = true;
+    int boot_mode = -1;
     for (int i = 1; i < argc; i++) {
         if (!strcmp(argv[i], "--force")) {
             force = true;
         } else if (!strcmp(argv[i], "--no-wait")) {
             wait = false;
+        } else if (!strcmp(argv[i], "--bootloader")) {
+            boot_mode = 1; /* BOOT_MODE_TYPE_BOOTLOADER: MCUboot stays in serial recovery */
         } else {
-            smpdfu_cli_error("usage: smpdfu os reset [--force] [--no-wait]");
+            smpdfu_cli_error("usage: smpdfu os reset [--force] [--bootloader] [--no-wait]");
             return SMPDFU_EXIT_USAGE;
         }
     }
@@ -136,7 +140,8 @@ int smpdfu_cmd_os_reset(const smpdfu_cli_t *cli, int argc, char **argv)
     }
     smpdfu_req_opts_t o = conn_opts(&k);
     o.retries = 0; /* a second reset could hit the rebooted device */
-    if ((ex = conn_finish(&k, "the reset", smpdfu_os_reset(&k.c, force, &o, conn_on_rsp, &k)))) {
+    if ((ex = conn_finish(&k, "the reset",
+                          smpdfu_os_reset_ex(&k.c, force, boot_mode, &o, conn_on_rsp, &k)))) {
         return ex;
     }
     if (!wait) {
@@ -163,7 +168,13 @@ int smpdfu_cmd_os_reset(const smpdfu_cli_t *cli, int argc, char **argv)
         conn_close(&k);
         return smpdfu_cli_fail("waiting for the device after the reset", rc);
     }
-    printf(cli->json ? "{\"reset\": true, \"back\": true}\n" : "the device is back\n");
+    if (cli->json) {
+        printf("{\"reset\": true, \"back\": true, \"bootloader\": %s}\n",
+               boot_mode == 1 ? "true" : "false");
+    } else {
+        printf(boot_mode == 1 ? "the device answers from its bootloader (serial recovery)\n"
+                              : "the device is back\n");
+    }
     conn_close(&k);
     return 0;
 }
@@ -254,6 +265,241 @@ int smpdfu_cmd_os_bootloader(const smpdfu_cli_t *cli, int argc, char **argv)
             printf("mode: %ld (%s)%s\n", (long)b.mode, smpdfu_os_boot_mode_name(b.mode),
                    b.no_downgrade ? ", no downgrade" : "");
         }
+    }
+    conn_close(&k);
+    return 0;
+}
+
+/* One request with an empty body; the answer stays in k.rsp. */
+static int simple(const smpdfu_cli_t *cli, const char *what,
+                  int (*start)(smpdfu_client_t *c, const smpdfu_req_opts_t *o, smpdfu_rsp_fn cb,
+                               void *arg))
+{
+    int ex = conn_open(&k, cli);
+    if (ex) {
+        return ex;
+    }
+    smpdfu_req_opts_t o = conn_opts(&k);
+    return conn_finish(&k, what, start(&k.c, &o, conn_on_rsp, &k));
+}
+
+static int no_args(int argc, const char *usage)
+{
+    if (argc != 1) {
+        smpdfu_cli_error("usage: %s", usage);
+        return SMPDFU_EXIT_USAGE;
+    }
+    return 0;
+}
+
+/* Zephyr's k_thread state bits, in words. */
+static void task_state(char *buf, size_t cap, uint64_t st)
+{
+    static const struct {
+        uint64_t bit;
+        const char *name;
+    } bits[] = {{1, "dummy"}, {2, "pending"}, {4, "prestart"}, {8, "dead"},
+                {16, "suspended"}, {32, "aborting"}, {64, "suspending"}, {128, "queued"}};
+    buf[0] = 0;
+    if (st == 0) {
+        snprintf(buf, cap, "ready");
+        return;
+    }
+    for (size_t i = 0; i < sizeof(bits) / sizeof(bits[0]); i++) {
+        if (st & bits[i].bit) {
+            size_t n = strlen(buf);
+            snprintf(buf + n, cap - n, "%s%s", n ? "," : "", bits[i].name);
+        }
+    }
+}
+
+int smpdfu_cmd_os_tasks(const smpdfu_cli_t *cli, int argc, char **argv)
+{
+    (void)argv;
+    int ex = no_args(argc, "smpdfu os tasks");
+    if (ex || (ex = simple(cli, "reading the task statistics", smpdfu_os_taskstat))) {
+        return ex;
+    }
+    smpdfu_rsp_iter_t it;
+    smpdfu_os_task_info_t t;
+    int rc = smpdfu_os_tasks_begin(&k.rsp, &it);
+    if (rc) {
+        return bad_answer("task statistics");
+    }
+    if (cli->json) {
+        printf("{\"tasks\": [");
+    } else {
+        printf("%-24s %5s %4s %-10s %8s %8s %12s\n", "task", "prio", "tid", "state", "stksiz",
+               "stkuse", "runtime");
+    }
+    int n = 0;
+    while ((rc = smpdfu_os_task_next(&it, &t)) > 0) {
+        char name[64], st[96];
+        snprintf(name, sizeof(name), "%.*s", (int)t.name_len, t.name);
+        task_state(st, sizeof(st), t.state);
+        if (cli->json) {
+            printf("%s{\"name\": ", n ? ", " : "");
+            smpdfu_cli_json_str(stdout, name);
+            printf(", \"prio\": %lld, \"tid\": %llu, \"state\": %llu, \"stksiz\": %llu, "
+                   "\"stkuse\": %llu, \"runtime\": %llu",
+                   (long long)t.prio, (unsigned long long)t.tid, (unsigned long long)t.state,
+                   (unsigned long long)t.stksiz, (unsigned long long)t.stkuse,
+                   (unsigned long long)t.runtime);
+            if (t.has_cswcnt) {
+                printf(", \"cswcnt\": %llu", (unsigned long long)t.cswcnt);
+            }
+            printf("}");
+        } else {
+            printf("%-24s %5lld %4llu %-10s %8llu %8llu %12llu\n", name, (long long)t.prio,
+                   (unsigned long long)t.tid, st, (unsigned long long)t.stksiz,
+                   (unsigned long long)t.stkuse, (unsigned long long)t.runtime);
+        }
+        n++;
+    }
+    if (rc < 0) {
+        if (cli->json) {
+            printf("]}\n");
+        }
+        return bad_answer("task statistics");
+    }
+    if (cli->json) {
+        printf("]}\n");
+    } else {
+        printf("(stack sizes in 4-byte words, runtime in the device's cycles)\n");
+    }
+    conn_close(&k);
+    return 0;
+}
+
+int smpdfu_cmd_os_mpstat(const smpdfu_cli_t *cli, int argc, char **argv)
+{
+    (void)argv;
+    int ex = no_args(argc, "smpdfu os mpstat");
+    if (ex || (ex = simple(cli, "reading the memory pool statistics", smpdfu_os_mpstat))) {
+        return ex;
+    }
+    smpdfu_rsp_iter_t it;
+    smpdfu_os_mpool_info_t p;
+    int rc = smpdfu_os_mpools_begin(&k.rsp, &it);
+    if (rc) {
+        return bad_answer("memory pool statistics");
+    }
+    printf(cli->json ? "{\"mpools\": [" : "pool                     blksiz    nblks    nfree      min\n");
+    int n = 0;
+    while ((rc = smpdfu_os_mpool_next(&it, &p)) > 0) {
+        char name[64];
+        snprintf(name, sizeof(name), "%.*s", (int)p.name_len, p.name);
+        if (cli->json) {
+            printf("%s{\"name\": ", n ? ", " : "");
+            smpdfu_cli_json_str(stdout, name);
+            printf(", \"blksiz\": %llu, \"nblks\": %llu, \"nfree\": %llu, \"min\": %llu}",
+                   (unsigned long long)p.blksiz, (unsigned long long)p.nblks,
+                   (unsigned long long)p.nfree, (unsigned long long)p.min);
+        } else {
+            printf("%-22s %8llu %8llu %8llu %8llu\n", name, (unsigned long long)p.blksiz,
+                   (unsigned long long)p.nblks, (unsigned long long)p.nfree,
+                   (unsigned long long)p.min);
+        }
+        n++;
+    }
+    if (cli->json) {
+        printf("]}\n");
+    }
+    if (rc < 0) {
+        return bad_answer("memory pool statistics");
+    }
+    conn_close(&k);
+    return 0;
+}
+
+int smpdfu_cmd_os_datetime(const smpdfu_cli_t *cli, int argc, char **argv)
+{
+    if (argc > 2) {
+        smpdfu_cli_error("usage: smpdfu os datetime [YYYY-MM-DDTHH:MM:SS[.mmm]]");
+        return SMPDFU_EXIT_USAGE;
+    }
+    int ex = conn_open(&k, cli);
+    if (ex) {
+        return ex;
+    }
+    smpdfu_req_opts_t o = conn_opts(&k);
+    if (argc == 2) {
+        if ((ex = conn_finish(&k, "setting the date and time",
+                              smpdfu_os_datetime_set(&k.c, argv[1], &o, conn_on_rsp, &k)))) {
+            return ex;
+        }
+        if (cli->json) {
+            printf("{\"datetime\": ");
+            smpdfu_cli_json_str(stdout, argv[1]);
+            printf(", \"set\": true}\n");
+        } else {
+            printf("the device's clock is set to %s\n", argv[1]);
+        }
+        conn_close(&k);
+        return 0;
+    }
+    if ((ex = conn_finish(&k, "reading the date and time",
+                          smpdfu_os_datetime_get(&k.c, &o, conn_on_rsp, &k)))) {
+        return ex;
+    }
+    const char *t;
+    size_t n;
+    if (smpdfu_os_datetime_parse(&k.rsp, &t, &n)) {
+        return bad_answer("date and time");
+    }
+    char buf[128];
+    snprintf(buf, sizeof(buf), "%.*s", (int)n, t);
+    if (cli->json) {
+        printf("{\"datetime\": ");
+        smpdfu_cli_json_str(stdout, buf);
+        printf("}\n");
+    } else {
+        printf("%s\n", buf);
+    }
+    conn_close(&k);
+    return 0;
+}
+
+static int details_all(smpdfu_client_t *c, const smpdfu_req_opts_t *o, smpdfu_rsp_fn cb, void *arg)
+{
+    return smpdfu_enum_details(c, NULL, 0, o, cb, arg);
+}
+
+int smpdfu_cmd_os_groups(const smpdfu_cli_t *cli, int argc, char **argv)
+{
+    (void)argv;
+    int ex = no_args(argc, "smpdfu os groups");
+    if (ex || (ex = simple(cli, "listing the device's groups (enum details)", details_all))) {
+        return ex;
+    }
+    smpdfu_rsp_iter_t it;
+    smpdfu_enum_detail_t g;
+    if (smpdfu_enum_details_begin(&k.rsp, &it)) {
+        return bad_answer("enum details");
+    }
+    printf(cli->json ? "{\"groups\": [" : "");
+    int n = 0, rc;
+    while ((rc = smpdfu_enum_details_next(&it, &g)) > 0) {
+        char name[64];
+        if (g.name) {
+            snprintf(name, sizeof(name), "%.*s", (int)g.name_len, g.name);
+        } else {
+            snprintf(name, sizeof(name), "%s", smpdfu_group_name(g.group));
+        }
+        if (cli->json) {
+            printf("%s{\"group\": %u, \"name\": ", n ? ", " : "", g.group);
+            smpdfu_cli_json_str(stdout, name);
+            printf(", \"handlers\": %u}", g.handlers);
+        } else {
+            printf("%3u  %-16s %u commands\n", g.group, name, g.handlers);
+        }
+        n++;
+    }
+    if (cli->json) {
+        printf("]}\n");
+    }
+    if (rc < 0) {
+        return bad_answer("enum details");
     }
     conn_close(&k);
     return 0;

@@ -37,21 +37,86 @@ static const smpdfu_cli_cmd_t commands[] = {
      "smpdfu image erase 1"},
     {"image", "slots", smpdfu_cmd_image_slots, "", "show slot sizes and upload targets", "", "smpdfu image slots"},
     {"os", "echo", smpdfu_cmd_os_echo, "TEXT", "ask the device to echo TEXT", "", "smpdfu os echo hello"},
-    {"os", "reset", smpdfu_cmd_os_reset, "[--force] [--no-wait]",
+    {"os", "reset", smpdfu_cmd_os_reset, "[--force] [--bootloader] [--no-wait]",
      "reset the device and wait until it answers again",
      "  --force           reset even if the device would rather not (Zephyr's force flag)\n"
+     "  --bootloader      reset into the bootloader (boot_mode 1: MCUboot stays in serial\n"
+     "                    recovery; Zephyr >= 4.2 with CONFIG_MCUMGR_GRP_OS_RESET_BOOT_MODE)\n"
      "  --no-wait         return once the device took the request, without waiting for it\n",
-     "smpdfu os reset"},
+     "smpdfu os reset --bootloader"},
     {"os", "params", smpdfu_cmd_os_params, "", "show the device's SMP buffer size and count", "",
      "smpdfu os params"},
     {"os", "info", smpdfu_cmd_os_info, "[FORMAT]", "show OS/application info (format chars: snrvbmpioa)", "",
      "smpdfu os info a"},
     {"os", "bootloader", smpdfu_cmd_os_bootloader, "[QUERY]", "show the bootloader (QUERY: mode)", "",
      "smpdfu os bootloader mode"},
+    {"os", "tasks", smpdfu_cmd_os_tasks, "", "show the device's threads (task statistics)", "",
+     "smpdfu os tasks"},
+    {"os", "mpstat", smpdfu_cmd_os_mpstat, "", "show memory pool statistics (Mynewt format; Zephyr 4.x has none)",
+     "", "smpdfu os mpstat"},
+    {"os", "datetime", smpdfu_cmd_os_datetime, "[YYYY-MM-DDTHH:MM:SS[.mmm]]",
+     "read the device's clock, or set it to the given time", "",
+     "smpdfu os datetime 2026-11-30T16:00:00"},
+    {"os", "groups", smpdfu_cmd_os_groups, "", "list the groups the device has, by name (enum details)", "",
+     "smpdfu os groups"},
+    {"stat", "list", smpdfu_cmd_stat_list, "", "list the device's statistics groups", "",
+     "smpdfu stat list"},
+    {"stat", "read", smpdfu_cmd_stat_read, "NAME", "show the counters of one statistics group", "",
+     "smpdfu stat read smp"},
+    {"settings", "read", smpdfu_cmd_settings_read, "NAME [--hex] [--max-size N]",
+     "read a setting's running value (text when printable, else hex)",
+     "  --hex             print the value as hex even when it is text\n"
+     "  --max-size N      ask for at most N bytes\n",
+     "smpdfu settings read app/name"},
+    {"settings", "write", smpdfu_cmd_settings_write, "NAME VALUE [--hex]",
+     "set a setting's running value (settings save stores it)",
+     "  --hex             VALUE is hex digits (bytes), not text\n",
+     "smpdfu settings write app/name sensor-7"},
+    {"settings", "delete", smpdfu_cmd_settings_delete, "NAME", "delete a setting's stored value", "",
+     "smpdfu settings delete app/name"},
+    {"settings", "commit", smpdfu_cmd_settings_commit, "", "run the settings handlers' commit", "",
+     "smpdfu settings commit"},
+    {"settings", "load", smpdfu_cmd_settings_load, "", "load the stored settings into the running values", "",
+     "smpdfu settings load"},
+    {"settings", "save", smpdfu_cmd_settings_save, "", "store every running setting", "",
+     "smpdfu settings save"},
+    {"fs", "upload", smpdfu_cmd_fs_upload, "LOCAL REMOTE [--window N] [--no-resume]",
+     "copy a file to the device (windowed; resumes when the device's part matches)",
+     "  --window N        requests in flight, 1..8 (default: the device's buffer count)\n"
+     "  --no-resume       start from byte 0 even if the device holds a matching beginning\n",
+     "smpdfu fs upload data.bin /lfs/data.bin"},
+    {"fs", "download", smpdfu_cmd_fs_download, "REMOTE LOCAL [--window N] [--no-resume]",
+     "copy a file from the device (windowed; resumes a partial LOCAL that matches)",
+     "  --window N        requests in flight, 1..8 (default: the device's buffer count)\n"
+     "  --no-resume       start from byte 0 even if LOCAL holds a matching beginning\n",
+     "smpdfu fs download /lfs/log.txt log.txt"},
+    {"fs", "stat", smpdfu_cmd_fs_stat, "REMOTE", "show a device file's size", "",
+     "smpdfu fs stat /lfs/data.bin"},
+    {"fs", "hash", smpdfu_cmd_fs_hash, "REMOTE [--type sha256|crc32] [--off N] [--len N]",
+     "hash or checksum a device file (or a part of it)",
+     "  --type T          sha256 or crc32 (default: the device's, crc32)\n"
+     "  --off N           start at byte N\n"
+     "  --len N           hash N bytes (default: to the end)\n",
+     "smpdfu fs hash /lfs/data.bin --type sha256"},
+    {"fs", "types", smpdfu_cmd_fs_types, "", "list the hash/checksum types the device offers", "",
+     "smpdfu fs types"},
+    {"fs", "close", smpdfu_cmd_fs_close, "", "close the file the device holds open for a transfer", "",
+     "smpdfu fs close"},
+    {"shell", "exec", smpdfu_cmd_shell_exec, "CMD [ARG...]",
+     "run a shell command on the device and print its output (exit 1 when it returns non-zero)",
+     "", "smpdfu shell exec kernel version"},
+    {"enum", "count", smpdfu_cmd_enum_count, "", "how many groups the device has", "",
+     "smpdfu enum count"},
+    {"enum", "list", smpdfu_cmd_enum_list, "", "the device's group ids", "", "smpdfu enum list"},
+    {"enum", "single", smpdfu_cmd_enum_single, "INDEX", "the group id at INDEX in the device's list", "",
+     "smpdfu enum single 0"},
+    {"enum", "details", smpdfu_cmd_enum_details, "[GROUP...]",
+     "names and command counts of the device's groups (or of those given)", "",
+     "smpdfu enum details 0 1"},
     {"dfu", NULL, smpdfu_cmd_dfu,
      "FILE|URL|- [--size BYTES] [--mode M] [--image1 NETCORE.bin] [--window N] [--quiet-ms MS] "
-     "[--reboot-timeout SEC] [--force]",
-     "the whole update: check, upload, test, reset, wait, confirm",
+     "[--reboot-timeout SEC] [--force] [--recovery]",
+     "the whole update: check, upload, test, reset, wait, confirm (or through MCUboot's serial recovery)",
      "  --mode M          test-confirm (default): test, reset, confirm once it runs;\n"
      "                    confirm-only: confirm before the reset (no revert possible);\n"
      "                    test-only: test and reset, the image confirms itself;\n"
@@ -63,7 +128,10 @@ static const smpdfu_cli_cmd_t commands[] = {
      "  --quiet-ms MS     silence after the reset before asking whether the device is back (1000)\n"
      "  --reboot-timeout SEC  how long the device may take to come back (default 60)\n"
      "  --force           send a padded image (imgtool --pad) as it is, and --image1 to a\n"
-     "                    device that does not list image 1\n",
+     "                    device that does not list image 1\n"
+     "  --recovery        through MCUboot's serial recovery: reset into the bootloader\n"
+     "                    (boot_mode 1) unless it is there already, write FILE (and --image1)\n"
+     "                    straight into the primary slot, reset, check the new image runs\n",
      "smpdfu --conn serial:/dev/ttyACM0,baud=115200 dfu app-v2.bin"},
     {"serve-image", NULL, smpdfu_cmd_serve_image, "FILE|URL [--block N]",
      "serve an image to a gateway's uplink UART (--conn serial:DEV or tcp:HOST:PORT; docs/uplink.md)",
