@@ -12,7 +12,7 @@ import time
 import unittest
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "lib"))
-from tools import BUILD, MKIMAGE, SMPDFU, SOURCE, TARGET, make_image  # noqa: E402,F401
+from tools import BUILD, MKIMAGE, SMPDFU, SOURCE, TARGET, make_image, wait_blocked_in_poll  # noqa: E402,F401
 
 # Only ends a wait for something that is not coming (a test that already failed).
 PATIENCE = 60
@@ -112,6 +112,8 @@ class Target:
 
     def kill(self, sig=signal.SIGKILL):
         if self.proc and self.proc.poll() is None:
+            if sig != signal.SIGKILL:
+                wait_blocked_in_poll(self.proc.pid)
             self.proc.send_signal(sig)
             self.proc.wait(PATIENCE)
         if self.drain:

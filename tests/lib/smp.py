@@ -25,6 +25,9 @@ import tty
 
 import cbor2
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import tools  # noqa: E402
+
 # Only ends a wait for something that is not coming (a test that already failed).
 PATIENCE = 60
 
@@ -404,6 +407,8 @@ class Target:
 
     def stop(self, sig=signal.SIGTERM):
         if self.proc and self.proc.poll() is None:
+            if sig != signal.SIGKILL:
+                tools.wait_blocked_in_poll(self.proc.pid)
             self.proc.send_signal(sig)
             self.proc.wait(PATIENCE)
         rc = self.proc.returncode if self.proc else None
