@@ -36,6 +36,7 @@ typedef struct {
     uint32_t short_first; /* first fragment shorter than the 8-byte header */
     uint32_t oversize;    /* header length larger than the buffer */
     uint32_t overshoot;   /* a fragment went past the packet's end */
+    uint32_t timeouts;    /* partial packets dropped by smpdfu_ble_reasm_idle() */
 } smpdfu_ble_stats_t;
 
 typedef struct {
@@ -59,6 +60,8 @@ int smpdfu_ble_reasm_feed(smpdfu_ble_reasm_t *r, const uint8_t *frag, size_t len
 const uint8_t *smpdfu_ble_reasm_packet(const smpdfu_ble_reasm_t *r);
 /* Drop a partial packet (disconnect, notifications disabled). */
 void smpdfu_ble_reasm_reset(smpdfu_ble_reasm_t *r);
+/* No fragment came for too long: drop a partial packet, counted in timeouts. */
+void smpdfu_ble_reasm_idle(smpdfu_ble_reasm_t *r);
 
 #ifdef __cplusplus
 }

@@ -10,11 +10,15 @@
  * table (§7.5), validation of the secondary (hash TLV; signature through a
  * hook), TEST/PERM/REVERT swaps with MCUboot's end states, recent bootutil's
  * handling of an invalid or erased secondary (erased, swap type NONE), and
- * overwrite-only. The swap runs page by page in one go: it is NOT power-fail
- * resumable (no swap-status area is written), so a process killed during a
- * swap can leave both slots half swapped. Swap-using-move and
- * swap-using-scratch share the same end states and differ only in the mode
- * value bootloader-info reports and move's stuck-revert cleanup.
+ * overwrite-only. Swaps are power-fail safe as in bootutil: swap-using-move
+ * (move every image sector up one, then swap sector by sector) and
+ * swap-using-scratch (three copies per step through a scratch area) record
+ * every step in the swap-status area in front of the trailer, byte for byte
+ * where bootutil puts it, and the next boot resumes an interrupted swap from
+ * the last recorded step (upgrade and revert alike). Overwrite-only keeps the
+ * secondary and its trailer until the copy is complete, so an interrupted
+ * overwrite starts over. The flash must be NOR-like: a step cut anywhere
+ * (even inside a write or an erase) is recovered.
  */
 #ifndef SMPDFU_BOOT_H
 #define SMPDFU_BOOT_H
@@ -59,10 +63,17 @@ typedef struct {
     const smpdfu_hash_t *hash; /* needed for validation and upload checks */
     smpdfu_boot_verify_fn verify; /* NULL: images are not signature-checked */
     void *verify_ctx;
+    /* BOOT_MAX_IMG_SECTORS: status entries per slot (0 = MCUboot's default
+     * 128). It sizes the trailer; slots may not have more pages (swap modes). */
+    uint32_t max_sectors;
+    /* Swap-using-scratch only: the scratch area, page aligned, at least one
+     * page and at least the pages the slot trailer spans. */
+    smpdfu_flash_area_t scratch;
 } smpdfu_boot_cfg_t;
 
 /* Checks the configuration (areas inside the flash, page aligned, not
- * overlapping, trailer fits). Returns 0 or SMPDFU_EINVAL. */
+ * overlapping, trailer fits, sector count, scratch area in scratch mode).
+ * Returns 0 or SMPDFU_EINVAL. */
 int smpdfu_boot_cfg_check(const smpdfu_boot_cfg_t *cfg);
 
 /* Offset in a slot of MCUboot's trailer (swap status area start,
@@ -98,16 +109,21 @@ typedef struct {
     smpdfu_swap_type_t decided[SMPDFU_BOOT_MAX_IMAGES];  /* table result */
     smpdfu_swap_type_t performed[SMPDFU_BOOT_MAX_IMAGES]; /* NONE, TEST, PERM or REVERT */
     int validate_err[SMPDFU_BOOT_MAX_IMAGES];            /* why the secondary was erased, or 0 */
+    bool resumed[SMPDFU_BOOT_MAX_IMAGES]; /* an interrupted swap was finished (performed) */
+    bool no_room[SMPDFU_BOOT_MAX_IMAGES]; /* move: images too large to swap, nothing done */
     bool bootable;                                      /* primary of image 0 is valid */
 } smpdfu_boot_result_t;
 
-/* Run the bootloader once (a reset): for each image decide, validate, swap or
- * overwrite, write the trailers MCUboot writes (an invalid secondary is
- * erased and nothing is swapped; an erased one loses its trailer, and in
- * swap-using-move a revert stuck on it clears the primary trailer too), then check that the primary
- * of image 0 is bootable. work: caller scratch of at least 2 * page_size
- * bytes. Returns 0 (see res->bootable), SMPDFU_ENOSPC for a small work
- * buffer, or a flash error (the flash may then be half swapped). */
+/* Run the bootloader once (a reset), in bootutil's order: for each image
+ * finish a swap an earlier run left unfinished (res->resumed), or decide and
+ * validate (an invalid secondary is erased and nothing is swapped; an erased
+ * one loses its trailer, and in swap-using-move a revert stuck on it clears
+ * the primary trailer too); then swap or overwrite what was decided, writing
+ * the status and trailers MCUboot writes; then check that the primary of
+ * image 0 is bootable. work: caller scratch of at least 2 * page_size bytes.
+ * Returns 0 (see res->bootable), SMPDFU_ENOSPC for a small work buffer, or a
+ * flash error: the flash is then as a power cut at that point leaves it, and
+ * the next run finishes the job. */
 int smpdfu_boot_run(const smpdfu_boot_cfg_t *cfg, uint8_t *work, size_t work_len,
                     smpdfu_boot_result_t *res);
 

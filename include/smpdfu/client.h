@@ -140,7 +140,6 @@ struct smpdfu_client {
     uint32_t dev_buf_size;
     uint32_t dev_buf_count;
     smpdfu_timer_t *timers;
-    uint64_t rx_at;             /* time of the last received bytes */
     smpdfu_client_stats_t stats;
 };
 
@@ -164,12 +163,18 @@ uint32_t smpdfu_client_next_timeout(const smpdfu_client_t *c);
 
 /* Received bytes. Stream links: any chunking. UDP: one call per datagram
  * (several SMP packets in it are all handled). BLE: one call per
- * notification; a partial packet that gets no notification for half the
- * default timeout (cfg.timeout_ms / 2) is dropped as stale (counted in
- * bad_packets), so a bad header cannot swallow the retransmission's answer.
- * Returns 0, or SMPDFU_EBUSY when called from inside a callback of feed
- * itself. Bad input is dropped and counted, never fatal. */
+ * notification. Raw UART and BLE: a partial frame that gets no bytes for
+ * half the default timeout (cfg.timeout_ms / 2) is dropped as stale by the
+ * link decoder (smpdfu_link_dec_set_gap(); counted in bad_packets), so a
+ * bad header cannot swallow the retransmission's answer. Plain feed counts
+ * the bytes as arriving at the next tick; smpdfu_client_feed_at() gives
+ * their time (monotonic ms, as for tick: it moves the clock forward, but
+ * only tick fires timeouts and timers) and lets a stale frame be dropped
+ * before the new bytes join it. Returns 0, or SMPDFU_EBUSY when called from
+ * inside a callback of feed itself, SMPDFU_EINVAL. Bad input is dropped and
+ * counted, never fatal. */
 int smpdfu_client_feed(smpdfu_client_t *c, const uint8_t *data, size_t len);
+int smpdfu_client_feed_at(smpdfu_client_t *c, const uint8_t *data, size_t len, uint64_t now_ms);
 
 /* Forget a partially received frame (the port reopened, the device reset). */
 void smpdfu_client_reset_link(smpdfu_client_t *c);

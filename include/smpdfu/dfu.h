@@ -32,6 +32,7 @@
 #include "smpdfu/client_img.h"
 #include "smpdfu/hash.h"
 #include "smpdfu/image.h"
+#include "smpdfu/stream.h"
 #include "smpdfu/upload.h"
 
 #ifdef __cplusplus
@@ -81,9 +82,16 @@ typedef struct {
     uint32_t value;    /* UPLOAD_RESUMED: offset; POLL: attempt number */
 } smpdfu_dfu_event_t;
 
+/* A streamed image (stream != NULL, src = smpdfu_stream_source(stream)) is
+ * not checked up front: the stream checks it while it passes and holds back
+ * the final chunk until it verified. Its hash is unknown before the upload,
+ * so it is always uploaded (no "already there" skip) and the device's slots
+ * are compared with it after the upload. The upload sends the stream's
+ * file_sha as `sha` when it has one, else no `sha`. */
 typedef struct {
     smpdfu_source_t src;
     uint32_t image;    /* 0 = application, 1 = nRF5340 network core, ... */
+    smpdfu_stream_t *stream; /* NULL: a readable source checked up front */
 } smpdfu_dfu_image_t;
 
 typedef struct {
@@ -106,6 +114,7 @@ typedef struct {
     uint32_t first_timeout_ms;   /* first upload chunk; 0 = upload default */
     uint32_t quiet_ms;           /* silence after the reset reply; 0 = 1000 */
     uint32_t reboot_timeout_ms;  /* how long the device may take to come back; 0 = 60000 */
+    bool force;                  /* send padded files as they are (smpdfu_dfu_check_image_opt) */
     void (*event)(void *arg, const smpdfu_dfu_event_t *ev);
     void (*progress)(void *arg, int image, uint32_t off, uint32_t size);
     void (*done)(void *arg, const smpdfu_dfu_result_t *res);
@@ -120,6 +129,8 @@ typedef struct {
     bool permanent;          /* mark with confirm=true */
     bool confirm_running;    /* already running, needs only a confirm */
     bool check_after_reset;
+    bool hash_from_slot;     /* streamed, and the device already held the whole file:
+                              * take the hash its secondary slot lists */
 } smpdfu_dfu_img_t;
 
 /* Orchestrator state; caller-owned, fields private. */
@@ -150,6 +161,16 @@ int smpdfu_dfu_start(smpdfu_dfu_t *d, smpdfu_client_t *c, const smpdfu_dfu_cfg_t
  * SHA-256 of the whole source) are filled. */
 int smpdfu_dfu_check_image(const smpdfu_source_t *src, const smpdfu_hash_t *hash,
                            smpdfu_image_info_t *info, uint8_t *sha);
+
+/* The same check; with allow_padded an imgtool --pad file (trailer at the end,
+ * SMPDFU_EIMG_PADDED) or one with bytes after the TLVs (SMPDFU_EIMG_TRAILING)
+ * passes when the image in front of them is sound, and sha covers the whole
+ * file as it will be sent. */
+int smpdfu_dfu_check_image_opt(const smpdfu_source_t *src, const smpdfu_hash_t *hash,
+                               smpdfu_image_info_t *info, uint8_t *sha, bool allow_padded);
+/* A streamed source got bytes (or failed): pass it on to the upload
+ * (smpdfu_upload_kick). Harmless in any other state. */
+void smpdfu_dfu_kick(smpdfu_dfu_t *d);
 
 /* Stop everything in flight; done() is not called. */
 void smpdfu_dfu_abort(smpdfu_dfu_t *d);

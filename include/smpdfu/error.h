@@ -90,6 +90,11 @@ typedef enum {
     SMPDFU_ENOTBOOTED = -110,    /* after the reset the device does not run the new image */
     SMPDFU_ENOTCONFIRMED = -111, /* the device did not confirm the image */
     SMPDFU_ENOTINSLOT = -112,    /* after the upload the image is not in the secondary slot */
+
+    /* Streamed sources (-120 .. -129) */
+    SMPDFU_EAGAIN = -120,        /* the bytes are not there yet (a streamed source is fetching them) */
+    SMPDFU_ENOSEEK = -121,       /* the source cannot go back to bytes it already passed (stdin) */
+    SMPDFU_ECHANGED = -122,      /* the source gave different bytes when read again */
 } smpdfu_err_t;
 
 /* Stable identifier of an error code, e.g. "SMPDFU_ECRC". Never NULL. */

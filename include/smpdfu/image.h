@@ -202,6 +202,17 @@ int smpdfu_image_verify_sig(const smpdfu_image_info_t *info, const smpdfu_hash_t
                             smpdfu_read_fn read, void *ctx, const smpdfu_sig_verify_t *sv,
                             uint8_t *scratch, size_t scratch_len);
 
+/* The same checks as smpdfu_image_verify_sig() with the image digest
+ * already computed (a streamed image hashed as it passed): KEYHASH/PUBKEY
+ * against the key (the hook h hashes the key for KEYHASH), then the
+ * signature over digest (smpdfu_hash_len(info->hash_alg) bytes). read needs
+ * to reach only the key and signature TLV values. Same errors, without
+ * SMPDFU_EIMG_HASH_MISMATCH. */
+int smpdfu_image_verify_sig_digest(const smpdfu_image_info_t *info, const smpdfu_hash_t *h,
+                                   const uint8_t *digest, smpdfu_read_fn read, void *ctx,
+                                   const smpdfu_sig_verify_t *sv, uint8_t *scratch,
+                                   size_t scratch_len);
+
 /* True for the signature TLV types 0x20..0x24. */
 bool smpdfu_image_tlv_is_sig(uint16_t type);
 

@@ -56,12 +56,27 @@ size_t smpdfu_link_encoded_len(const smpdfu_link_t *l, size_t pkt_len);
 int smpdfu_link_encode(const smpdfu_link_t *l, const uint8_t *pkt, size_t pkt_len,
                        uint8_t *out, size_t cap);
 
-/* Received-bytes decoder for any link kind. */
+/* Received-bytes decoder for any link kind.
+ *
+ * Partial-frame recovery: raw UART and BLE have no marker that starts a
+ * frame, so a plausible but wrong header (noise, a lost fragment) makes the
+ * decoder wait for bytes that never come and swallow the next good frames
+ * into the bad one. With a quiet gap set (smpdfu_link_dec_set_gap()), a
+ * partial frame that has received nothing for that long is dropped and
+ * counted (stale, and the kind's own counter: raw stats.timeouts, BLE
+ * stats.timeouts). The decoder keeps no clock: time comes with
+ * smpdfu_link_dec_feed_at() and smpdfu_link_dec_tick(). Console framing
+ * resyncs on its 06 09 marker and UDP has no partial frames: the gap does
+ * nothing for them. All fields private except stale and u.*.stats. */
 typedef struct {
     smpdfu_link_kind_t kind;
     uint8_t *buf;
     size_t cap;
     size_t pkt_len;
+    uint32_t gap_ms;    /* 0 = never drop a partial frame for quiet */
+    uint64_t last_rx;   /* time of the last bytes fed */
+    bool unstamped;     /* bytes fed without a time: stamped by the next tick */
+    uint32_t stale;     /* partial frames dropped after a quiet gap */
     union {
         smpdfu_serial_dec_t serial;
         smpdfu_raw_dec_t raw;
@@ -82,6 +97,31 @@ void smpdfu_link_dec_reset(smpdfu_link_dec_t *d);
  * smpdfu_ble_reasm_feed()). *used gets the bytes consumed. */
 int smpdfu_link_dec_feed(smpdfu_link_dec_t *d, const uint8_t *data, size_t len, size_t *used);
 const uint8_t *smpdfu_link_dec_packet(const smpdfu_link_dec_t *d);
+
+/* Drop a raw UART or BLE partial frame after gap_ms without bytes (0 = never,
+ * the default after init). Pick a gap longer than any pause inside one frame
+ * and shorter than the time until a retransmission is answered. */
+void smpdfu_link_dec_set_gap(smpdfu_link_dec_t *d, uint32_t gap_ms);
+
+/* smpdfu_link_dec_feed() with the time the bytes arrived (monotonic ms): a
+ * partial frame quiet for the gap is dropped first (as by tick), then the
+ * bytes are fed. Same returns. Bytes fed by plain smpdfu_link_dec_feed()
+ * count as arrived at the next tick. */
+int smpdfu_link_dec_feed_at(smpdfu_link_dec_t *d, const uint8_t *data, size_t len, size_t *used,
+                            uint64_t now_ms);
+
+/* Time passes (monotonic ms). Drops a partial frame that has been quiet for
+ * the gap; returns 1 when it dropped one, else 0. */
+int smpdfu_link_dec_tick(smpdfu_link_dec_t *d, uint64_t now_ms);
+
+/* A frame has begun and is not complete (raw UART and BLE; false for the
+ * other kinds). */
+bool smpdfu_link_dec_partial(const smpdfu_link_dec_t *d);
+
+/* When a tick would drop the partial frame (monotonic ms), or UINT64_MAX
+ * when none would (no partial frame, no gap). 0 when bytes of a partial
+ * frame were fed without a time: tick now, so that they get one. */
+uint64_t smpdfu_link_dec_stale_at(const smpdfu_link_dec_t *d);
 
 #ifdef __cplusplus
 }

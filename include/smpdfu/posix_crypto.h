@@ -58,7 +58,8 @@ typedef struct {
 
 /* Load a public key (or a private key, whose public half is used) from a PEM
  * or DER file, and fill *sv for smpdfu_image_verify_sig (sv->ctx = k).
- * Returns 0, SMPDFU_EFILE (cannot read), SMPDFU_ENOTSUP (key type we cannot
+ * Returns 0, SMPDFU_EFILE (cannot read; errno says why: the open's error,
+ * ENODATA for an empty file, EFBIG for one over 16 KiB), SMPDFU_ENOTSUP (key type we cannot
  * check, e.g. RSA or Ed25519 without libsodium) or SMPDFU_ECRYPTO (not a key).
  * Release with smpdfu_posix_sigkey_free() (also after a failed load). */
 int smpdfu_posix_sigkey_load(smpdfu_posix_sigkey_t *k, const char *path, smpdfu_sig_verify_t *sv);

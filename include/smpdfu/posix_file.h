@@ -19,8 +19,9 @@ typedef struct {
     uint32_t size; /* file size at open time */
 } smpdfu_posix_file_t;
 
-/* Open a regular file for reading. Returns 0, SMPDFU_EFILE (cannot open, not a
- * regular file; errno tells why) or SMPDFU_ERANGE (4 GiB or larger). */
+/* Open a regular file for reading. Returns 0, SMPDFU_EFILE (cannot open: errno
+ * tells why; EISDIR for a directory, ENOTSUP for a device, pipe or socket) or
+ * SMPDFU_ERANGE (4 GiB or larger). */
 int smpdfu_posix_file_open(smpdfu_posix_file_t *f, const char *path);
 
 /* smpdfu_read_fn: ctx is a smpdfu_posix_file_t *. Reads exactly len bytes at

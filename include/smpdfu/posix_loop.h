@@ -39,12 +39,15 @@ typedef struct {
     char path[256];
     unsigned baud;
     uint32_t rx_bytes, tx_bytes;
+    int gai_err;           /* open failed resolving host: getaddrinfo()'s EAI_* code, else 0 */
 } smpdfu_posix_port_t;
 
 /* Parse a spec into p (nothing opened). Returns 0 or SMPDFU_EUSAGE. */
 int smpdfu_posix_port_parse(smpdfu_posix_port_t *p, const char *spec);
 
-/* Open what the spec names. Returns 0, SMPDFU_ENOCONN, SMPDFU_EINVAL. */
+/* Open what the spec names. Returns 0, SMPDFU_ENOCONN, SMPDFU_EINVAL. After
+ * SMPDFU_ENOCONN, p->gai_err is non-zero when a host name did not resolve
+ * (gai_strerror() words it); otherwise errno tells why. */
 int smpdfu_posix_port_open(smpdfu_posix_port_t *p, uint32_t timeout_ms);
 
 void smpdfu_posix_port_close(smpdfu_posix_port_t *p);

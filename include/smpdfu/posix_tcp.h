@@ -16,8 +16,11 @@ extern "C" {
 
 /* Connect to host:port (IPv4 or IPv6, names resolved) within timeout_ms
  * (0 = 5000). *fd gets a non-blocking socket with TCP_NODELAY. Returns 0 or
- * SMPDFU_ENOCONN (resolution failed, refused, timed out). */
-int smpdfu_posix_tcp_connect(int *fd, const char *host, const char *port, uint32_t timeout_ms);
+ * SMPDFU_ENOCONN (resolution failed, refused, timed out); then *gai_err (may
+ * be NULL) holds getaddrinfo()'s EAI_* code if the name did not resolve, else
+ * 0 and errno tells why. */
+int smpdfu_posix_tcp_connect(int *fd, const char *host, const char *port, uint32_t timeout_ms,
+                             int *gai_err);
 
 #ifdef __cplusplus
 }

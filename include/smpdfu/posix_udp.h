@@ -12,8 +12,10 @@ extern "C" {
 #endif
 
 /* A connected, non-blocking UDP socket to host:port (first address that
- * works; "::1", "127.0.0.1" or a name). Returns 0 or SMPDFU_ENOCONN. */
-int smpdfu_posix_udp_open(int *fd, const char *host, const char *port);
+ * works; "::1", "127.0.0.1" or a name). Returns 0 or SMPDFU_ENOCONN; then
+ * *gai_err (may be NULL) holds getaddrinfo()'s EAI_* code if the name did not
+ * resolve (gai_strerror() words it), else 0 and errno tells why. */
+int smpdfu_posix_udp_open(int *fd, const char *host, const char *port, int *gai_err);
 
 #ifdef __cplusplus
 }

@@ -23,7 +23,10 @@
  *    -> re-sends the first chunk with the same sha, so a device that kept
  *    the session (smpdfu's target) resumes, and Zephyr restarts;
  *  - off 0 after the final chunk went out -> "probably complete": verify
- *    with a state read (expect_hash), never a restart from zero.
+ *    with a state read (expect_hash), never a restart from zero;
+ *  - `match` in the final answer counts only when a full 32-byte `sha` was
+ *    sent: without one, Zephyr (CONFIG_IMG_ENABLE_IMAGE_CHECK) compares the
+ *    image with a zero-filled sha and always says false.
  */
 #ifndef SMPDFU_UPLOAD_H
 #define SMPDFU_UPLOAD_H
@@ -42,9 +45,11 @@ extern "C" {
 #define SMPDFU_UPLOAD_MAX_WINDOW 8
 #define SMPDFU_UPLOAD_FIRST_TIMEOUT_MS 30000u
 
-/* Where the image bytes come from. */
+/* Where the image bytes come from. A streamed source (stream.h) may answer
+ * a read with SMPDFU_EAGAIN: the upload then waits, with nothing lost, until
+ * smpdfu_upload_kick() (or smpdfu_dfu_kick()) after the bytes came. */
 typedef struct {
-    smpdfu_read_fn read; /* read(ctx, off, buf, len): 0 or a negative error */
+    smpdfu_read_fn read; /* read(ctx, off, buf, len): 0, SMPDFU_EAGAIN or a negative error */
     void *ctx;
     uint32_t size;       /* total bytes (the upload's `len`) */
 } smpdfu_source_t;
@@ -111,6 +116,7 @@ typedef struct {
     smpdfu_upload_chunk_t live[SMPDFU_UPLOAD_MAX_WINDOW];
     smpdfu_req_t *aux;   /* params or state read in flight */
     smpdfu_upload_result_t res;
+    bool starved;        /* a read said SMPDFU_EAGAIN: waiting for a kick */
 } smpdfu_upload_t;
 
 /* Start uploading. Returns 0 (done() will be called exactly once, from a
@@ -118,6 +124,11 @@ typedef struct {
  * config, image shorter than 32 bytes), SMPDFU_EBUSY (no free request
  * slot), a source/hash error, or the engine's send error. */
 int smpdfu_upload_start(smpdfu_upload_t *u, smpdfu_client_t *c, const smpdfu_upload_cfg_t *cfg);
+
+/* The source has new bytes (or failed): send what waited on SMPDFU_EAGAIN.
+ * Cheap and harmless when nothing waits; call it after every push into a
+ * streamed source. done() may be called from inside. */
+void smpdfu_upload_kick(smpdfu_upload_t *u);
 
 /* Stop: cancel chunks in flight; done() is not called. */
 void smpdfu_upload_abort(smpdfu_upload_t *u);

@@ -129,10 +129,19 @@ static uint32_t req_timeout(const smpdfu_dfu_t *d)
 int smpdfu_dfu_check_image(const smpdfu_source_t *src, const smpdfu_hash_t *hash,
                            smpdfu_image_info_t *info, uint8_t *sha)
 {
+    return smpdfu_dfu_check_image_opt(src, hash, info, sha, false);
+}
+
+int smpdfu_dfu_check_image_opt(const smpdfu_source_t *src, const smpdfu_hash_t *hash,
+                               smpdfu_image_info_t *info, uint8_t *sha, bool allow_padded)
+{
     if (!src || !src->read || !hash || !info || !sha) {
         return SMPDFU_EINVAL;
     }
     int rc = smpdfu_image_parse(src->read, src->ctx, src->size, SMPDFU_IMAGE_PARSE_FILE, info);
+    if (allow_padded && (rc == SMPDFU_EIMG_PADDED || rc == SMPDFU_EIMG_TRAILING)) {
+        rc = 0; /* the parse is complete up to the TLV end */
+    }
     if (rc) {
         return rc;
     }
@@ -193,6 +202,12 @@ static void plan(smpdfu_dfu_t *d)
                              d->cfg.mode == SMPDFU_DFU_CONFIRM_ONLY;
         im->permanent = d->cfg.mode == SMPDFU_DFU_CONFIRM_ONLY ||
                         (d->cfg.mode == SMPDFU_DFU_TEST_CONFIRM && no != 0);
+        if (d->cfg.images[i].stream) {
+            /* Its hash comes with its last byte: upload it, then look. */
+            im->upload = true;
+            im->mark = im->check_after_reset = d->cfg.mode != SMPDFU_DFU_UPLOAD_ONLY;
+            continue;
+        }
         if (e && e->active) {
             emit(d, SMPDFU_DFU_EV_ALREADY_RUNNING, no, 0, 0);
             im->confirm_running = wants_confirm && !e->confirmed && no == 0;
@@ -325,6 +340,19 @@ static void on_state(void *arg, const smpdfu_rsp_t *rsp)
             if (!d->img[i].upload) {
                 continue;
             }
+            if (d->img[i].hash_from_slot) {
+                for (size_t k = 0; k < d->st.count; k++) {
+                    const smpdfu_img_slot_t *e = &d->st.slots[k];
+                    if (e->image == (uint32_t)img_no(d, i) && e->slot == 1 && e->hash_len == 32) {
+                        memcpy(d->img[i].info.hash, e->hash, 32);
+                        d->img[i].hash_from_slot = false;
+                    }
+                }
+                if (d->img[i].hash_from_slot) {
+                    finish(d, SMPDFU_ENOTINSLOT, img_no(d, i));
+                    return;
+                }
+            }
             if (!in_secondary(&d->st, (uint32_t)img_no(d, i), img_hash(d, i))) {
                 finish(d, SMPDFU_ENOTINSLOT, img_no(d, i));
                 return;
@@ -386,6 +414,23 @@ static void on_upload_done(void *arg, const smpdfu_upload_result_t *res)
         finish(d, res->status, img_no(d, d->cur));
         return;
     }
+    smpdfu_stream_t *st = d->cfg.images[d->cur].stream;
+    if (st) {
+        /* The stream verified the image before its final chunk went out.
+         * A device that already held the whole file answered the first
+         * chunk with the full size and match:true for our full sha (the
+         * uplink's file SHA-256): no byte passed the stream, and the state
+         * read that follows tells the hash of what the device holds. */
+        const smpdfu_image_info_t *info = smpdfu_stream_info(st);
+        if (info) {
+            d->img[d->cur].info = *info;
+        } else if (res->verified) {
+            d->img[d->cur].hash_from_slot = true;
+        } else {
+            finish(d, SMPDFU_ESTATE, img_no(d, d->cur));
+            return;
+        }
+    }
     d->res.uploaded[d->cur] = true;
     emit(d, SMPDFU_DFU_EV_UPLOAD_DONE, img_no(d, d->cur), 0, res->size);
     d->cur++;
@@ -419,6 +464,14 @@ static void next_upload(smpdfu_dfu_t *d)
     u.sha = d->img[i].sha;
     u.sha_len = 32;
     u.expect_hash = img_hash(d, i);
+    if (d->cfg.images[i].stream) {
+        /* No file sha before the whole file passed, unless the feeder knew
+         * it (docs/decisions.md). The image hash is filled before the final
+         * chunk can be read, which is before expect_hash is needed. */
+        u.sha = smpdfu_stream_file_sha(d->cfg.images[i].stream);
+        u.sha_len = u.sha ? 32 : 0;
+        u.expect_hash = smpdfu_stream_image_hash(d->cfg.images[i].stream);
+    }
     u.image = d->cfg.images[i].image;
     u.window = d->cfg.window;
     u.skip_params = true;
@@ -585,8 +638,11 @@ int smpdfu_dfu_start(smpdfu_dfu_t *d, smpdfu_client_t *c, const smpdfu_dfu_cfg_t
                 return SMPDFU_EINVAL;
             }
         }
-        int rc = smpdfu_dfu_check_image(&cfg->images[i].src, cfg->hash, &d->img[i].info,
-                                        d->img[i].sha);
+        if (cfg->images[i].stream) {
+            continue; /* checked while it streams */
+        }
+        int rc = smpdfu_dfu_check_image_opt(&cfg->images[i].src, cfg->hash, &d->img[i].info,
+                                            d->img[i].sha, cfg->force);
         if (rc) {
             d->res.failed_image = (int)cfg->images[i].image;
             return rc;
@@ -600,6 +656,13 @@ int smpdfu_dfu_start(smpdfu_dfu_t *d, smpdfu_client_t *c, const smpdfu_dfu_cfg_t
         d->state = D_IDLE;
     }
     return rc;
+}
+
+void smpdfu_dfu_kick(smpdfu_dfu_t *d)
+{
+    if (d->state == D_UPLOAD) {
+        smpdfu_upload_kick(&d->up);
+    }
 }
 
 void smpdfu_dfu_abort(smpdfu_dfu_t *d)

@@ -46,6 +46,11 @@ int smpdfu_client_init(smpdfu_client_t *c, const smpdfu_client_cfg_t *cfg)
         r->pkt_cap = c->slot_size;
     }
     smpdfu_link_dec_init(&c->dec, &c->cfg.link, cfg->rx_buf, cfg->rx_cap);
+    /* Raw UART and BLE have no resync marker: a partial frame quiet for half
+     * a request timeout is stale (one frame's bytes come much closer
+     * together), and dropping it then leaves the decoder clean before a
+     * retransmission is answered. */
+    smpdfu_link_dec_set_gap(&c->dec, c->cfg.timeout_ms / 2u);
     c->next_seq = cfg->first_seq;
     return 0;
 }
@@ -312,33 +317,17 @@ void smpdfu_client_timer_start(smpdfu_client_t *c, smpdfu_timer_t *t, uint32_t m
     c->timers = t;
 }
 
-/* BLE has no resync marker: a notification with a plausible but wrong
- * header would otherwise swallow every later notification up to the length
- * it announced, the retransmissions' answers included. The fragments of one
- * packet come a few connection intervals apart, so a partial packet silent
- * for half a request timeout is stale, and dropping it then leaves the
- * decoder clean before a retransmission is answered. */
-static bool ble_partial(const smpdfu_client_t *c)
-{
-    return c->dec.kind == SMPDFU_LINK_BLE && c->dec.u.ble.have > 0 && !c->dec.u.ble.ready;
-}
-
-static uint64_t ble_stale_at(const smpdfu_client_t *c)
-{
-    return c->rx_at + c->cfg.timeout_ms / 2u;
-}
-
+/* A stale partial frame (raw UART, BLE) dropped by the link decoder. */
 static void drop_stale(smpdfu_client_t *c)
 {
-    if (ble_partial(c) && c->now >= ble_stale_at(c)) {
-        smpdfu_link_dec_reset(&c->dec);
+    if (smpdfu_link_dec_tick(&c->dec, c->now) > 0) {
         c->stats.bad_packets++;
     }
 }
 
 uint32_t smpdfu_client_next_timeout(const smpdfu_client_t *c)
 {
-    uint64_t best = ble_partial(c) ? ble_stale_at(c) : UINT64_MAX;
+    uint64_t best = smpdfu_link_dec_stale_at(&c->dec);
     for (size_t i = 0; i < c->cfg.nreqs; i++) {
         const smpdfu_req_t *r = &c->cfg.reqs[i];
         if (r->state == REQ_WAITING && r->deadline < best) {
@@ -504,7 +493,9 @@ static void handle_packet(smpdfu_client_t *c, const uint8_t *pkt, size_t len)
     complete(c, r, &rsp);
 }
 
-int smpdfu_client_feed(smpdfu_client_t *c, const uint8_t *data, size_t len)
+/* timed: the bytes arrived at c->now; else at the next tick (the link
+ * decoder stamps them then, so a frame is never judged stale too early). */
+static int feed(smpdfu_client_t *c, const uint8_t *data, size_t len, bool timed)
 {
     if (!c || (!data && len)) {
         return SMPDFU_EINVAL;
@@ -513,11 +504,13 @@ int smpdfu_client_feed(smpdfu_client_t *c, const uint8_t *data, size_t len)
         return SMPDFU_EBUSY;
     }
     c->in_feed = true;
-    drop_stale(c);
-    c->rx_at = c->now;
+    if (timed) {
+        drop_stale(c); /* else the next tick judges it: c->now may be old */
+    }
     while (len > 0) {
         size_t used = 0;
-        int n = smpdfu_link_dec_feed(&c->dec, data, len, &used);
+        int n = timed ? smpdfu_link_dec_feed_at(&c->dec, data, len, &used, c->now)
+                      : smpdfu_link_dec_feed(&c->dec, data, len, &used);
         if (used == 0 || used > len) {
             used = len; /* never spin on a decoder that made no progress */
         }
@@ -549,4 +542,17 @@ int smpdfu_client_feed(smpdfu_client_t *c, const uint8_t *data, size_t len)
     }
     c->in_feed = false;
     return 0;
+}
+
+int smpdfu_client_feed(smpdfu_client_t *c, const uint8_t *data, size_t len)
+{
+    return feed(c, data, len, false);
+}
+
+int smpdfu_client_feed_at(smpdfu_client_t *c, const uint8_t *data, size_t len, uint64_t now_ms)
+{
+    if (c && !c->in_feed && now_ms > c->now) {
+        c->now = now_ms; /* timeouts still fire only from tick() */
+    }
+    return feed(c, data, len, true);
 }

@@ -120,6 +120,17 @@ static void report(smpdfu_upload_t *u)
 
 static void on_chunk(void *arg, const smpdfu_rsp_t *rsp);
 
+/* A streamed source without the bytes yet (SMPDFU_EAGAIN) is no error: wait
+ * for smpdfu_upload_kick(). True when rc said so. */
+static bool starve(smpdfu_upload_t *u, int rc)
+{
+    if (rc == SMPDFU_EAGAIN) {
+        u->starved = true;
+        return true;
+    }
+    return false;
+}
+
 /* Build and send the chunk at off. Returns 0 or an error (upload not yet
  * finished: the caller decides). */
 static int send_chunk(smpdfu_upload_t *u, uint32_t off, bool first)
@@ -212,7 +223,7 @@ static void probe(smpdfu_upload_t *u)
     u->state = UP_FIRST;
     u->final_sent = false;
     int rc = send_chunk(u, 0, true);
-    if (rc) {
+    if (rc && !starve(u, rc)) {
         finish(u, rc);
     }
 }
@@ -223,6 +234,9 @@ static void refill(smpdfu_upload_t *u)
     while (u->state == UP_STREAM && u->next_off < size && live_count(u) < u->window &&
            smpdfu_client_free_slots(u->c) > 0) {
         int rc = send_chunk(u, u->next_off, false);
+        if (starve(u, rc)) {
+            return;
+        }
         if (rc) {
             finish(u, rc);
             return;
@@ -356,7 +370,8 @@ static void on_chunk(void *arg, const smpdfu_rsp_t *rsp)
         return;
     }
     uint32_t r = (uint32_t)off;
-    if (have_match && r == size) {
+    /* Without a full sha Zephyr compares with zeros: its match means nothing. */
+    if (have_match && r == size && u->sha_len == 32) {
         if (!match) {
             /* The device hashed what it stored and it is not our file. */
             u->dev_off = r;
@@ -445,7 +460,7 @@ static void on_params(void *arg, const smpdfu_rsp_t *rsp)
     }
     u->state = UP_FIRST;
     int rc = send_chunk(u, 0, true);
-    if (rc) {
+    if (rc && !starve(u, rc)) {
         finish(u, rc);
     }
 }
@@ -486,6 +501,9 @@ int smpdfu_upload_start(smpdfu_upload_t *u, smpdfu_client_t *c, const smpdfu_upl
         }
         u->state = UP_FIRST;
         rc = send_chunk(u, 0, true);
+        if (starve(u, rc)) {
+            rc = 0;
+        }
     } else {
         u->state = UP_PARAMS;
         rc = smpdfu_client_request(c, SMPDFU_OP_READ, SMPDFU_GROUP_OS, SMPDFU_OS_PARAMS, NULL, 0,
@@ -496,6 +514,22 @@ int smpdfu_upload_start(smpdfu_upload_t *u, smpdfu_client_t *c, const smpdfu_upl
         u->state = UP_IDLE;
     }
     return rc;
+}
+
+void smpdfu_upload_kick(smpdfu_upload_t *u)
+{
+    if (!u->starved || u->state == UP_IDLE) {
+        return;
+    }
+    u->starved = false;
+    if (u->state == UP_FIRST && live_count(u) == 0) {
+        int rc = send_chunk(u, 0, true);
+        if (rc && !starve(u, rc)) {
+            finish(u, rc);
+        }
+    } else if (u->state == UP_STREAM) {
+        refill(u);
+    }
 }
 
 void smpdfu_upload_abort(smpdfu_upload_t *u)

@@ -83,6 +83,17 @@ int smpdfu_ble_reasm_feed(smpdfu_ble_reasm_t *r, const uint8_t *frag, size_t len
     return (int)r->need;
 }
 
+void smpdfu_ble_reasm_idle(smpdfu_ble_reasm_t *r)
+{
+    if (r->ready) {
+        return; /* a delivered packet stays valid until the next feed */
+    }
+    if (r->have > 0) {
+        r->stats.timeouts++;
+    }
+    smpdfu_ble_reasm_reset(r);
+}
+
 const uint8_t *smpdfu_ble_reasm_packet(const smpdfu_ble_reasm_t *r)
 {
     return r->ready ? r->buf : NULL;

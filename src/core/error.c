@@ -65,6 +65,9 @@ static const struct err_text err_table[] = {
     E(SMPDFU_ENOTBOOTED, "the device does not run the new image after the reset (MCUboot kept or restored the old one)"),
     E(SMPDFU_ENOTCONFIRMED, "the device did not confirm the new image"),
     E(SMPDFU_ENOTINSLOT, "the uploaded image is not listed in the device's secondary slot"),
+    E(SMPDFU_EAGAIN, "the image bytes are not there yet (the stream is still fetching them)"),
+    E(SMPDFU_ENOSEEK, "the image source cannot go back to bytes it already passed (standard input cannot be read twice)"),
+    E(SMPDFU_ECHANGED, "the image source gave different bytes when they were read again (the image changed during the transfer)"),
 };
 #undef E
 

@@ -325,6 +325,25 @@ int smpdfu_image_verify_sig(const smpdfu_image_info_t *info, const smpdfu_hash_t
     if (rc) {
         return rc;
     }
+    return smpdfu_image_verify_sig_digest(info, h, digest, read, ctx, sv, scratch, scratch_len);
+}
+
+int smpdfu_image_verify_sig_digest(const smpdfu_image_info_t *info, const smpdfu_hash_t *h,
+                                   const uint8_t *digest, smpdfu_read_fn read, void *ctx,
+                                   const smpdfu_sig_verify_t *sv, uint8_t *scratch,
+                                   size_t scratch_len)
+{
+    if (!info || !h || !digest || !read || !sv || !sv->verify || !sv->key_der ||
+        !sv->key_der_len || !scratch || !scratch_len) {
+        return SMPDFU_EINVAL;
+    }
+    if (info->sig_pure || info->encrypted) {
+        return SMPDFU_ENOTSUP;
+    }
+    if (!info->sig_tlv) {
+        return SMPDFU_EIMG_NO_SIG;
+    }
+    int rc;
     /* MCUboot picks the key through KEYHASH (or PUBKEY): without one that
      * names our key, the image would not boot with it. */
     if (!info->key_tlv) {

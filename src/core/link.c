@@ -165,8 +165,77 @@ int smpdfu_link_dec_feed(smpdfu_link_dec_t *d, const uint8_t *data, size_t len, 
     if (rc > 0) {
         d->pkt_len = (size_t)rc;
     }
+    if (u > 0) {
+        d->unstamped = true;
+    }
     if (used != NULL) {
         *used = u;
+    }
+    return rc;
+}
+
+void smpdfu_link_dec_set_gap(smpdfu_link_dec_t *d, uint32_t gap_ms)
+{
+    d->gap_ms = gap_ms;
+}
+
+bool smpdfu_link_dec_partial(const smpdfu_link_dec_t *d)
+{
+    switch (d->kind) {
+    case SMPDFU_LINK_RAW_UART:
+        return d->u.raw.have > 0 && !d->u.raw.ready;
+    case SMPDFU_LINK_BLE:
+        return d->u.ble.have > 0 && !d->u.ble.ready;
+    default:
+        return false; /* serial resyncs on its marker; a datagram is whole */
+    }
+}
+
+uint64_t smpdfu_link_dec_stale_at(const smpdfu_link_dec_t *d)
+{
+    if (d->gap_ms == 0 || !smpdfu_link_dec_partial(d)) {
+        return UINT64_MAX;
+    }
+    if (d->unstamped) {
+        return 0; /* a tick now stamps the bytes */
+    }
+    if (d->last_rx > UINT64_MAX - 1u - d->gap_ms) {
+        return UINT64_MAX - 1u;
+    }
+    return d->last_rx + d->gap_ms;
+}
+
+int smpdfu_link_dec_tick(smpdfu_link_dec_t *d, uint64_t now_ms)
+{
+    if (d->unstamped) {
+        /* Bytes came since the last tick: count them as arriving now, which
+         * can only make a drop later, never early. */
+        d->unstamped = false;
+        d->last_rx = now_ms;
+        return 0;
+    }
+    uint64_t at = smpdfu_link_dec_stale_at(d);
+    if (at == UINT64_MAX || now_ms < at) {
+        return 0;
+    }
+    if (d->kind == SMPDFU_LINK_RAW_UART) {
+        smpdfu_raw_dec_idle(&d->u.raw);
+    } else {
+        smpdfu_ble_reasm_idle(&d->u.ble);
+    }
+    d->pkt_len = 0;
+    d->stale++;
+    return 1;
+}
+
+int smpdfu_link_dec_feed_at(smpdfu_link_dec_t *d, const uint8_t *data, size_t len, size_t *used,
+                            uint64_t now_ms)
+{
+    (void)smpdfu_link_dec_tick(d, now_ms);
+    int rc = smpdfu_link_dec_feed(d, data, len, used);
+    if (d->unstamped) {
+        d->unstamped = false;
+        d->last_rx = now_ms;
     }
     return rc;
 }

@@ -899,8 +899,14 @@ static int img_upload(smpdfu_server_req_t *r, void *ctx)
             goto fail;
         }
         s->off += (uint32_t)data.len;
-        snprintf(r->note, sizeof(r->note), "off=%lu len=%lu%s -> off=%lu", (unsigned long)at,
-                 (unsigned long)data.len, at == 0 ? " (new)" : "", (unsigned long)s->off);
+        /* A one-image Zephyr ignores "image" (img_mgmt_get_unused_slot_area_id):
+         * say so in the log, since the answer cannot. */
+        bool ignored = at == 0 && image != 0 && img->boot->image_count == 1;
+        snprintf(r->note, sizeof(r->note), "off=%lu len=%lu%s%.0lu%s -> off=%lu", (unsigned long)at,
+                 (unsigned long)data.len,
+                 ignored ? " (new; image " : at == 0 ? " (new)" : "",
+                 ignored ? (unsigned long)image : 0ul, ignored ? " ignored: one image)" : "",
+                 (unsigned long)s->off);
         if (s->off == s->size) {
             reset = true;
             if (img->image_check) {

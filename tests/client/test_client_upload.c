@@ -548,10 +548,24 @@ static void test_match_and_params_missing(void **state)
     dev.image_check = true;
     ures_t r = {0};
     smpdfu_upload_cfg_t cfg = base_cfg(&r, n);
+    uint8_t sha[32];
+    assert_int_equal(smpdfu_posix_digest(SMPDFU_HASH_SHA256, file, n, sha), 0);
+    cfg.sha = sha;
+    cfg.sha_len = 32;
     run_upload(&cfg, &r);
     assert_int_equal(r.res.status, 0);
     assert_true(r.res.verified);
     assert_int_equal(r.res.window, 1);
+    assert_image_ok(n);
+    /* Without a full sha the device's match means nothing (Zephyr compares
+     * with zeros): not counted either way. */
+    setup(SMPDFU_LINK_UDP, 512, 4, n);
+    dev.image_check = true;
+    ures_t r2 = {0};
+    cfg = base_cfg(&r2, n);
+    run_upload(&cfg, &r2);
+    assert_int_equal(r2.res.status, 0);
+    assert_false(r2.res.verified);
     assert_image_ok(n);
 }
 

@@ -190,6 +190,168 @@ static void test_decode_refusals(void **state)
     assert_int_equal(d.u.serial.stats.overlong_lines, 1);
 }
 
+/* ------------------------------------------- partial-frame recovery (fake clock) */
+
+static smpdfu_link_dec_t gdec;
+static uint8_t gbuf[512];
+
+static void init_kind(smpdfu_link_kind_t kind, uint32_t gap)
+{
+    smpdfu_link_t l = { kind, 0, 0, false, 0 };
+    smpdfu_link_dec_init(&gdec, &l, gbuf, sizeof(gbuf));
+    smpdfu_link_dec_set_gap(&gdec, gap);
+}
+
+/* Feed all of p at time now; returns the last packet length seen. */
+static int feed_all_at(const uint8_t *p, size_t n, uint64_t now)
+{
+    int last = 0;
+    size_t pos = 0;
+    while (pos < n) {
+        size_t used = 0;
+        int rc = smpdfu_link_dec_feed_at(&gdec, p + pos, n - pos, &used, now);
+        assert_true(used > 0);
+        pos += used;
+        if (rc != 0) {
+            last = rc;
+        }
+    }
+    return last;
+}
+
+/* An 8-byte header of noise that announces 200 bytes of body. */
+static const uint8_t noise_hdr[8] = {0x02, 0x00, 0x00, 0xc8, 0x00, 0x00, 0x33, 0x00};
+
+static void test_gap_drops_raw_partial(void **state)
+{
+    (void)state;
+    uint8_t pkt[64];
+    size_t n = make_pkt(pkt, 20, 5);
+    init_kind(SMPDFU_LINK_RAW_UART, 100);
+    assert_int_equal(smpdfu_link_dec_stale_at(&gdec), UINT64_MAX);
+    assert_int_equal(feed_all_at(noise_hdr, sizeof(noise_hdr), 1000), 0);
+    assert_true(smpdfu_link_dec_partial(&gdec));
+    assert_int_equal(smpdfu_link_dec_stale_at(&gdec), 1100);
+    /* Without the gap the answer would be swallowed into the noise frame. */
+    assert_int_equal(smpdfu_link_dec_tick(&gdec, 1099), 0);
+    assert_true(smpdfu_link_dec_partial(&gdec));
+    assert_int_equal(smpdfu_link_dec_tick(&gdec, 1100), 1);
+    assert_false(smpdfu_link_dec_partial(&gdec));
+    assert_int_equal(gdec.stale, 1);
+    assert_int_equal(gdec.u.raw.stats.timeouts, 1);
+    assert_int_equal(smpdfu_link_dec_stale_at(&gdec), UINT64_MAX);
+    assert_int_equal(smpdfu_link_dec_tick(&gdec, 5000), 0); /* nothing left to drop */
+    assert_int_equal(feed_all_at(pkt, n, 1200), (int)n);
+    assert_memory_equal(smpdfu_link_dec_packet(&gdec), pkt, n);
+}
+
+/* Bytes that keep coming within the gap keep the frame alive. */
+static void test_gap_bytes_keep_frame(void **state)
+{
+    (void)state;
+    uint8_t pkt[64];
+    size_t n = make_pkt(pkt, 40, 9);
+    init_kind(SMPDFU_LINK_RAW_UART, 100);
+    uint64_t t = 0;
+    for (size_t i = 0; i + 1 < n; i++) {
+        assert_int_equal(feed_all_at(pkt + i, 1, t), 0);
+        t += 99;
+        assert_int_equal(smpdfu_link_dec_tick(&gdec, t), 0);
+    }
+    assert_int_equal(feed_all_at(pkt + n - 1, 1, t), (int)n);
+    assert_memory_equal(smpdfu_link_dec_packet(&gdec), pkt, n);
+    assert_int_equal(gdec.stale, 0);
+    /* A delivered packet is not a partial one: no tick drops it. */
+    assert_int_equal(smpdfu_link_dec_tick(&gdec, t + 10000), 0);
+    assert_non_null(smpdfu_link_dec_packet(&gdec));
+}
+
+/* No tick in between: feed_at itself drops the stale frame before it takes
+ * the new bytes. */
+static void test_gap_checked_on_feed(void **state)
+{
+    (void)state;
+    uint8_t pkt[64];
+    size_t n = make_pkt(pkt, 12, 1);
+    init_kind(SMPDFU_LINK_RAW_UART, 100);
+    feed_all_at(noise_hdr, sizeof(noise_hdr), 0);
+    assert_int_equal(feed_all_at(pkt, n, 100), (int)n);
+    assert_memory_equal(smpdfu_link_dec_packet(&gdec), pkt, n);
+    assert_int_equal(gdec.stale, 1);
+    /* One ms short of the gap: the bytes join the partial frame. */
+    init_kind(SMPDFU_LINK_RAW_UART, 100);
+    feed_all_at(noise_hdr, sizeof(noise_hdr), 0);
+    assert_int_equal(feed_all_at(pkt, n, 99), 0);
+    assert_int_equal(gdec.stale, 0);
+}
+
+/* Plain feed has no time: the next tick stamps the bytes, so the drop can
+ * only come later than the gap, never earlier. */
+static void test_gap_plain_feed_stamped_by_tick(void **state)
+{
+    (void)state;
+    size_t used;
+    init_kind(SMPDFU_LINK_RAW_UART, 100);
+    assert_int_equal(smpdfu_link_dec_tick(&gdec, 10), 0);
+    assert_int_equal(smpdfu_link_dec_feed(&gdec, noise_hdr, sizeof(noise_hdr), &used), 0);
+    assert_int_equal(smpdfu_link_dec_stale_at(&gdec), 0); /* not stamped yet: tick now */
+    assert_int_equal(smpdfu_link_dec_tick(&gdec, 5000), 0);          /* stamps 5000 */
+    assert_int_equal(smpdfu_link_dec_stale_at(&gdec), 5100);
+    assert_int_equal(smpdfu_link_dec_tick(&gdec, 5099), 0);
+    assert_int_equal(smpdfu_link_dec_tick(&gdec, 5100), 1);
+}
+
+static void test_gap_off_and_other_kinds(void **state)
+{
+    (void)state;
+    uint8_t pkt[64], out[128];
+    size_t n = make_pkt(pkt, 30, 2);
+    /* Gap 0: never dropped. */
+    init_kind(SMPDFU_LINK_RAW_UART, 0);
+    feed_all_at(noise_hdr, sizeof(noise_hdr), 0);
+    assert_true(smpdfu_link_dec_partial(&gdec));
+    assert_int_equal(smpdfu_link_dec_stale_at(&gdec), UINT64_MAX);
+    assert_int_equal(smpdfu_link_dec_tick(&gdec, UINT64_MAX - 1), 0);
+    assert_true(smpdfu_link_dec_partial(&gdec));
+    /* Serial: the marker resyncs; a half frame is not "partial" here. */
+    smpdfu_link_t ser = { SMPDFU_LINK_SERIAL, 0, 0, false, 0 };
+    int len = smpdfu_link_encode(&ser, pkt, n, out, sizeof(out));
+    assert_true(len > 10);
+    init_kind(SMPDFU_LINK_SERIAL, 100);
+    assert_int_equal(feed_all_at(out, 10, 0), 0);
+    assert_false(smpdfu_link_dec_partial(&gdec));
+    assert_int_equal(smpdfu_link_dec_tick(&gdec, 100000), 0);
+    assert_int_equal(feed_all_at(out + 10, (size_t)len - 10, 100000), (int)n);
+    /* UDP: whole datagrams. */
+    init_kind(SMPDFU_LINK_UDP, 100);
+    assert_int_equal(feed_all_at(pkt, n, 0), (int)n);
+    assert_false(smpdfu_link_dec_partial(&gdec));
+    assert_int_equal(smpdfu_link_dec_tick(&gdec, 1000), 0);
+}
+
+static void test_gap_drops_ble_partial(void **state)
+{
+    (void)state;
+    uint8_t pkt[128];
+    size_t n = make_pkt(pkt, 80, 3);
+    init_kind(SMPDFU_LINK_BLE, 1500);
+    /* The first 20 bytes of a packet, then nothing. */
+    assert_int_equal(feed_all_at(pkt, 20, 0), 0);
+    assert_true(smpdfu_link_dec_partial(&gdec));
+    assert_int_equal(smpdfu_link_dec_tick(&gdec, 1499), 0);
+    assert_int_equal(smpdfu_link_dec_tick(&gdec, 1500), 1);
+    assert_int_equal(gdec.u.ble.stats.timeouts, 1);
+    assert_int_equal(gdec.stale, 1);
+    /* The whole packet again, in notifications of 20. */
+    int rc = 0;
+    for (size_t off = 0; off < n; off += 20) {
+        size_t k = n - off < 20 ? n - off : 20;
+        rc = feed_all_at(pkt + off, k, 2000 + off);
+    }
+    assert_int_equal(rc, (int)n);
+    assert_memory_equal(smpdfu_link_dec_packet(&gdec), pkt, n);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -197,6 +359,12 @@ int main(void)
         cmocka_unit_test(test_encode),
         cmocka_unit_test(test_decode_all_kinds),
         cmocka_unit_test(test_decode_refusals),
+        cmocka_unit_test(test_gap_drops_raw_partial),
+        cmocka_unit_test(test_gap_bytes_keep_frame),
+        cmocka_unit_test(test_gap_checked_on_feed),
+        cmocka_unit_test(test_gap_plain_feed_stamped_by_tick),
+        cmocka_unit_test(test_gap_off_and_other_kinds),
+        cmocka_unit_test(test_gap_drops_ble_partial),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

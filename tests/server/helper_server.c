@@ -55,6 +55,9 @@ void h_dev_init(h_dev_t *d, int images, smpdfu_boot_mode_t mode, size_t buf_size
     d->boot.hash = &d->hash;
     d->progress.off = 4 * H_SLOT;
     d->progress.size = H_PAGE;
+    /* swap-using-scratch: two pages (the 1584-byte trailer spans two). */
+    d->boot.scratch.off = 4 * H_SLOT + H_PAGE;
+    d->boot.scratch.size = 2 * H_PAGE;
     d->os.buf_size = (uint32_t)buf_size;
     h_dev_restart(d);
 }

@@ -6,6 +6,8 @@
 #include <string.h>
 
 #include "smpdfu/error.h"
+#include "smpdfu/posix_args.h"
+#include "smpdfu/version.h"
 #include "smpdfu/posix_linkemu.h"
 
 static void usage(FILE *f)
@@ -36,18 +38,23 @@ static void usage(FILE *f)
             "  --tick-us N       least time between wake-ups (default 500)\n"
             "  --trace FILE      one JSON line per carried byte (serial) or datagram (udp, ble):\n"
             "                    the times the model gave it, in us from the start (docs/linkemu.md)\n"
-            "Impairment values take 'X' (both directions) or 'C2T,T2C'.\n");
+            "Impairment values take 'X' (both directions) or 'C2T,T2C'.\n"
+            "  -h, --help        this text;  --version   print the version\n");
 }
 
 static int parse_num(const char *s, double lo, double hi, double *v)
 {
-    char *end;
-    errno = 0;
-    double x = strtod(s, &end);
-    if (errno || end == s || *end || !(x >= lo && x <= hi)) {
+    return smpdfu_posix_arg_real(s, lo, hi, v) ? SMPDFU_EUSAGE : 0;
+}
+
+/* A count or an integer rate: "115200.5" baud is a typo, not a rate. */
+static int parse_whole(const char *s, double lo, double hi, double *v)
+{
+    uint64_t x;
+    if (smpdfu_posix_arg_uint(s, (uint64_t)lo, (uint64_t)hi, &x)) {
         return SMPDFU_EUSAGE;
     }
-    *v = x;
+    *v = (double)x;
     return 0;
 }
 
@@ -118,6 +125,10 @@ int main(int argc, char **argv)
     smpdfu_linkemu_cfg_default(&cfg);
     limits_opts_t lo = {.pkt = 2048, .overhead = 20, .resp = 20};
     const char *trace = NULL;
+    if (argc == 2 && !strcmp(argv[1], "--version")) {
+        printf("smpdfu-linkemu %s\n", smpdfu_version());
+        return 0;
+    }
     if (argc < 2 || !strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) {
         usage(argc < 2 ? stderr : stdout);
         return argc < 2 ? 2 : 0;
@@ -157,7 +168,7 @@ int main(int argc, char **argv)
         if (!strcmp(a, "--target-pty") && serial) {
             cfg.target_pty = v;
         } else if (!strcmp(a, "--baud") && serial) {
-            bad = parse_num(v, 0, 100e6, &x);
+            bad = parse_whole(v, 0, 100e6, &x);
             cfg.baud = (uint32_t)x;
         } else if (!strcmp(a, "--listen") && udp) {
             cfg.listen = v;
@@ -187,47 +198,47 @@ int main(int argc, char **argv)
         } else if (!strcmp(a, "--reorder-hold") && udp) {
             bad = parse_num(v, 0, 600000, &cfg.reorder_hold_ms);
         } else if (!strcmp(a, "--mtu") && ble) {
-            bad = parse_num(v, 23, 65535, &x);
+            bad = parse_whole(v, 23, 65535, &x);
             cfg.ble_cfg.att_mtu = (uint32_t)x;
         } else if (!strcmp(a, "--interval") && ble) {
             bad = parse_num(v, 7.5, 4000, &x);
             cfg.ble_cfg.interval_us = (uint32_t)(x * 1000.0 + 0.5);
         } else if (!strcmp(a, "--pdus") && ble) {
-            bad = parse_num(v, 1, 1000, &x);
+            bad = parse_whole(v, 1, 1000, &x);
             cfg.ble_cfg.pdus_per_event = (uint32_t)x;
         } else if (!strcmp(a, "--ll-max") && ble) {
-            bad = parse_num(v, 27, 251, &x);
+            bad = parse_whole(v, 27, 251, &x);
             cfg.ble_cfg.ll_max = (uint32_t)x;
         } else if (!strcmp(a, "--phy") && ble) {
             bad = strcmp(v, "1M") && strcmp(v, "2M") ? SMPDFU_EUSAGE : 0;
             cfg.ble_cfg.phy_mbps = v[0] == '2' ? 2 : 1;
         } else if (!strcmp(a, "--seed") && !limits) {
-            char *end;
-            errno = 0;
-            cfg.seed = strtoull(v, &end, 0);
-            bad = (errno || end == v || *end) ? SMPDFU_EUSAGE : 0;
+            uint64_t seed = 0;
+            bad = smpdfu_posix_arg_uint(v, 0, UINT64_MAX, &seed) ? SMPDFU_EUSAGE : 0;
+            cfg.seed = seed;
         } else if (!strcmp(a, "--stats-interval") && !limits) {
-            bad = parse_num(v, 0, 3600000, &x);
+            bad = parse_whole(v, 0, 3600000, &x);
             cfg.stats_interval_ms = (uint32_t)x;
         } else if (!strcmp(a, "--duration") && !limits) {
             bad = parse_num(v, 0, 1e7, &cfg.duration_s);
         } else if (!strcmp(a, "--trace") && !limits) {
             trace = v;
         } else if (!strcmp(a, "--tick-us") && !limits) {
-            bad = parse_num(v, 0, 1e6, &x);
+            bad = parse_whole(v, 0, 1e6, &x);
             cfg.tick_us = (uint32_t)x;
         } else if (!strcmp(a, "--pkt") && limits) {
-            bad = parse_num(v, 9, 65535, &lo.pkt);
+            bad = parse_whole(v, 9, 65535, &lo.pkt);
         } else if (!strcmp(a, "--overhead") && limits) {
-            bad = parse_num(v, 0, 65535, &lo.overhead);
+            bad = parse_whole(v, 0, 65535, &lo.overhead);
         } else if (!strcmp(a, "--resp") && limits) {
-            bad = parse_num(v, 0, 65535, &lo.resp);
+            bad = parse_whole(v, 0, 65535, &lo.resp);
         } else {
             fprintf(stderr, "smpdfu-linkemu: option %s is not known in mode %s (see --help)\n", a, mode);
             return 2;
         }
         if (bad) {
-            fprintf(stderr, "smpdfu-linkemu: bad value '%s' for %s\n", v, a);
+            fprintf(stderr, "smpdfu-linkemu: bad value '%s' for %s (a number in its range, see --help)\n",
+                    v, a);
             return 2;
         }
     }

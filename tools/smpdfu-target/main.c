@@ -17,19 +17,24 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <termios.h>
+#include <time.h>
 #include <unistd.h>
 
+#include "smpdfu/version.h"
 #include "smpdfu/boot.h"
 #include "smpdfu/error.h"
 #include "smpdfu/image.h"
 #include "smpdfu/link.h"
 #include "smpdfu/posix.h"
+#include "smpdfu/posix_args.h"
 #include "smpdfu/posix_crypto.h"
 #include "smpdfu/posix_flash.h"
+#include "smpdfu/rxlines.h"
 #include "smpdfu/server.h"
 #include "smpdfu/smp.h"
 
 #define MAX_UDP 2
+#define RAW_GAP_MS 100
 
 typedef struct {
     /* options */
@@ -47,11 +52,13 @@ typedef struct {
     smpdfu_boot_mode_t mode;
     uint32_t erase_ms, write_us_per_kib;
     uint32_t reset_delay_ms;
-    uint32_t rx_line_max;
+    uint32_t rx_bufs, rx_buf_size;
+    uint32_t power_cut; /* --power-cut-after: 0 = never */
     bool quiet;
 
     /* device */
     smpdfu_posix_flash_t pf;
+    smpdfu_posix_powercut_t cut; /* in front of pf when --power-cut-after */
     smpdfu_boot_cfg_t boot;
     smpdfu_flash_area_t progress;
     smpdfu_posix_hash_state_t hash_state;
@@ -66,6 +73,7 @@ typedef struct {
     smpdfu_os_group_t os;
     smpdfu_img_group_t img;
     bool halted;
+    bool halted_logged; /* said once per boot that requests go unanswered */
 
     /* transports */
     int udp_fd[MAX_UDP];
@@ -77,7 +85,13 @@ typedef struct {
     uint8_t *udp_in;
     uint8_t *out;
     size_t out_cap;
-    uint64_t ser_last_rx;
+    /* Zephyr's UART receive line buffers (console framing, --rx-bufs > 0) */
+    bool rxl_on;
+    smpdfu_rxlines_t rxl;
+    uint8_t *rxl_mem;
+    const uint8_t *rx_rest; /* bytes of the current read after the line being handled */
+    size_t rx_rest_len;
+    bool rx_rest_taken;     /* the busy loop received them */
 
     /* reset */
     bool reset_pending;
@@ -86,6 +100,15 @@ typedef struct {
 } target_t;
 
 static volatile sig_atomic_t g_stop;
+
+static void flash_busy(void *ctx, uint64_t us, bool erase);
+
+static uint64_t now_us(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
+}
 
 static void on_signal(int sig)
 {
@@ -145,27 +168,26 @@ static void usage(FILE *f)
             "  --erase-ms N         sleep N ms per erased page\n"
             "  --write-us-per-kib N sleep N us per KiB written\n"
             "  --reset-delay-ms N   time from reset response to reboot (default 250)\n"
-            "  --rx-line-max N      serial RX line buffer (default 128)\n"
-            "  -q, --quiet          no request log on stderr\n");
+            "  --rx-bufs N          serial RX line buffers (default 2, Zephyr's\n"
+            "                       CONFIG_UART_MCUMGR_RX_BUF_COUNT); a line that starts\n"
+            "                       while all are held is dropped; 0 = no limit\n"
+            "  --rx-buf-size N      bytes per RX line buffer (default 128); longer lines\n"
+            "                       are dropped; 0 = no limit (with --rx-bufs 0 only)\n"
+            "  --rx-line-max N      the old name of --rx-buf-size\n"
+            "  --power-cut-after N  die (exit 3) at the Nth flash write/erase of a boot\n"
+            "  -q, --quiet          no request log on stderr\n"
+            "  -h, --help           this text\n"
+            "  --version            print the version\n");
 }
 
 static uint32_t parse_size(const char *s, const char *what)
 {
-    char *end;
-    errno = 0;
-    unsigned long long v = strtoull(s, &end, 0);
-    if (errno || end == s) {
-        die("bad %s: %s", what, s);
-    }
-    if (*end == 'k' || *end == 'K') {
-        v *= 1024;
-        end++;
-    } else if (*end == 'm' || *end == 'M') {
-        v *= 1024 * 1024;
-        end++;
-    }
-    if (*end || v > UINT32_MAX) {
-        die("bad %s: %s", what, s);
+    uint64_t v;
+    int rc = smpdfu_posix_arg_size(s, 0, UINT32_MAX, &v);
+    if (rc == SMPDFU_ERANGE) {
+        die("%s %s is too large (at most 4294967295)", what, s);
+    } else if (rc) {
+        die("%s wants a whole number (decimal or 0x hex, K/M suffix for sizes), not '%s'", what, s);
     }
     return (uint32_t)v;
 }
@@ -175,7 +197,7 @@ static void parse_args(target_t *t, int argc, char **argv)
     enum {
         O_UDP = 256, O_SERIAL, O_RAW, O_FLASH, O_FACTORY, O_FACTORY1, O_IMAGES, O_SLOT, O_PAGE,
         O_ALIGN, O_BUFSZ, O_BUFCNT, O_MODE, O_SELF, O_TEST, O_NOCHECK, O_NORESUME, O_KEY,
-        O_ERASE, O_WRITE, O_RESET, O_LINE, O_HELP
+        O_ERASE, O_WRITE, O_RESET, O_LINE, O_RXBUFS, O_CUT, O_HELP
     };
     static const struct option opts[] = {
         {"udp", required_argument, 0, O_UDP},
@@ -199,7 +221,10 @@ static void parse_args(target_t *t, int argc, char **argv)
         {"erase-ms", required_argument, 0, O_ERASE},
         {"write-us-per-kib", required_argument, 0, O_WRITE},
         {"reset-delay-ms", required_argument, 0, O_RESET},
-        {"rx-line-max", required_argument, 0, O_LINE},
+        {"rx-line-max", required_argument, 0, O_LINE}, /* older name of --rx-buf-size */
+        {"rx-buf-size", required_argument, 0, O_LINE},
+        {"rx-bufs", required_argument, 0, O_RXBUFS},
+        {"power-cut-after", required_argument, 0, O_CUT},
         {"quiet", no_argument, 0, 'q'},
         {"help", no_argument, 0, O_HELP},
         {0, 0, 0, 0},
@@ -216,7 +241,8 @@ static void parse_args(target_t *t, int argc, char **argv)
     t->resume = true;
     t->mode = SMPDFU_BOOT_SWAP_MOVE;
     t->reset_delay_ms = 250;
-    t->rx_line_max = 128;
+    t->rx_bufs = SMPDFU_RXLINES_ZEPHYR_COUNT;
+    t->rx_buf_size = SMPDFU_RXLINES_ZEPHYR_SIZE;
     while ((c = getopt_long(argc, argv, "qh", opts, NULL)) != -1) {
         switch (c) {
         case O_UDP:
@@ -252,6 +278,9 @@ static void parse_args(target_t *t, int argc, char **argv)
             break;
         case O_PAGE:
             t->page_size = parse_size(optarg, "--page-size");
+            if (t->page_size == 0 || (t->page_size & (t->page_size - 1))) {
+                die("--page-size must be a power of two (flash erases whole pages)");
+            }
             break;
         case O_ALIGN:
             t->write_align = parse_size(optarg, "--write-align");
@@ -264,6 +293,9 @@ static void parse_args(target_t *t, int argc, char **argv)
             break;
         case O_BUFCNT:
             t->buf_count = parse_size(optarg, "--buf-count");
+            if (t->buf_count < 1 || t->buf_count > 255) {
+                die("--buf-count must be 1..255");
+            }
             break;
         case O_MODE:
             if (strcmp(optarg, "move") == 0) {
@@ -299,9 +331,25 @@ static void parse_args(target_t *t, int argc, char **argv)
             break;
         case O_RESET:
             t->reset_delay_ms = parse_size(optarg, "--reset-delay-ms");
+            if (t->reset_delay_ms > 600000) {
+                die("--reset-delay-ms must be 0..600000"); /* poll() takes an int */
+            }
             break;
         case O_LINE:
-            t->rx_line_max = parse_size(optarg, "--rx-line-max");
+            t->rx_buf_size = parse_size(optarg, "--rx-buf-size");
+            if (t->rx_buf_size != 0 && (t->rx_buf_size < 7 || t->rx_buf_size > 65535)) {
+                /* 7: the marker, one base64 group and the newline */
+                die("--rx-buf-size must be 0 or 7..65535 (shorter lines cannot carry a frame)");
+            }
+            break;
+        case O_RXBUFS:
+            t->rx_bufs = parse_size(optarg, "--rx-bufs");
+            if (t->rx_bufs > SMPDFU_RXLINES_MAX) {
+                die("--rx-bufs must be 0..%d", SMPDFU_RXLINES_MAX);
+            }
+            break;
+        case O_CUT:
+            t->power_cut = parse_size(optarg, "--power-cut-after");
             break;
         case 'q':
             t->quiet = true;
@@ -318,6 +366,9 @@ static void parse_args(target_t *t, int argc, char **argv)
     if (optind != argc) {
         usage(stderr);
         exit(2);
+    }
+    if (t->rx_bufs > 0 && t->rx_buf_size == 0) {
+        die("--rx-buf-size 0 (no line limit) needs --rx-bufs 0");
     }
     if (t->factory[1] && t->images < 2) {
         die("--factory1 needs --images 2");
@@ -356,8 +407,9 @@ static void program_factory(target_t *t, int image)
     uint8_t *data;
     size_t len;
     const smpdfu_flash_area_t *a = &t->boot.slot[2 * image];
+    errno = 0; /* read_file may fail without setting it (a short read) */
     if (read_file(t->factory[image], &data, &len) != 0) {
-        die("cannot read %s", t->factory[image]);
+        die("cannot read %s: %s", t->factory[image], errno ? strerror(errno) : "empty or unreadable");
     }
     if (len > a->size) {
         die("%s (%zu bytes) does not fit a %u-byte slot", t->factory[image], len, a->size);
@@ -444,12 +496,21 @@ static void on_event(void *ctx, const smpdfu_server_event_t *ev)
 static void boot_device(target_t *t)
 {
     smpdfu_boot_result_t res;
+    /* --power-cut-after counts the flash operations of each boot alone. */
+    smpdfu_posix_powercut_arm(&t->cut, true);
     int rc = smpdfu_boot_run(&t->boot, t->work, t->work_len, &res);
+    smpdfu_posix_powercut_arm(&t->cut, false);
     if (rc != 0) {
         die("boot emulation failed: %s", smpdfu_strerror(rc));
     }
     for (int i = 0; i < t->images; i++) {
-        if (res.validate_err[i] != 0) {
+        if (res.resumed[i]) {
+            logf_(t, "boot: image %d finished an interrupted swap %s", i,
+                  smpdfu_boot_swap_name(res.performed[i]));
+        } else if (res.no_room[i]) {
+            logf_(t, "boot: image %d swap %s not done: the images do not leave the free sector "
+                  "swap-using-move needs", i, smpdfu_boot_swap_name(res.decided[i]));
+        } else if (res.validate_err[i] != 0) {
             logf_(t, "boot: image %d swap %s rejected, secondary erased: %s", i,
                   smpdfu_boot_swap_name(res.decided[i]), smpdfu_strerror(res.validate_err[i]));
         } else if (res.performed[i] != SMPDFU_SWAP_NONE || res.decided[i] != SMPDFU_SWAP_NONE) {
@@ -457,6 +518,7 @@ static void boot_device(target_t *t)
         }
     }
     t->halted = !res.bootable;
+    t->halted_logged = false;
     if (t->halted) {
         fprintf(stderr, "boot: no valid image in the primary slot: MCUboot halts, no SMP\n");
         return;
@@ -499,11 +561,20 @@ static void boot_device(target_t *t)
 static void setup_device(target_t *t)
 {
     int n = 2 * t->images;
-    uint32_t size = (uint32_t)n * t->slot_size + t->page_size;
     uint32_t max_align = t->write_align > 8 ? t->write_align : 8;
-    if (t->slot_size % t->page_size) {
+    if (t->page_size == 0 || t->slot_size % t->page_size) {
         die("--slot-size must be a multiple of --page-size");
     }
+    /* BOOT_MAX_IMG_SECTORS as Zephyr's MCUboot build sizes it: at least
+     * MCUboot's default, more for slots with more sectors. */
+    uint32_t max_sectors = t->slot_size / t->page_size > 128 ? t->slot_size / t->page_size : 128;
+    /* Scratch mode: a scratch area after the progress page, as many pages
+     * as the slot trailer spans. */
+    uint32_t tsz = smpdfu_trailer_total_size(max_align, max_sectors, 3, t->write_align);
+    uint32_t scratch = t->mode == SMPDFU_BOOT_SWAP_SCRATCH
+                           ? (tsz + t->page_size - 1) / t->page_size * t->page_size
+                           : 0;
+    uint32_t size = (uint32_t)n * t->slot_size + t->page_size + scratch;
     int rc = smpdfu_posix_flash_open(&t->pf, t->flash_path, size, t->page_size, t->write_align,
                                      0xff);
     if (rc == SMPDFU_EBUSY) {
@@ -516,7 +587,11 @@ static void setup_device(target_t *t)
     }
     smpdfu_posix_hash_init(&t->hash_state, &t->hash);
     memset(&t->boot, 0, sizeof(t->boot));
-    t->boot.flash = &t->pf.flash;
+    smpdfu_posix_powercut_init(&t->cut, &t->pf.flash, t->power_cut, true);
+    t->boot.flash = t->power_cut ? &t->cut.flash : &t->pf.flash;
+    t->boot.max_sectors = max_sectors;
+    t->boot.scratch.off = (uint32_t)n * t->slot_size + t->page_size;
+    t->boot.scratch.size = scratch;
     t->boot.image_count = (uint8_t)t->images;
     for (int i = 0; i < n; i++) {
         t->boot.slot[i].off = (uint32_t)i * t->slot_size;
@@ -528,7 +603,8 @@ static void setup_device(target_t *t)
     if (t->key_path) {
         rc = smpdfu_posix_sigkey_load(&t->key, t->key_path, &t->sv);
         if (rc != 0) {
-            die("--key %s: %s", t->key_path, smpdfu_strerror(rc));
+            die("--key %s: %s", t->key_path,
+                rc == SMPDFU_EFILE ? strerror(errno) : smpdfu_strerror(rc));
         }
         t->have_key = true;
         t->boot.verify = verify_sig;
@@ -547,7 +623,12 @@ static void setup_device(target_t *t)
     }
     if (t->pf.created) {
         if (!t->factory[0]) {
-            logf_(t, "flash: new flash without --factory: the primary slot is empty");
+            /* Not -q: a device that will never answer must say why. */
+            fprintf(stderr,
+                    "smpdfu-target: the new flash %s holds no image (no --factory IMAGE): like "
+                    "MCUboot with an empty primary slot, the device halts in the bootloader and "
+                    "answers no SMP request\n",
+                    t->flash_path);
         }
         for (int i = 0; i < t->images; i++) {
             if (t->factory[i]) {
@@ -559,10 +640,13 @@ static void setup_device(target_t *t)
     }
     t->pf.erase_ms_per_page = t->erase_ms;
     t->pf.write_us_per_kib = t->write_us_per_kib;
+    t->pf.delay = flash_busy;
+    t->pf.delay_ctx = t;
 }
 
 /* --------------------------------------------------------- transports */
 
+/* 0, -1 for a malformed spec, or getaddrinfo()'s EAI_* code (non-zero). */
 static int parse_addr(const char *spec, struct sockaddr_storage *ss, socklen_t *len)
 {
     char host[128];
@@ -589,13 +673,29 @@ static int parse_addr(const char *spec, struct sockaddr_storage *ss, socklen_t *
     memset(&hints, 0, sizeof(hints));
     hints.ai_socktype = SOCK_DGRAM;
     hints.ai_flags = AI_NUMERICSERV | AI_PASSIVE;
-    if (getaddrinfo(host[0] ? host : NULL, port, &hints, &ai) != 0) {
-        return -1;
+    int g = getaddrinfo(host[0] ? host : NULL, port, &hints, &ai);
+    if (g != 0) {
+        return g == -1 ? EAI_FAIL : g; /* keep -1 for "malformed" */
     }
     memcpy(ss, ai->ai_addr, ai->ai_addrlen);
     *len = ai->ai_addrlen;
     freeaddrinfo(ai);
     return 0;
+}
+
+/* 127.0.0.0/8, ::1 and ::ffff:127.0.0.0/104 stay on this machine; any other
+ * address (0.0.0.0 and :: included) can be reached from elsewhere. */
+static bool is_loopback(const struct sockaddr_storage *ss)
+{
+    if (ss->ss_family == AF_INET) {
+        const struct sockaddr_in *a = (const struct sockaddr_in *)ss;
+        return (ntohl(a->sin_addr.s_addr) >> 24) == 127;
+    }
+    if (ss->ss_family == AF_INET6) {
+        const struct in6_addr *a = &((const struct sockaddr_in6 *)ss)->sin6_addr;
+        return IN6_IS_ADDR_LOOPBACK(a) || (IN6_IS_ADDR_V4MAPPED(a) && a->s6_addr[12] == 127);
+    }
+    return false;
 }
 
 static void open_udp(target_t *t)
@@ -604,8 +704,11 @@ static void open_udp(target_t *t)
         struct sockaddr_storage ss;
         socklen_t len;
         char host[INET6_ADDRSTRLEN], port[16];
-        if (parse_addr(t->udp_spec[i], &ss, &len) != 0) {
+        int g = parse_addr(t->udp_spec[i], &ss, &len);
+        if (g == -1) {
             die("bad --udp address %s (ADDR:PORT or [V6ADDR]:PORT)", t->udp_spec[i]);
+        } else if (g != 0) {
+            die("--udp %s: %s", t->udp_spec[i], gai_strerror(g));
         }
         int fd = socket(ss.ss_family, SOCK_DGRAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
         if (fd < 0 || bind(fd, (struct sockaddr *)&ss, len) != 0) {
@@ -616,6 +719,15 @@ static void open_udp(target_t *t)
         getnameinfo((struct sockaddr *)&ss, len, host, sizeof(host), port, sizeof(port),
                     NI_NUMERICHOST | NI_NUMERICSERV);
         t->udp_fd[i] = fd;
+        if (!is_loopback(&ss)) {
+            /* Not -q: this is about who else can flash the device. */
+            fprintf(stderr,
+                    "smpdfu-target: warning: SMP on udp %s is reachable from the network. SMP "
+                    "has no authentication: anyone who can send a datagram to this port can "
+                    "upload, boot or erase firmware. Use 127.0.0.1 or [::1] unless that is "
+                    "what you want.\n",
+                    t->udp_spec[i]);
+        }
         printf(ss.ss_family == AF_INET6 ? "udp: [%s]:%s\n" : "udp: %s:%s\n", host, port);
     }
 }
@@ -640,13 +752,24 @@ static void open_pty(target_t *t)
     memset(&t->ser_link, 0, sizeof(t->ser_link));
     t->ser_link.kind = t->raw_uart ? SMPDFU_LINK_RAW_UART : SMPDFU_LINK_SERIAL;
     t->ser_link.line_max = SMPDFU_SERIAL_LINE_MAX;
-    t->ser_link.rx_line_max = t->rx_line_max;
+    t->ser_link.rx_line_max = t->rx_buf_size;
     /* Zephyr: the whole frame (length, packet, CRC) fits one buf_size net_buf. */
     t->ser_buf = malloc(t->buf_size);
     if (!t->ser_buf) {
         die("out of memory");
     }
     smpdfu_link_dec_init(&t->ser_dec, &t->ser_link, t->ser_buf, t->buf_size);
+    /* Raw UART has no marker to resync on: a partial packet is dropped
+     * after a quiet gap (a receive timeout). Console framing ignores it. */
+    smpdfu_link_dec_set_gap(&t->ser_dec, RAW_GAP_MS);
+    t->rxl_on = !t->raw_uart && t->rx_bufs > 0;
+    if (t->rxl_on) {
+        t->rxl_mem = malloc((size_t)t->rx_bufs * t->rx_buf_size);
+        if (!t->rxl_mem ||
+            smpdfu_rxlines_init(&t->rxl, t->rxl_mem, t->rx_bufs, t->rx_buf_size) != 0) {
+            die("out of memory");
+        }
+    }
     printf("serial: %s\n", t->pty_name);
 }
 
@@ -700,6 +823,12 @@ static void serve(target_t *t, const uint8_t *pkt, size_t len, smpdfu_server_sen
                   send_ctx_t *c, const char *via)
 {
     if (t->halted) {
+        if (!t->halted_logged) {
+            /* Once per boot: the client will only see silence. */
+            logf_(t, "[%s] request ignored: halted in the bootloader (no valid image in the "
+                  "primary slot); further requests are ignored silently", via);
+            t->halted_logged = true;
+        }
         return;
     }
     t->via = via;
@@ -728,6 +857,135 @@ static void handle_udp(target_t *t, int fd)
     }
 }
 
+static void log_rx_drop(target_t *t, smpdfu_rxlines_event_t ev)
+{
+    const smpdfu_rxlines_stats_t *st = &t->rxl.stats;
+    if (ev == SMPDFU_RXLINES_NO_BUFFER) {
+        logf_(t, "[serial] line dropped: all %u RX line buffers held (%u dropped so far)",
+              t->rx_bufs, st->no_buffer);
+    } else if (ev == SMPDFU_RXLINES_TOO_LONG) {
+        logf_(t, "[serial] line dropped: longer than the %u-byte RX line buffer (%u so far)",
+              t->rx_buf_size, st->too_long);
+    }
+}
+
+/* The SMP side (Zephyr's smp_uart_process_frag): decode each waiting line,
+ * free its buffer, then handle a request the line completed. A request may
+ * keep the device busy (flash), during which flash_busy() receives more
+ * lines into the buffers; they are taken here afterwards. */
+static void take_lines(target_t *t)
+{
+    const uint8_t *line;
+    size_t n;
+    while ((n = smpdfu_rxlines_peek(&t->rxl, &line)) > 0) {
+        size_t pos = 0;
+        int pkt = 0;
+        while (pos < n) {
+            size_t used = 0;
+            int rc = smpdfu_link_dec_feed(&t->ser_dec, line + pos, n - pos, &used);
+            pos += used;
+            if (rc > 0) {
+                pkt = rc;
+            }
+            if (used == 0) {
+                break;
+            }
+        }
+        smpdfu_rxlines_release(&t->rxl);
+        if (pkt > 0) {
+            send_ctx_t c = {t, t->pty_master, NULL, 0};
+            serve(t, smpdfu_link_dec_packet(&t->ser_dec), (size_t)pkt, send_serial, &c,
+                  "serial");
+        }
+    }
+}
+
+/* Bytes read while idle: into the line buffers, each completed line taken at
+ * once (the SMP side runs as soon as a line is in). */
+static void rx_lines(target_t *t, const uint8_t *p, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        smpdfu_rxlines_event_t ev = smpdfu_rxlines_rx(&t->rxl, p[i]);
+        log_rx_drop(t, ev);
+        if (ev != SMPDFU_RXLINES_LINE) {
+            continue;
+        }
+        /* What follows in this read was already on the line: if the request
+         * keeps the device busy, it is received during that time. */
+        t->rx_rest = p + i + 1;
+        t->rx_rest_len = n - i - 1;
+        t->rx_rest_taken = false;
+        take_lines(t);
+        bool taken = t->rx_rest_taken;
+        t->rx_rest = NULL;
+        t->rx_rest_len = 0;
+        if (taken) {
+            return; /* take_lines() also took the lines of the busy time */
+        }
+    }
+}
+
+static void rx_busy_bytes(target_t *t, const uint8_t *p, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        log_rx_drop(t, smpdfu_rxlines_rx(&t->rxl, p[i]));
+    }
+}
+
+/* posix flash delay hook: the flash is busy for `us`. With the line buffers
+ * on, the receive interrupt goes on storing lines into free buffers, but none
+ * is taken until the request is done. */
+static void flash_busy(void *ctx, uint64_t us, bool erase)
+{
+    target_t *t = ctx;
+    uint64_t end = now_us() + us;
+    if (us >= 100000u) {
+        logf_(t, "flash: busy %llu ms (%s)", (unsigned long long)(us / 1000u),
+              erase ? "erase" : "write");
+    }
+    if (!t->rxl_on) {
+        struct timespec ts = {(time_t)(us / 1000000u), (long)(us % 1000000u) * 1000};
+        while (nanosleep(&ts, &ts) != 0 && errno == EINTR) {
+        }
+        return;
+    }
+    if (t->rx_rest != NULL && !t->rx_rest_taken) {
+        t->rx_rest_taken = true;
+        rx_busy_bytes(t, t->rx_rest, t->rx_rest_len);
+    }
+    for (;;) {
+        uint64_t now = now_us();
+        if (now >= end) {
+            break;
+        }
+        uint64_t left = end - now;
+        struct timespec ts = {(time_t)(left / 1000000u), (long)(left % 1000000u) * 1000};
+        struct pollfd pfd = {t->pty_master, POLLIN, 0};
+        int rc = ppoll(&pfd, 1, &ts, NULL);
+        if (rc > 0 && (pfd.revents & POLLIN)) {
+            uint8_t buf[1024];
+            ssize_t r = read(t->pty_master, buf, sizeof(buf));
+            if (r > 0) {
+                rx_busy_bytes(t, buf, (size_t)r);
+            }
+        } else if (rc > 0) {
+            /* POLLHUP with no reader on the slave side: nothing to receive. */
+            struct timespec rest = ts;
+            while (nanosleep(&rest, &rest) != 0 && errno == EINTR) {
+            }
+        }
+    }
+}
+
+/* Drop a raw partial packet that has been quiet for the gap (and log it). */
+static void rx_stale(target_t *t, uint64_t now)
+{
+    if (smpdfu_link_dec_tick(&t->ser_dec, now) > 0) {
+        logf_(t, "[serial] partial packet dropped after %u ms without bytes (%u so far)",
+              RAW_GAP_MS, t->ser_dec.stale);
+    }
+}
+
 static void handle_pty(target_t *t)
 {
     uint8_t buf[1024];
@@ -735,11 +993,16 @@ static void handle_pty(target_t *t)
     if (n <= 0) {
         return;
     }
-    t->ser_last_rx = smpdfu_posix_now_ms();
+    if (t->rxl_on) {
+        rx_lines(t, buf, (size_t)n);
+        return;
+    }
+    uint64_t now = smpdfu_posix_now_ms();
+    rx_stale(t, now);
     size_t pos = 0;
     while (pos < (size_t)n) {
         size_t used = 0;
-        int rc = smpdfu_link_dec_feed(&t->ser_dec, buf + pos, (size_t)n - pos, &used);
+        int rc = smpdfu_link_dec_feed_at(&t->ser_dec, buf + pos, (size_t)n - pos, &used, now);
         pos += used;
         if (rc > 0) {
             send_ctx_t c = {t, t->pty_master, NULL, 0};
@@ -759,11 +1022,19 @@ static void do_reset(target_t *t)
         smpdfu_link_dec_reset(&t->ser_dec);
     }
     boot_device(t);
+    if (t->rxl_on) {
+        /* What arrived while MCUboot swapped was never received. */
+        smpdfu_rxlines_reset(&t->rxl);
+    }
     logf_(t, "reset: %s", t->halted ? "halted" : "application running");
 }
 
 int main(int argc, char **argv)
 {
+    if (argc == 2 && !strcmp(argv[1], "--version")) {
+        printf("smpdfu-target %s\n", smpdfu_version());
+        return 0;
+    }
     target_t *t = calloc(1, sizeof(*t));
     struct sigaction sa;
     if (!t) {
@@ -818,13 +1089,19 @@ int main(int argc, char **argv)
             }
             timeout = (int)(t->reset_at - now);
         }
-        if (t->raw_uart && t->ser_dec.u.raw.have > 0) {
-            /* Raw UART resynchronises on a quiet line (receive timeout). */
-            uint64_t idle = t->ser_last_rx + 100;
-            if (now >= idle) {
-                smpdfu_raw_dec_idle(&t->ser_dec.u.raw);
-            } else if (timeout < 0 || (int)(idle - now) < timeout) {
-                timeout = (int)(idle - now);
+        if (t->rxl_on && smpdfu_rxlines_peek(&t->rxl, NULL) > 0) {
+            /* Lines received while a UDP request kept the flash busy. */
+            take_lines(t);
+            continue;
+        }
+        if (t->pty_master >= 0) {
+            rx_stale(t, now);
+            uint64_t at = smpdfu_link_dec_stale_at(&t->ser_dec);
+            if (at != UINT64_MAX) {
+                int left = at > now ? (int)(at - now) : 0;
+                if (timeout < 0 || left < timeout) {
+                    timeout = left;
+                }
             }
         }
         int rc = poll(pfd, (nfds_t)np, timeout);
@@ -845,6 +1122,11 @@ int main(int argc, char **argv)
             }
         }
     }
+    if (t->rxl_on) {
+        const smpdfu_rxlines_stats_t *st = &t->rxl.stats;
+        logf_(t, "serial rx: %u lines, %u dropped for want of a buffer, %u too long",
+              st->lines, st->no_buffer, st->too_long);
+    }
     logf_(t, "stopping");
     for (int i = 0; i < t->nudp; i++) {
         close(t->udp_fd[i]);
@@ -861,6 +1143,7 @@ int main(int argc, char **argv)
     free(t->work);
     free(t->rsp);
     free(t->ser_buf);
+    free(t->rxl_mem);
     free(t->udp_in);
     free(t->out);
     free(t);

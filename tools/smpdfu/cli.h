@@ -6,6 +6,8 @@
 #define SMPDFU_CLI_H
 
 #include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
 #include <stdio.h>
 
 /* Options given before the command (also from the environment). */
@@ -29,6 +31,8 @@ typedef struct {
     smpdfu_cli_fn fn;
     const char *args;    /* usage text for the arguments */
     const char *help;    /* one line */
+    const char *opts;    /* the command's own options, one "  --x  what" line each ("" if none) */
+    const char *example; /* one command line that works */
 } smpdfu_cli_cmd_t;
 
 /* Exit statuses. */
@@ -38,8 +42,30 @@ enum {
     SMPDFU_EXIT_USAGE = 2, /* the command line is wrong */
 };
 
+/* Set a global option by name ("conn", "timeout", "retries") from the command
+ * line or the config file; where prefixes the error message. Returns 0 or
+ * SMPDFU_EXIT_USAGE after saying what is wrong. */
+int smpdfu_cli_set_option(smpdfu_cli_t *cli, const char *opt, const char *val, const char *where);
+
+/* Read the config file ($SMPDFU_CONFIG, else $XDG_CONFIG_HOME/smpdfu/config,
+ * else ~/.config/smpdfu/config; a missing file is fine): its top-level
+ * settings are defaults, and a --conn value without ':' names one of its
+ * [sections]. want_timeout/want_retries: the command line did not set them.
+ * Returns 0 or an exit status after saying what is wrong (file:line). */
+int smpdfu_cli_config_apply(smpdfu_cli_t *cli, bool want_timeout, bool want_retries);
+
 /* Print "smpdfu: <message>" to stderr (printf-style, no trailing newline needed). */
 void smpdfu_cli_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* Parse a command-line whole number in lo..hi (lo >= 0) strictly (no sign,
+ * no trailing text, no empty value). On failure prints "OPT wants a whole
+ * number from LO to HI, not 'VAL'" and returns SMPDFU_EXIT_USAGE; else 0. */
+int smpdfu_cli_uint_arg(const char *opt, const char *val, long lo, long hi, long *out);
+
+/* For a file that holds a sound image followed by more bytes (err is
+ * SMPDFU_EIMG_PADDED or SMPDFU_EIMG_TRAILING; size = file size, end = where
+ * the image ends): what sending it would do, in words, into buf. */
+void smpdfu_cli_padded_reason(char *buf, size_t cap, int err, uint32_t size, uint32_t end);
 
 /* Print the error sentence for an smpdfu_err_t with a context prefix,
  * e.g. smpdfu_cli_fail("cannot read image.bin", SMPDFU_EFILE). Returns SMPDFU_EXIT_FAIL. */
@@ -65,5 +91,6 @@ int smpdfu_cmd_os_params(const smpdfu_cli_t *cli, int argc, char **argv);
 int smpdfu_cmd_os_info(const smpdfu_cli_t *cli, int argc, char **argv);
 int smpdfu_cmd_os_bootloader(const smpdfu_cli_t *cli, int argc, char **argv);
 int smpdfu_cmd_dfu(const smpdfu_cli_t *cli, int argc, char **argv);
+int smpdfu_cmd_serve_image(const smpdfu_cli_t *cli, int argc, char **argv);
 
 #endif /* SMPDFU_CLI_H */

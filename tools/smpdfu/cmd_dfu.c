@@ -7,6 +7,8 @@
 #include "cli.h"
 #include "conn.h"
 #include "smpdfu/dfu.h"
+#include "smpdfu/posix_args.h"
+#include "smpdfu/posix.h"
 #include "smpdfu/posix_crypto.h"
 #include "source.h"
 
@@ -17,11 +19,17 @@ typedef struct {
     bool done;
     smpdfu_dfu_result_t res;
     const smpdfu_cli_t *cli;
+    unsigned back; /* the device answered after a reset */
 } dfu_wait_t;
 
 static void on_event(void *arg, const smpdfu_dfu_event_t *ev)
 {
     dfu_wait_t *w = arg;
+    if (ev->ev == SMPDFU_DFU_EV_BACK) {
+        w->back++;
+    }
+    /* An event ends a stretch of upload progress (counted for the summary). */
+    conn_progress_end(&k);
     if (w->cli->quiet || w->cli->json || ev->ev == SMPDFU_DFU_EV_FAILED) {
         return;
     }
@@ -64,43 +72,48 @@ int smpdfu_cmd_dfu(const smpdfu_cli_t *cli, int argc, char **argv)
 {
     const char *path = NULL, *net = NULL;
     smpdfu_dfu_mode_t mode = SMPDFU_DFU_TEST_CONFIRM;
+    bool force = false;
     long window = 0, quiet_ms = 0;
-    double reboot_s = 0;
+    uint32_t reboot_ms = 0;
+    long long size = -1;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
         const char *v = i + 1 < argc ? argv[i + 1] : NULL;
-        char *end = NULL;
         if (!strcmp(a, "--mode") && v) {
             if (smpdfu_dfu_mode_parse(v, &mode)) {
                 smpdfu_cli_error("--mode wants test-confirm, confirm-only, test-only or upload-only, not '%s'", v);
                 return SMPDFU_EXIT_USAGE;
             }
             i++;
+        } else if (!strcmp(a, "--force")) {
+            force = true;
+        } else if (!strcmp(a, "--size") && v) {
+            long sz;
+            if (smpdfu_cli_uint_arg("--size", v, 32, 0x7fffffffL, &sz)) {
+                return SMPDFU_EXIT_USAGE;
+            }
+            size = sz;
+            i++;
         } else if (!strcmp(a, "--image1") && v) {
             net = v;
             i++;
         } else if (!strcmp(a, "--window") && v) {
-            window = strtol(v, &end, 10);
-            if (*end || window < 0 || window > 255) {
-                smpdfu_cli_error("--window wants a number from 0 to 255");
+            if (smpdfu_cli_uint_arg("--window", v, 0, SMPDFU_UPLOAD_MAX_WINDOW, &window)) {
                 return SMPDFU_EXIT_USAGE;
             }
             i++;
         } else if (!strcmp(a, "--quiet-ms") && v) {
-            quiet_ms = strtol(v, &end, 10);
-            if (*end || quiet_ms < 0 || quiet_ms > 60000) {
-                smpdfu_cli_error("--quiet-ms wants milliseconds from 0 to 60000");
+            if (smpdfu_cli_uint_arg("--quiet-ms", v, 0, 60000, &quiet_ms)) {
                 return SMPDFU_EXIT_USAGE;
             }
             i++;
         } else if (!strcmp(a, "--reboot-timeout") && v) {
-            reboot_s = strtod(v, &end);
-            if (*end || reboot_s <= 0 || reboot_s > 3600) {
-                smpdfu_cli_error("--reboot-timeout wants seconds");
+            if (smpdfu_posix_arg_seconds_ms(v, 0.001, 3600, &reboot_ms)) {
+                smpdfu_cli_error("--reboot-timeout wants seconds from 0.001 to 3600, not '%s'", v);
                 return SMPDFU_EXIT_USAGE;
             }
             i++;
-        } else if (a[0] != '-' && !path) {
+        } else if ((a[0] != '-' || !strcmp(a, "-")) && !path) {
             path = a;
         } else {
             path = NULL;
@@ -108,16 +121,21 @@ int smpdfu_cmd_dfu(const smpdfu_cli_t *cli, int argc, char **argv)
         }
     }
     if (!path) {
-        smpdfu_cli_error("usage: smpdfu dfu FILE|URL [--mode test-confirm|confirm-only|test-only|upload-only] "
-                         "[--image1 NETCORE.bin|URL] [--window N]");
+        smpdfu_cli_error("usage: smpdfu dfu FILE|URL|- [--size BYTES] [--mode test-confirm|confirm-only|test-only|"
+                         "upload-only] [--image1 NETCORE.bin|URL] [--window N] [--force]");
         return SMPDFU_EXIT_USAGE;
     }
     img_source_t f0, f1;
     img_source_init(&f1);
-    if (img_source_open(&f0, cli, path) || (net && img_source_open(&f1, cli, net))) {
-        img_source_close(&f0);
-        img_source_close(&f1);
+    /* The network core image (small) is opened whole: it is checked up
+     * front. The application image streams when it is a URL or `-`. */
+    if (net && img_source_open(&f1, cli, net)) {
         return SMPDFU_EXIT_FAIL;
+    }
+    int oex = img_source_open_stream(&f0, cli, path, size);
+    if (oex) {
+        img_source_close(&f1);
+        return oex;
     }
     smpdfu_posix_hash_state_t hs;
     smpdfu_hash_t h;
@@ -131,12 +149,14 @@ int smpdfu_cmd_dfu(const smpdfu_cli_t *cli, int argc, char **argv)
         cfg.images[cfg.nimages++].image = 1;
     }
     cfg.images[cfg.nimages].src = f0.src;
+    cfg.images[cfg.nimages].stream = f0.streamed ? &f0.ps.stream : NULL;
     cfg.images[cfg.nimages++].image = 0;
     cfg.mode = mode;
     cfg.hash = &h;
     cfg.window = (uint8_t)window;
     cfg.quiet_ms = (uint32_t)quiet_ms;
-    cfg.reboot_timeout_ms = (uint32_t)(reboot_s * 1000);
+    cfg.reboot_timeout_ms = reboot_ms;
+    cfg.force = force;
     cfg.event = on_event;
     cfg.progress = on_progress;
     cfg.done = on_done;
@@ -147,11 +167,35 @@ int smpdfu_cmd_dfu(const smpdfu_cli_t *cli, int argc, char **argv)
     for (size_t i = 0; i < cfg.nimages; i++) {
         static smpdfu_image_info_t info;
         uint8_t sha[32];
+        if (cfg.images[i].stream) {
+            continue; /* checked while it streams */
+        }
+        const char *name = cfg.images[i].image ? net : path;
         int rc = smpdfu_dfu_check_image(&cfg.images[i].src, &h, &info, sha);
+        if (rc == SMPDFU_EIMG_PADDED || rc == SMPDFU_EIMG_TRAILING) {
+            char why[600];
+            smpdfu_cli_padded_reason(why, sizeof(why), rc, cfg.images[i].src.size, info.end);
+            if (force) {
+                smpdfu_cli_error("warning: sending %s as it is (--force): %s", name, why);
+                rc = smpdfu_dfu_check_image_opt(&cfg.images[i].src, &h, &info, sha, true);
+            } else {
+                smpdfu_cli_error("%s is not an image to upload (nothing was sent): %s; --force "
+                                 "sends the file as it is",
+                                 name, why);
+                smpdfu_posix_hash_free(&hs);
+                img_source_close(&f0);
+                img_source_close(&f1);
+                if (cli->json) {
+                    printf("{\"error\": ");
+                    smpdfu_cli_json_str(stdout, why);
+                    printf(", \"code\": \"%s\"}\n", smpdfu_err_name(rc));
+                }
+                return SMPDFU_EXIT_FAIL;
+            }
+        }
         if (rc) {
             char ctx[600];
-            snprintf(ctx, sizeof(ctx), "%s is not an image to upload (nothing was sent)",
-                     cfg.images[i].image ? net : path);
+            snprintf(ctx, sizeof(ctx), "%s is not an image to upload (nothing was sent)", name);
             smpdfu_posix_hash_free(&hs);
             img_source_close(&f0);
             img_source_close(&f1);
@@ -164,18 +208,26 @@ int smpdfu_cmd_dfu(const smpdfu_cli_t *cli, int argc, char **argv)
             return ex;
         }
     }
+    uint64_t t0 = smpdfu_posix_now_ms();
     int ex = conn_open(&k, cli);
+    if (!ex && (ex = conn_check_target(&k, net ? 1 : 0, &window, force))) {
+        conn_close(&k);
+    }
     if (ex) {
         smpdfu_posix_hash_free(&hs);
         img_source_close(&f0);
         img_source_close(&f1);
         return ex;
     }
+    cfg.window = (uint8_t)window; /* as conn_check_target left it */
     cfg.timeout_ms = conn_timeout(&k);
     cfg.retries = conn_retries(&k);
     int rc = smpdfu_dfu_start(&dfu, &k.c, &cfg);
     if (rc == 0) {
         rc = conn_run(&k, is_done, &w);
+    }
+    if (rc || w.res.status) {
+        img_source_explain(&f0);
     }
     smpdfu_posix_hash_free(&hs);
     img_source_close(&f0);
@@ -190,7 +242,19 @@ int smpdfu_cmd_dfu(const smpdfu_cli_t *cli, int argc, char **argv)
         } else {
             snprintf(what, sizeof(what), "the update");
         }
-        ex = conn_fail(&k, what, rc, &w.res.dev);
+        if (rc == SMPDFU_ETIMEOUT && w.res.reset_done && w.back == 0) {
+            /* Silence after the reset is a reboot that did not end, not a
+             * wrong port: the device answered before it. */
+            char msg[400];
+            snprintf(msg, sizeof(msg),
+                     "%s: the device did not answer again after the reset (waited %.0f s, "
+                     "--reboot-timeout): it may still be swapping images, or it halted in the "
+                     "bootloader; ask it with `smpdfu image list` later",
+                     what, (reboot_ms ? reboot_ms : 60000) / 1000.0);
+            ex = conn_fail_msg(&k, msg, rc, &w.res.dev);
+        } else {
+            ex = conn_fail(&k, what, rc, &w.res.dev);
+        }
         conn_close(&k);
         return ex;
     }
@@ -205,6 +269,12 @@ int smpdfu_cmd_dfu(const smpdfu_cli_t *cli, int argc, char **argv)
                    u->resumed ? "true" : "false", u->resume_off);
         }
         printf("]}\n");
+    } else {
+        char rate[32];
+        conn_rate(rate, sizeof(rate), k.sum_bytes, k.sum_ms);
+        printf("update done in %.1f s: %llu bytes uploaded at %s, %u retransmissions\n",
+               (smpdfu_posix_now_ms() - t0) / 1000.0, (unsigned long long)k.sum_bytes, rate,
+               k.c.stats.retransmits);
     }
     conn_close(&k);
     return 0;

@@ -55,6 +55,8 @@ typedef struct {
     smpdfu_key_kind_t key_kind;
     int sig_rc; /* 1 = not run */
     int err;    /* first error: decides the exit status */
+    int warn;   /* SMPDFU_EIMG_PADDED: fine to show and flash, not to upload */
+    uint32_t warn_off;
     uint32_t err_off;
     bool err_has_off;
 } report_t;
@@ -227,6 +229,15 @@ static void print_json(const report_t *r, const smpdfu_source_t *f)
     printf("{\n  \"file\": ");
     smpdfu_cli_json_str(stdout, r->path);
     printf(",\n  \"size\": %u,\n  \"ok\": %s", (unsigned)r->size, r->err ? "false" : "true");
+    if (r->warn) {
+        char why[600];
+        smpdfu_cli_padded_reason(why, sizeof(why), r->warn, r->size, r->info.end);
+        printf(",\n  \"uploadable\": false,\n  \"warning\": {\"code\": %d, \"name\": \"%s\", "
+               "\"offset\": %u, \"message\": ",
+               r->warn, smpdfu_err_name(r->warn), (unsigned)r->warn_off);
+        smpdfu_cli_json_str(stdout, why);
+        printf("}");
+    }
     if (r->err) {
         printf(",\n  \"error\": {\"code\": %d, \"name\": \"%s\", \"message\": ", r->err,
                smpdfu_err_name(r->err));
@@ -349,7 +360,11 @@ int smpdfu_cmd_image_info(const smpdfu_cli_t *cli, int argc, char **argv)
         rc = smpdfu_posix_sigkey_load(&key, key_path, &sv);
         if (rc) {
             if (rc == SMPDFU_EFILE) {
-                smpdfu_cli_error("cannot read key %s: %s", key_path, strerror(errno));
+                int e = errno;
+                smpdfu_cli_error("cannot read key %s: %s", key_path,
+                                 e == ENODATA ? "the file is empty"
+                                 : e == EFBIG ? "larger than a key file can be (16 KiB)"
+                                              : strerror(e));
             } else {
                 smpdfu_cli_error("key %s: %s%s", key_path, smpdfu_strerror(rc),
                                  rc == SMPDFU_ENOTSUP ? " (ECDSA P-256/P-384 and Ed25519 are)"
@@ -373,7 +388,14 @@ int smpdfu_cmd_image_info(const smpdfu_cli_t *cli, int argc, char **argv)
 
     r.parse_rc = smpdfu_image_parse(f.read, f.ctx, f.size, SMPDFU_IMAGE_PARSE_FILE,
                                     &r.info);
-    set_err(&r, r.parse_rc, true, r.info.err_off);
+    if (r.parse_rc == SMPDFU_EIMG_PADDED) {
+        /* A sound image for a programmer, refused only for an upload:
+         * shown in full, with a warning, and no failure. */
+        r.warn = r.parse_rc;
+        r.warn_off = r.info.err_off;
+    } else {
+        set_err(&r, r.parse_rc, true, r.info.err_off);
+    }
     /* A padded file or one with trailing bytes still has a complete image in
      * front: show it, and refuse it all the same. */
     r.parsed = r.parse_rc == 0 || r.parse_rc == SMPDFU_EIMG_PADDED ||
@@ -402,6 +424,12 @@ int smpdfu_cmd_image_info(const smpdfu_cli_t *cli, int argc, char **argv)
     }
     if (r.err) {
         print_error(&r);
+    }
+    if (r.warn) {
+        char why[600];
+        smpdfu_cli_padded_reason(why, sizeof(why), r.warn, r.size, r.info.end);
+        fprintf(stderr, "smpdfu: warning: %s: %s; `image upload` and `dfu` refuse it without --force\n",
+                path, why);
     }
     smpdfu_posix_hash_free(&hs);
     smpdfu_posix_sigkey_free(&key);

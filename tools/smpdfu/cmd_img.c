@@ -1,5 +1,6 @@
 /* smpdfu image list|upload|test|confirm|erase|slots (device commands;
  * `image info` on a file lives in cmd_image.c). */
+#include <ctype.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -57,6 +58,12 @@ static int parse_hash(const char *s, uint8_t out[32])
 {
     if (strlen(s) != 64) {
         return -1;
+    }
+    /* Hex digits only: sscanf's %2x would also take " f", "-1" or "0x". */
+    for (int i = 0; i < 64; i++) {
+        if (!isxdigit((unsigned char)s[i])) {
+            return -1;
+        }
     }
     for (int i = 0; i < 32; i++) {
         unsigned v;
@@ -129,13 +136,9 @@ int smpdfu_cmd_image_erase(const smpdfu_cli_t *cli, int argc, char **argv)
         smpdfu_cli_error("usage: smpdfu image erase [SLOT]");
         return SMPDFU_EXIT_USAGE;
     }
-    if (argc == 2) {
-        char *end;
-        slot = strtol(argv[1], &end, 10);
-        if (*end || slot < 0 || slot > 255) {
-            smpdfu_cli_error("usage: smpdfu image erase [SLOT] (slot: absolute number 0..255)");
-            return SMPDFU_EXIT_USAGE;
-        }
+    if (argc == 2 && smpdfu_cli_uint_arg("image erase: SLOT (absolute slot number)", argv[1], 0,
+                                         255, &slot)) {
+        return SMPDFU_EXIT_USAGE;
     }
     int ex = conn_open(&k, cli);
     if (ex) {
@@ -253,22 +256,28 @@ int smpdfu_cmd_image_upload(const smpdfu_cli_t *cli, int argc, char **argv)
 {
     const char *path = NULL;
     long image = 0, window = 0;
+    long long size = -1;
     bool upgrade = false, force = false;
     for (int i = 1; i < argc; i++) {
-        char *end;
-        if ((!strcmp(argv[i], "--image") || !strcmp(argv[i], "--window")) && i + 1 < argc) {
-            long v = strtol(argv[i + 1], &end, 10);
-            if (*end || v < 0 || v > 255) {
-                smpdfu_cli_error("%s wants a number from 0 to 255", argv[i]);
+        if (!strcmp(argv[i], "--size") && i + 1 < argc) {
+            long v;
+            if (smpdfu_cli_uint_arg("--size", argv[++i], 32, 0x7fffffffL, &v)) {
                 return SMPDFU_EXIT_USAGE;
             }
-            *(strcmp(argv[i], "--image") ? &window : &image) = v;
-            i++;
+            size = v;
+        } else if (!strcmp(argv[i], "--image") && i + 1 < argc) {
+            if (smpdfu_cli_uint_arg("--image", argv[++i], 0, 255, &image)) {
+                return SMPDFU_EXIT_USAGE;
+            }
+        } else if (!strcmp(argv[i], "--window") && i + 1 < argc) {
+            if (smpdfu_cli_uint_arg("--window", argv[++i], 0, SMPDFU_UPLOAD_MAX_WINDOW, &window)) {
+                return SMPDFU_EXIT_USAGE;
+            }
         } else if (!strcmp(argv[i], "--upgrade")) {
             upgrade = true;
         } else if (!strcmp(argv[i], "--force")) {
             force = true;
-        } else if (argv[i][0] != '-' && !path) {
+        } else if ((argv[i][0] != '-' || !strcmp(argv[i], "-")) && !path) {
             path = argv[i];
         } else {
             path = NULL;
@@ -276,12 +285,14 @@ int smpdfu_cmd_image_upload(const smpdfu_cli_t *cli, int argc, char **argv)
         }
     }
     if (!path) {
-        smpdfu_cli_error("usage: smpdfu image upload FILE [--image N] [--window N] [--upgrade] [--force]");
+        smpdfu_cli_error("usage: smpdfu image upload FILE|URL|- [--size BYTES] [--image N] [--window N] "
+                         "[--upgrade] [--force]");
         return SMPDFU_EXIT_USAGE;
     }
     img_source_t f;
-    if (img_source_open(&f, cli, path)) {
-        return SMPDFU_EXIT_FAIL;
+    int oex = img_source_open_stream(&f, cli, path, size);
+    if (oex) {
+        return oex;
     }
     smpdfu_posix_hash_state_t hs;
     smpdfu_hash_t h;
@@ -289,7 +300,23 @@ int smpdfu_cmd_image_upload(const smpdfu_cli_t *cli, int argc, char **argv)
     smpdfu_source_t src = f.src;
     static smpdfu_image_info_t info;
     uint8_t sha[32];
-    int rc = smpdfu_dfu_check_image(&src, &h, &info, sha);
+    /* A streamed image is checked while it passes (stream.h). */
+    int rc = f.streamed ? 0 : smpdfu_dfu_check_image(&src, &h, &info, sha);
+    if (rc == SMPDFU_EIMG_PADDED || rc == SMPDFU_EIMG_TRAILING) {
+        char why[600];
+        smpdfu_cli_padded_reason(why, sizeof(why), rc, src.size, info.end);
+        if (!force) {
+            smpdfu_cli_error("%s is not an image to upload (nothing was sent): %s; --force sends "
+                             "the file as it is",
+                             path, why);
+            smpdfu_posix_hash_free(&hs);
+            img_source_close(&f);
+            return SMPDFU_EXIT_FAIL;
+        }
+        smpdfu_cli_error("warning: sending %s as it is (--force): %s", path, why);
+        /* The image in front is still checked and verified after the upload. */
+        rc = smpdfu_dfu_check_image_opt(&src, &h, &info, sha, true);
+    }
     if (rc && !force) {
         char ctx[600];
         snprintf(ctx, sizeof(ctx), "%s is not an image to upload (nothing was sent; --force sends it anyway)", path);
@@ -298,6 +325,9 @@ int smpdfu_cmd_image_upload(const smpdfu_cli_t *cli, int argc, char **argv)
         return smpdfu_cli_fail(ctx, rc);
     }
     int ex = conn_open(&k, cli);
+    if (!ex && (ex = conn_check_target(&k, image, &window, force))) {
+        conn_close(&k);
+    }
     if (ex) {
         smpdfu_posix_hash_free(&hs);
         img_source_close(&f);
@@ -308,7 +338,11 @@ int smpdfu_cmd_image_upload(const smpdfu_cli_t *cli, int argc, char **argv)
     memset(&cfg, 0, sizeof(cfg));
     cfg.src = src;
     cfg.hash = &h; /* computes sha when the check was skipped */
-    if (rc == 0) {
+    if (f.streamed) {
+        /* No file sha before the last byte: none is sent (decisions.md). */
+        cfg.hash = NULL;
+        cfg.expect_hash = smpdfu_stream_image_hash(&f.ps.stream);
+    } else if (rc == 0) {
         cfg.sha = sha;
         cfg.sha_len = 32;
         cfg.expect_hash = info.hash;
@@ -326,6 +360,9 @@ int smpdfu_cmd_image_upload(const smpdfu_cli_t *cli, int argc, char **argv)
     rc = smpdfu_upload_start(&up, &k.c, &cfg);
     if (rc == 0) {
         rc = conn_run(&k, up_is_done, &w);
+    }
+    if (rc || w.res.status) {
+        img_source_explain(&f);
     }
     smpdfu_posix_hash_free(&hs);
     img_source_close(&f);
@@ -353,8 +390,12 @@ int smpdfu_cmd_image_upload(const smpdfu_cli_t *cli, int argc, char **argv)
         if (w.res.restarts) {
             printf("the device lost the upload session and started again from zero\n");
         }
-        printf("uploaded %u bytes to image %ld (%zu-byte packets, %u in flight)\n", w.res.size, image,
-               w.res.max_packet, w.res.window);
+        char rate[32];
+        uint64_t ms = w.t_end - w.t_start;
+        conn_rate(rate, sizeof(rate), w.res.size - w.res.resume_off, ms);
+        printf("uploaded %u bytes to image %ld in %.1f s, %s (%zu-byte packets, %u in flight, "
+               "%u retransmissions)\n", w.res.size - w.res.resume_off, image, ms / 1000.0, rate,
+               w.res.max_packet, w.res.window, k.c.stats.retransmits);
     }
     conn_close(&k);
     return 0;

@@ -64,14 +64,68 @@ int smpdfu_cmd_os_echo(const smpdfu_cli_t *cli, int argc, char **argv)
     return text_cmd(cli, &echo, argv[1]);
 }
 
+/* After a reset: stay quiet while the device reboots (its bootloader may be
+ * swapping), then ask for its parameters with a growing pause between tries,
+ * until it answers or the deadline passes (the same rule as dfu's wait). */
+#define RESET_QUIET_MS 1000u
+#define RESET_POLL_FIRST_MS 250u
+#define RESET_POLL_MAX_MS 2000u
+#define RESET_POLL_TIMEOUT_MS 1000u
+#define RESET_DEADLINE_MS 60000u
+
+typedef struct {
+    smpdfu_timer_t timer;
+    uint64_t deadline;
+    uint32_t pause;
+    int polls;
+    bool done, back;
+} reset_wait_t;
+
+static void reset_poll(void *arg);
+
+static void reset_polled(void *arg, const smpdfu_rsp_t *rsp)
+{
+    reset_wait_t *w = arg;
+    /* Any answer, even an error one, means the application is serving again. */
+    if (rsp->status == 0 || rsp->status == SMPDFU_EDEVICE) {
+        w->done = w->back = true;
+        return;
+    }
+    if (smpdfu_client_now(&k.c) + w->pause >= w->deadline) {
+        w->done = true;
+        return;
+    }
+    smpdfu_client_timer_start(&k.c, &w->timer, w->pause, reset_poll, w);
+    w->pause = w->pause * 2 > RESET_POLL_MAX_MS ? RESET_POLL_MAX_MS : w->pause * 2;
+}
+
+static void reset_poll(void *arg)
+{
+    reset_wait_t *w = arg;
+    smpdfu_req_opts_t o = conn_opts(&k);
+    o.retries = 0;
+    o.timeout_ms = RESET_POLL_TIMEOUT_MS;
+    w->polls++;
+    if (smpdfu_os_params(&k.c, &o, reset_polled, w) < 0) {
+        w->done = true;
+    }
+}
+
+static bool reset_done(void *arg)
+{
+    return ((reset_wait_t *)arg)->done;
+}
+
 int smpdfu_cmd_os_reset(const smpdfu_cli_t *cli, int argc, char **argv)
 {
-    bool force = false;
+    bool force = false, wait = true;
     for (int i = 1; i < argc; i++) {
         if (!strcmp(argv[i], "--force")) {
             force = true;
+        } else if (!strcmp(argv[i], "--no-wait")) {
+            wait = false;
         } else {
-            smpdfu_cli_error("usage: smpdfu os reset [--force]");
+            smpdfu_cli_error("usage: smpdfu os reset [--force] [--no-wait]");
             return SMPDFU_EXIT_USAGE;
         }
     }
@@ -84,7 +138,31 @@ int smpdfu_cmd_os_reset(const smpdfu_cli_t *cli, int argc, char **argv)
     if ((ex = conn_finish(&k, "the reset", smpdfu_os_reset(&k.c, force, &o, conn_on_rsp, &k)))) {
         return ex;
     }
-    printf(cli->json ? "{\"reset\": true}\n" : "reset requested\n");
+    if (!wait) {
+        printf(cli->json ? "{\"reset\": true, \"back\": null}\n" : "reset requested\n");
+        conn_close(&k);
+        return 0;
+    }
+    if (!cli->quiet && !cli->json) {
+        fprintf(stderr, "reset requested; waiting for the device to answer again\n");
+    }
+    reset_wait_t w = {.pause = RESET_POLL_FIRST_MS};
+    w.deadline = smpdfu_client_now(&k.c) + RESET_DEADLINE_MS;
+    smpdfu_client_timer_start(&k.c, &w.timer, RESET_QUIET_MS, reset_poll, &w);
+    int rc = conn_run(&k, reset_done, &w);
+    smpdfu_client_timer_stop(&k.c, &w.timer);
+    if (rc == 0 && !w.back) {
+        smpdfu_cli_error("the device took the reset but did not answer within %u s (asked %d times); "
+                         "it may still be booting, or its bootloader found no image to run",
+                         RESET_DEADLINE_MS / 1000, w.polls);
+        conn_close(&k);
+        return SMPDFU_EXIT_FAIL;
+    }
+    if (rc) {
+        conn_close(&k);
+        return smpdfu_cli_fail("waiting for the device after the reset", rc);
+    }
+    printf(cli->json ? "{\"reset\": true, \"back\": true}\n" : "the device is back\n");
     conn_close(&k);
     return 0;
 }

@@ -2,17 +2,28 @@
 #include "conn.h"
 
 #include <errno.h>
+#include <netdb.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
 #include "smpdfu/posix.h"
+#include "smpdfu/client_img.h"
+#include "smpdfu/client_os.h"
 #include "smpdfu/smp.h"
 
 static void trace(void *arg, bool tx, const uint8_t *pkt, size_t len)
 {
     conn_t *k = arg;
+    if (!tx) {
+        /* What was heard decides how a later silence is worded. */
+        k->rx_pkts++;
+        k->last_rx_ms = smpdfu_posix_now_ms();
+    }
+    if (!k->cli->verbose) {
+        return;
+    }
     smpdfu_smp_hdr_t h;
     if (smpdfu_smp_hdr_decode(pkt, len, &h) < 0) {
         return;
@@ -46,7 +57,14 @@ int conn_open(conn_t *k, const smpdfu_cli_t *cli)
     }
     int rc = smpdfu_posix_port_open(&k->port, conn_timeout(k));
     if (rc) {
-        smpdfu_cli_error("cannot open %s: %s (%s)", cli->conn, smpdfu_strerror(rc), strerror(errno));
+        int e = errno;
+        if (k->port.gai_err) {
+            smpdfu_cli_error("cannot open %s: cannot resolve host name '%s' (%s)", cli->conn,
+                             k->port.host, gai_strerror(k->port.gai_err));
+        } else {
+            smpdfu_cli_error("cannot open %s: %s (%s)", cli->conn, smpdfu_strerror(rc),
+                             e ? strerror(e) : "no reason given");
+        }
         return SMPDFU_EXIT_FAIL;
     }
     smpdfu_client_cfg_t cfg;
@@ -66,10 +84,8 @@ int conn_open(conn_t *k, const smpdfu_cli_t *cli)
     cfg.retries = conn_retries(k);
     /* A fresh sequence per run so a previous run's late answers do not match. */
     cfg.first_seq = (uint8_t)(getpid() ^ smpdfu_posix_now_ms());
-    if (cli->verbose) {
-        cfg.trace = trace;
-        cfg.trace_arg = k;
-    }
+    cfg.trace = trace;
+    cfg.trace_arg = k;
     rc = smpdfu_client_init(&k->c, &cfg);
     if (rc) {
         smpdfu_posix_port_close(&k->port);
@@ -168,6 +184,20 @@ int conn_fail(conn_t *k, const char *what, int status, const smpdfu_dev_err_t *d
         } else {
             snprintf(msg, sizeof(msg), "the device refused %s: %s", what, d);
         }
+    } else if (status == SMPDFU_ETIMEOUT && k->rx_pkts > 0) {
+        /* It answered before: the port is right, the device went quiet. */
+        snprintf(msg, sizeof(msg),
+                 "%s: the device stopped answering on %s (waited %.1f s per try, %d tries; it "
+                 "had sent %u answers, the last %.1f s before giving up)",
+                 what, k->cli->conn, conn_timeout(k) / 1000.0, conn_retries(k) + 1, k->rx_pkts,
+                 (smpdfu_posix_now_ms() - k->last_rx_ms) / 1000.0);
+    } else if (status == SMPDFU_ETIMEOUT && k->port.rx_bytes > 0) {
+        snprintf(msg, sizeof(msg),
+                 "%s: no SMP answer from %s (waited %.1f s per try, %d tries), though %u bytes "
+                 "that were not SMP answers arrived: is SMP enabled on this port, and is the "
+                 "framing right (console framing, or ,raw)?",
+                 what, k->cli->conn, conn_timeout(k) / 1000.0, conn_retries(k) + 1,
+                 (unsigned)k->port.rx_bytes);
     } else if (status == SMPDFU_ETIMEOUT) {
         snprintf(msg, sizeof(msg),
                  "%s: no answer from %s (waited %.1f s per try, %d tries): is the device there "
@@ -178,6 +208,11 @@ int conn_fail(conn_t *k, const char *what, int status, const smpdfu_dev_err_t *d
     } else {
         snprintf(msg, sizeof(msg), "%s: %s", what, smpdfu_strerror(status));
     }
+    return conn_fail_msg(k, msg, status, dev);
+}
+
+int conn_fail_msg(conn_t *k, const char *msg, int status, const smpdfu_dev_err_t *dev)
+{
     conn_progress_end(k);
     smpdfu_cli_error("%s", msg);
     if (k->cli->json) {
@@ -194,15 +229,33 @@ int conn_fail(conn_t *k, const char *what, int status, const smpdfu_dev_err_t *d
     return SMPDFU_EXIT_FAIL;
 }
 
-void conn_progress(conn_t *k, const char *label, uint32_t off, uint32_t size)
+void conn_rate(char *buf, size_t cap, uint64_t bytes, uint64_t ms)
 {
-    if (k->cli->quiet) {
+    if (ms == 0) {
+        snprintf(buf, cap, "-- B/s"); /* too fast to time, not zero */
         return;
     }
+    double r = (double)bytes * 1000.0 / (double)ms;
+    if (r >= 1e6) {
+        snprintf(buf, cap, "%.2f MB/s", r / 1e6);
+    } else if (r >= 1e3) {
+        snprintf(buf, cap, "%.1f kB/s", r / 1e3);
+    } else {
+        snprintf(buf, cap, "%.0f B/s", r);
+    }
+}
+
+void conn_progress(conn_t *k, const char *label, uint32_t off, uint32_t size)
+{
     uint64_t now = smpdfu_posix_now_ms();
     if (!k->prog_start) {
         k->prog_start = now;
         k->prog_first_off = off;
+    }
+    k->prog_now = now;
+    k->prog_off = off;
+    if (k->cli->quiet) {
+        return;
     }
     bool tty = isatty(2);
     if (!tty || k->cli->json) {
@@ -217,9 +270,11 @@ void conn_progress(conn_t *k, const char *label, uint32_t off, uint32_t size)
         return;
     }
     k->prog_last = now;
-    double secs = (now - k->prog_start) / 1000.0;
-    double rate = secs > 0.05 ? (off - k->prog_first_off) / secs : 0;
-    double left = rate > 0 ? (size - off) / rate : 0;
+    uint64_t ms = now - k->prog_start;
+    uint64_t done = off - k->prog_first_off;
+    double left = (ms && done) ? (double)(size - off) * (double)ms / (double)done / 1000.0 : 0;
+    char rate[32];
+    conn_rate(rate, sizeof(rate), done, ms);
     unsigned pct = size ? (unsigned)((uint64_t)off * 100 / size) : 100;
     char bar[31];
     unsigned fill = size ? (unsigned)((uint64_t)off * 30 / size) : 30;
@@ -227,8 +282,8 @@ void conn_progress(conn_t *k, const char *label, uint32_t off, uint32_t size)
         bar[i] = i < fill ? '#' : '.';
     }
     bar[30] = 0;
-    fprintf(stderr, "\r%s [%s] %3u%%  %u/%u B  %.1f kB/s  %d:%02d left ", label, bar, pct, off, size,
-            rate / 1000.0, (int)left / 60, (int)left % 60);
+    fprintf(stderr, "\r%s [%s] %3u%%  %u/%u B  %s  %d:%02d left ", label, bar, pct, off, size, rate,
+            (int)left / 60, (int)left % 60);
     k->prog_shown = true;
     if (off >= size) {
         conn_progress_end(k);
@@ -241,5 +296,103 @@ void conn_progress_end(conn_t *k)
         fputc('\n', stderr);
         k->prog_shown = false;
     }
+    if (k->prog_start) {
+        /* Kept for the summary line: what this upload moved and how long it took. */
+        k->sum_bytes += k->prog_off - k->prog_first_off;
+        k->sum_ms += k->prog_now - k->prog_start;
+    }
     k->prog_start = 0;
+}
+
+/* One synchronous request on an open connection; 0, or the failure already
+ * reported (exit status). *answered tells whether the device understood it
+ * (a device error such as "not supported" is no failure here). */
+static int ask(conn_t *k, const char *what, int rc, bool *answered)
+{
+    if (rc == 0) {
+        rc = conn_wait_rsp(k);
+    }
+    *answered = rc == 0;
+    if (rc == 0 || rc == SMPDFU_EDEVICE) {
+        return 0;
+    }
+    return conn_fail(k, what, rc, &k->rsp.dev);
+}
+
+int conn_check_target(conn_t *k, long image, long *window, bool force)
+{
+    smpdfu_req_opts_t o = conn_opts(k);
+    bool ok;
+    int ex;
+    if (*window > 0) {
+        k->got = false;
+        if ((ex = ask(k, "reading the parameters", smpdfu_os_params(&k->c, &o, conn_on_rsp, k),
+                      &ok))) {
+            return ex;
+        }
+        smpdfu_os_params_t p;
+        if (ok && smpdfu_os_params_parse(&k->rsp, &p) == 0) {
+            smpdfu_client_set_params(&k->c, p.buf_size, p.buf_count);
+            if (p.buf_count >= 1 && (uint32_t)*window > p.buf_count) {
+                /* Zephyr drops what arrives while all its buffers are taken. */
+                smpdfu_cli_error("warning: --window %ld is more than the device's %u SMP buffers "
+                                 "(os params buf_count): it would drop the extra chunks, so %u "
+                                 "are sent at a time",
+                                 *window, p.buf_count, p.buf_count);
+                *window = (long)p.buf_count;
+            }
+        }
+    }
+    if (image <= 0 || force) {
+        return 0;
+    }
+    /* A one-image Zephyr ignores "image" and writes image 0's secondary
+     * slot; a multi-image one answers "no free slot". Ask first. */
+    static smpdfu_img_slotinfo_t si;
+    k->got = false;
+    if ((ex = ask(k, "reading the slot info", smpdfu_img_slot_info(&k->c, &o, conn_on_rsp, k),
+                  &ok))) {
+        return ex;
+    }
+    long highest = -1;
+    if (ok && smpdfu_img_slot_info_parse(&k->rsp, &si) == 0) {
+        if (si.dropped) {
+            return 0; /* more images than we can hold: no verdict */
+        }
+        for (size_t i = 0; i < si.count; i++) {
+            if (si.images[i].image == (uint32_t)image) {
+                return 0;
+            }
+            highest = (long)si.images[i].image > highest ? (long)si.images[i].image : highest;
+        }
+    } else {
+        /* No slot info (CONFIG_MCUMGR_GRP_IMG_SLOT_INFO=n): the image list. */
+        static smpdfu_img_state_t st;
+        k->got = false;
+        if ((ex = ask(k, "reading the image list", smpdfu_img_state_read(&k->c, &o, conn_on_rsp, k),
+                      &ok))) {
+            return ex;
+        }
+        if (!ok || smpdfu_img_state_parse(&k->rsp, &st) != 0 || st.dropped) {
+            return 0;
+        }
+        for (size_t i = 0; i < st.count; i++) {
+            if (st.slots[i].image == (uint32_t)image) {
+                return 0;
+            }
+            highest = (long)st.slots[i].image > highest ? (long)st.slots[i].image : highest;
+        }
+    }
+    char has[64], msg[400];
+    if (highest > 0) {
+        snprintf(has, sizeof(has), "it has images 0 to %ld", highest);
+    } else {
+        snprintf(has, sizeof(has), "it has %s", highest == 0 ? "image 0 only" : "no image listed");
+    }
+    snprintf(msg, sizeof(msg),
+             "the device has no image %ld (%s): a Zephyr device with one image ignores the image "
+             "number and would write the file over image 0's secondary slot; nothing was sent "
+             "(--force sends it anyway)",
+             image, has);
+    return conn_fail_msg(k, msg, SMPDFU_ENOTFOUND, NULL);
 }

@@ -27,11 +27,19 @@ typedef struct {
     smpdfu_rsp_t rsp;
     uint8_t payload[65536];
     char rsn[256];
+    /* what was heard: decides how a silence is reported */
+    uint32_t rx_pkts;
+    uint64_t last_rx_ms;
     /* progress */
     uint64_t prog_start;
     uint64_t prog_last;
     uint32_t prog_first_off;
+    uint32_t prog_off;
+    uint64_t prog_now;
     bool prog_shown;
+    /* finished uploads, for the summary line */
+    uint64_t sum_bytes;
+    uint64_t sum_ms;
 } conn_t;
 
 /* Open --conn (or $SMPDFU_CONN) and set up the engine. On failure prints
@@ -67,9 +75,24 @@ int conn_run(conn_t *k, bool (*done)(void *), void *arg);
  * SMPDFU_EXIT_FAIL. `what` names the operation ("the test"). */
 int conn_fail(conn_t *k, const char *what, int status, const smpdfu_dev_err_t *dev);
 
+/* conn_fail with the sentence already made (msg): the same stderr line and
+ * --json document. Returns SMPDFU_EXIT_FAIL. */
+int conn_fail_msg(conn_t *k, const char *msg, int status, const smpdfu_dev_err_t *dev);
+
+/* Before an upload: with *window > 0, read the device's buffer count and
+ * lower *window to it with a warning (more would be dropped); with image > 0
+ * and !force, make sure the device has that image (slot info, else the image
+ * list), since a one-image Zephyr ignores the number. Returns 0, or the exit
+ * status after reporting the refusal or a failed request. */
+int conn_check_target(conn_t *k, long image, long *window, bool force);
+
 /* Progress of an upload: a bar on a terminal (percent, bytes, speed, time
  * left); with -v and no terminal, one line per step; else nothing. */
 void conn_progress(conn_t *k, const char *label, uint32_t off, uint32_t size);
 void conn_progress_end(conn_t *k);
+
+/* "12.3 kB/s" (B/s, kB/s or MB/s as fits) for bytes in ms; "-- B/s" when ms
+ * is 0 (too fast to time). */
+void conn_rate(char *buf, size_t cap, uint64_t bytes, uint64_t ms);
 
 #endif

@@ -11,7 +11,9 @@
 #include "cli.h"
 #include "smpdfu/image.h"
 #include "smpdfu/posix_file.h"
+#include "smpdfu/posix_crypto.h"
 #include "smpdfu/posix_http.h"
+#include "smpdfu/posix_stream.h"
 #include "smpdfu/upload.h"
 
 typedef struct {
@@ -20,6 +22,10 @@ typedef struct {
     smpdfu_posix_http_body_t body;  /* a download */
     smpdfu_image_buf_t buf;         /* reader over body */
     smpdfu_source_t src;            /* read/ctx/size for either */
+    bool streamed;                  /* a URL or stdin streamed through a window */
+    smpdfu_posix_stream_t ps;
+    smpdfu_posix_hash_state_t hs;   /* the stream's own hash hook */
+    smpdfu_hash_t h;
 } img_source_t;
 
 /* Mark s closed (so img_source_close is safe before or without an open). */
@@ -29,6 +35,18 @@ void img_source_init(img_source_t *s);
  * "downloaded N bytes from URL" unless --quiet/--json). Failures are reported
  * in words; returns 0 or SMPDFU_EXIT_FAIL. */
 int img_source_open(img_source_t *s, const smpdfu_cli_t *cli, const char *path);
+
+/* For uploads (image upload, dfu): a URL is streamed with Range requests
+ * and `-` reads standard input (size: --size, else < 0 = usage error),
+ * each through a window (posix_stream.h), not downloaded whole; a file is
+ * opened as by img_source_open. "streaming N bytes from URL" goes to stderr
+ * unless --quiet/--json. Returns 0, SMPDFU_EXIT_FAIL or SMPDFU_EXIT_USAGE. */
+int img_source_open_stream(img_source_t *s, const smpdfu_cli_t *cli, const char *path,
+                           long long size);
+
+/* After a failure: the stream's own sentence (HTTP status, cut, stdin
+ * cannot go back), printed when there is one. */
+void img_source_explain(const img_source_t *s);
 
 /* Close the file or free the download (safe to call twice). */
 void img_source_close(img_source_t *s);

@@ -13,7 +13,8 @@ int smpdfu_posix_file_open(smpdfu_posix_file_t *f, const char *path)
     }
     f->fd = -1;
     f->size = 0;
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    /* Non-blocking: opening a FIFO nobody writes to would wait forever. */
+    int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
     if (fd < 0) {
         return SMPDFU_EFILE;
     }
@@ -26,7 +27,8 @@ int smpdfu_posix_file_open(smpdfu_posix_file_t *f, const char *path)
     }
     if (!S_ISREG(st.st_mode)) {
         close(fd);
-        errno = EISDIR;
+        /* A device or pipe has no size to read an image by. */
+        errno = S_ISDIR(st.st_mode) ? EISDIR : ENOTSUP;
         return SMPDFU_EFILE;
     }
     if ((unsigned long long)st.st_size > UINT32_MAX) {

@@ -21,6 +21,18 @@ static void sleep_us(uint64_t us)
     }
 }
 
+static void busy(const smpdfu_posix_flash_t *pf, uint64_t us, bool erase)
+{
+    if (us == 0) {
+        return;
+    }
+    if (pf->delay != NULL) {
+        pf->delay(pf->delay_ctx, us, erase);
+    } else {
+        sleep_us(us);
+    }
+}
+
 static int full_pread(int fd, void *buf, size_t len, off_t off)
 {
     uint8_t *p = buf;
@@ -85,7 +97,7 @@ static int ff_write(void *ctx, uint32_t off, const void *buf, size_t len)
     int rc = full_pwrite(pf->fd, buf, len, (off_t)off);
     if (rc == 0) {
         pf->bytes_written += len;
-        sleep_us((uint64_t)pf->write_us_per_kib * len / 1024u);
+        busy(pf, (uint64_t)pf->write_us_per_kib * len / 1024u, false);
     }
     return rc;
 }
@@ -106,7 +118,7 @@ static int ff_erase(void *ctx, uint32_t off, size_t len)
     }
     uint32_t pages = (uint32_t)(len / pf->flash.page_size);
     pf->pages_erased += pages;
-    sleep_us((uint64_t)pf->erase_ms_per_page * 1000u * pages);
+    busy(pf, (uint64_t)pf->erase_ms_per_page * 1000u * pages, true);
     return 0;
 }
 

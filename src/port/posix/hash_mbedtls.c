@@ -1,6 +1,8 @@
 /* mbedTLS-backed hash hook and public-key signature checks for the POSIX port. */
 #include "smpdfu/posix_crypto.h"
 
+#include <errno.h>
+
 #include <stdio.h>
 #include <string.h>
 
@@ -275,9 +277,12 @@ int smpdfu_posix_sigkey_load(smpdfu_posix_sigkey_t *k, const char *path, smpdfu_
         return SMPDFU_EFILE;
     }
     size_t n = fread(buf, 1, sizeof(buf) - 1, f);
-    int ferr = ferror(f) || !feof(f); /* larger than a key file can be */
+    int e = ferror(f) ? errno : !feof(f) ? EFBIG /* larger than a key file can be */
+                            : n == 0     ? ENODATA
+                                         : 0;
     fclose(f);
-    if (ferr || n == 0) {
+    if (e) {
+        errno = e; /* a stale errno would name some earlier failure */
         return SMPDFU_EFILE;
     }
     buf[n] = '\0';

@@ -10,8 +10,11 @@
 
 int smpdfu_posix_net_connect(int *fd, const char *host, const char *port, int socktype,
                              int (*try_connect)(int f, const struct addrinfo *a, void *ctx),
-                             void *ctx)
+                             void *ctx, int *gai_err)
 {
+    if (gai_err) {
+        *gai_err = 0;
+    }
     if (!fd || !host || !port) {
         return SMPDFU_EINVAL;
     }
@@ -19,7 +22,11 @@ int smpdfu_posix_net_connect(int *fd, const char *host, const char *port, int so
     memset(&hints, 0, sizeof(hints));
     hints.ai_family = AF_UNSPEC;
     hints.ai_socktype = socktype;
-    if (getaddrinfo(host, port, &hints, &res) != 0) {
+    int g = getaddrinfo(host, port, &hints, &res);
+    if (g != 0) {
+        if (gai_err) {
+            *gai_err = g;
+        }
         return SMPDFU_ENOCONN;
     }
     int rc = SMPDFU_ENOCONN;

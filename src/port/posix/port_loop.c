@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "smpdfu/posix.h"
+#include "smpdfu/posix_args.h"
 #include "smpdfu/posix_loop.h"
 #include "smpdfu/posix_serial.h"
 #include "smpdfu/posix_tcp.h"
@@ -22,13 +23,11 @@ static int parse_num(const char *s, size_t n, unsigned long max, unsigned long *
     }
     memcpy(tmp, s, n);
     tmp[n] = 0;
-    char *end;
-    errno = 0;
-    unsigned long v = strtoul(tmp, &end, 10);
-    if (errno || *end || v > max) {
+    uint64_t v; /* strtoul would take "-1" (wrapped) and " 9600" */
+    if (smpdfu_posix_arg_uint(tmp, 0, max, &v)) {
         return SMPDFU_EUSAGE;
     }
-    *out = v;
+    *out = (unsigned long)v;
     return 0;
 }
 
@@ -137,6 +136,7 @@ int smpdfu_posix_port_parse(smpdfu_posix_port_t *p, const char *spec)
 int smpdfu_posix_port_open(smpdfu_posix_port_t *p, uint32_t timeout_ms)
 {
     p->closed = false;
+    p->gai_err = 0;
     switch (p->kind) {
     case SMPDFU_POSIX_SERIAL: {
         /* A pty has no baud rate to set; a real UART gets the asked one. */
@@ -144,9 +144,9 @@ int smpdfu_posix_port_open(smpdfu_posix_port_t *p, uint32_t timeout_ms)
         return rc;
     }
     case SMPDFU_POSIX_TCP:
-        return smpdfu_posix_tcp_connect(&p->fd, p->host, p->port, timeout_ms);
+        return smpdfu_posix_tcp_connect(&p->fd, p->host, p->port, timeout_ms, &p->gai_err);
     case SMPDFU_POSIX_UDP:
-        return smpdfu_posix_udp_open(&p->fd, p->host, p->port);
+        return smpdfu_posix_udp_open(&p->fd, p->host, p->port, &p->gai_err);
     }
     return SMPDFU_EINVAL;
 }
@@ -220,7 +220,7 @@ static int pump(smpdfu_posix_port_t *p, smpdfu_client_t *c)
         }
         if (n > 0) {
             p->rx_bytes += (uint32_t)n;
-            smpdfu_client_feed(c, buf, (size_t)n);
+            smpdfu_client_feed_at(c, buf, (size_t)n, smpdfu_posix_now_ms());
             if (p->kind == SMPDFU_POSIX_UDP) {
                 continue; /* one datagram per call */
             }

@@ -32,7 +32,8 @@ static int tcp_connect(int f, const struct addrinfo *a, void *ctx)
     return ok;
 }
 
-int smpdfu_posix_tcp_connect(int *fd, const char *host, const char *port, uint32_t timeout_ms)
+int smpdfu_posix_tcp_connect(int *fd, const char *host, const char *port, uint32_t timeout_ms,
+                             int *gai_err)
 {
-    return smpdfu_posix_net_connect(fd, host, port, SOCK_STREAM, tcp_connect, &timeout_ms);
+    return smpdfu_posix_net_connect(fd, host, port, SOCK_STREAM, tcp_connect, &timeout_ms, gai_err);
 }

@@ -13,7 +13,7 @@ static int udp_connect(int f, const struct addrinfo *a, void *ctx)
     return connect(f, a->ai_addr, a->ai_addrlen) == 0;
 }
 
-int smpdfu_posix_udp_open(int *fd, const char *host, const char *port)
+int smpdfu_posix_udp_open(int *fd, const char *host, const char *port, int *gai_err)
 {
-    return smpdfu_posix_net_connect(fd, host, port, SOCK_DGRAM, udp_connect, NULL);
+    return smpdfu_posix_net_connect(fd, host, port, SOCK_DGRAM, udp_connect, NULL, gai_err);
 }

@@ -1,0 +1,7 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+#include "smpdfu/version.h"
+
+const char *smpdfu_version(void)
+{
+    return SMPDFU_VERSION_STRING;
+}
