@@ -161,6 +161,11 @@ typedef struct {
     double reorder_hold_ms;     /* release a held datagram after this long */
     bool ble;
     smpdfu_linkemu_ble_t ble_cfg;
+    /* NULL, or where to write the trace: one JSON line per carried unit
+     * (a byte for serial, a datagram copy for udp) with the times the model
+     * gave it on the emulator's own clock (docs/linkemu.md, "Trace").
+     * Borrowed: flushed at the end of the run, never closed. */
+    FILE *trace;
 } smpdfu_linkemu_cfg_t;
 
 /* Defaults: udp 127.0.0.1:1338 -> 127.0.0.1:1337, BLE MTU 247, 15 ms,

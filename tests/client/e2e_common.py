@@ -13,7 +13,15 @@ import time
 import unittest
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "lib"))
-from tools import BUILD, MKIMAGE, SMPDFU, SOURCE, TARGET, make_image  # noqa: E402,F401
+from tools import BUILD, MKIMAGE, SMPDFU, SOURCE, TARGET, make_image, wait_blocked_in_poll  # noqa: E402,F401
+
+# Only ends a wait for something that is not coming (a test that already failed).
+PATIENCE = 60
+
+
+def is_reboot(line):
+    """The target's last log line of a reset (after the boot emulation)."""
+    return line in ("reset: application running", "reset: halted")
 
 
 class Target:
@@ -25,11 +33,12 @@ class Target:
         self.args = list(args)
         self.proc = None
         self.log = []
-        self.lock = threading.Lock()
+        self.cond = threading.Condition()
+        self.drain = None
         self.udp_port = None
         self.pty = None
 
-    def start(self, udp="127.0.0.1:0", serial=False, raw=False, timeout=10):
+    def start(self, udp="127.0.0.1:0", serial=False, raw=False, timeout=PATIENCE):
         cmd = [TARGET, "--flash", self.flash] + self.args
         if udp:
             cmd += ["--udp", udp]
@@ -39,9 +48,10 @@ class Target:
             cmd += ["--serial"]
         # Unbuffered stdout: select() must see every line the target prints.
         self.proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, bufsize=0)
-        with self.lock:
+        with self.cond:
             self.log = []
-        threading.Thread(target=self._drain, args=(self.proc,), daemon=True).start()
+        self.drain = threading.Thread(target=self._drain, args=(self.proc,), daemon=True)
+        self.drain.start()
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             r, _, _ = select.select([self.proc.stdout], [], [], 0.5)
@@ -62,12 +72,37 @@ class Target:
 
     def _drain(self, proc):
         for line in proc.stderr:
-            with self.lock:
+            with self.cond:
                 self.log.append(line.decode(errors="replace").rstrip())
+                self.cond.notify_all()
 
     def lines(self):
-        with self.lock:
+        """The request log so far. It may lag what the target has done: use
+        sync() or wait_lines() first, or read it after the target exited."""
+        with self.cond:
             return list(self.log)
+
+    def wait_lines(self, pred, count=1, timeout=PATIENCE):
+        """Wait until `count` log lines satisfy pred; returns the log."""
+        with self.cond:
+            if not self.cond.wait_for(lambda: sum(1 for l in self.log if pred(l)) >= count, timeout):
+                raise AssertionError("target never logged the line awaited; log: %s" % "\n".join(self.log[-30:]))
+            return list(self.log)
+
+    def sync(self, conn):
+        """A barrier: an `os echo` request, then wait until the target has
+        logged it. The target logs requests in order, so every line of every
+        earlier request is in lines() afterwards."""
+        is_echo = lambda l: l.startswith("[") and " os echo " in l  # noqa: E731
+        before = sum(1 for l in self.lines() if is_echo(l))
+        rc, _, err = smpdfu(conn, "os", "echo", "sync")
+        if rc != 0:
+            raise AssertionError("sync echo failed: %s" % err)
+        return self.wait_lines(is_echo, before + 1)
+
+    def resets(self):
+        """Resets the target has finished (its reboot logged)."""
+        return sum(1 for l in self.lines() if is_reboot(l))
 
     def conn(self, kind="udp"):
         if kind == "udp":
@@ -78,8 +113,12 @@ class Target:
 
     def kill(self, sig=signal.SIGKILL):
         if self.proc and self.proc.poll() is None:
+            if sig != signal.SIGKILL:
+                wait_blocked_in_poll(self.proc.pid)
             self.proc.send_signal(sig)
-            self.proc.wait(10)
+            self.proc.wait(PATIENCE)
+        if self.drain:
+            self.drain.join(PATIENCE)  # the whole log is in lines() once it exits
 
     def stop(self):
         self.kill(signal.SIGTERM)
@@ -106,15 +145,16 @@ def slot(images, image, slot_no):
     return None
 
 
-def wait_back(conn, timeout=15):
-    """After a reset: poll `image list` until the device answers."""
-    deadline = time.monotonic() + timeout
-    time.sleep(1.0)  # the quiet second after a reset (architecture.md)
-    while time.monotonic() < deadline:
-        rc, out, _ = smpdfu(conn, "image", "list", json_out=True, extra=["--timeout", "0.5", "--retries", "0"])
-        if rc == 0:
-            return json.loads(out)["images"]
-    raise AssertionError("device did not come back")
+def reset(target, conn):
+    """`os reset`, then wait for the target to log the end of its reboot (not
+    a time: the target answers the reset first and reboots after its reset
+    delay); returns `image list` of the rebooted device."""
+    before = target.resets()
+    rc, _, err = smpdfu(conn, "os", "reset")
+    if rc != 0:
+        raise AssertionError("os reset failed: %s" % err)
+    target.wait_lines(is_reboot, before + 1)
+    return image_list(conn)
 
 
 class E2ECase(unittest.TestCase):

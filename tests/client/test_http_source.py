@@ -103,12 +103,7 @@ class HttpSource(E2ECase):
 
     def requests_to(self, t):
         """Requests the target logged, after a marker echo (logged in order)."""
-        rc, _, err = smpdfu(t.conn(), "os", "echo", "marker")
-        self.assertEqual(rc, 0, err)
-        deadline = time.monotonic() + 5
-        while not [l for l in t.lines() if l.startswith("[") and "echo" in l] and time.monotonic() < deadline:
-            time.sleep(0.05)
-        return [l for l in t.lines() if l.startswith("[")]
+        return [l for l in t.sync(t.conn()) if l.startswith("[")]
 
     def test_image_info_same_as_file(self):
         rc, out_f, err = smpdfu(None, "image", "info", self.path("v2.bin"), json_out=True)
@@ -182,8 +177,9 @@ class HttpSource(E2ECase):
             self.assertEqual(rc, 1, (args, err))
             self.assertIn(want, err, args)
         reqs = self.requests_to(t)
-        self.assertEqual(len(reqs), 1, reqs)  # only the marker echo reached the device
-        self.assertIn("echo", reqs[0])
+        self.assertTrue(reqs)
+        # only the marker echo (or a retransmission of it) reached the device
+        self.assertEqual([l for l in reqs if " os echo " not in l], [])
         self.assert_slot0(image_list(c), self.v1_hash, True)
 
     def test_size_cap(self):
@@ -197,11 +193,10 @@ class HttpSource(E2ECase):
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
         s.close()  # nobody listens: refused
-        t0 = time.monotonic()
         rc, out, err = smpdfu(None, "image", "info", "http://127.0.0.1:%d/app.bin" % port)
         self.assertEqual(rc, 1)
         self.assertRegex(err, r"cannot download http://127\.0\.0\.1:%d/app\.bin: .*" % port)
-        self.assertLess(time.monotonic() - t0, 10)
+        self.assertNotRegex(err, r"timed out|Timeout")  # refused at once, not waited out
         # A server that accepts and never answers: the overall timeout ends it.
         os.environ["SMPDFU_HTTP_TIMEOUT"] = "1"
         try:
@@ -212,8 +207,9 @@ class HttpSource(E2ECase):
             del os.environ["SMPDFU_HTTP_TIMEOUT"]
         self.assertEqual(rc, 1)
         self.assertTrue(re.search(r"timed out|Timeout", err), err)
+        # Never early (a lower bound a slow machine cannot break); how late it
+        # gave up is not asserted.
         self.assertGreaterEqual(took, 0.9)
-        self.assertLess(took, 6)
 
     def test_no_url_scheme_confusion(self):
         # ftp:// is a (missing) file name, not a download.

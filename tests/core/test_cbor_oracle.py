@@ -334,8 +334,10 @@ def direction2(seed):
 def main():
     if not os.access(ORACLE, os.X_OK):
         sys.exit("missing %s (build first, or set SMPDFU_BUILD)" % ORACLE)
-    seed = int(os.environ.get("SMPDFU_ORACLE_SEED", str(int(time.time() * 1000) & 0xFFFFFFFF)))
-    print("seed", seed, "(replay with SMPDFU_ORACLE_SEED=%d)" % seed)
+    # A fixed seed: the suite checks the same documents every run (no luck
+    # involved); SMPDFU_ORACLE_SEED=N explores others.
+    seed = int(os.environ.get("SMPDFU_ORACLE_SEED", "20240601"))
+    print("seed", seed, "(other documents: SMPDFU_ORACLE_SEED=N)")
     t0 = time.time()
     n1 = direction1(seed)
     n2 = direction2(seed)

@@ -26,6 +26,12 @@ import tty
 
 import cbor2
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import tools  # noqa: E402
+
+# Only ends a wait for something that is not coming (a test that already failed).
+PATIENCE = 60
+
 SOURCE = os.environ.get("SMPDFU_SOURCE", os.path.join(os.path.dirname(__file__), "..", ".."))
 BUILD = os.environ.get("SMPDFU_BUILD", os.path.join(SOURCE, "build"))
 
@@ -166,10 +172,11 @@ class Timeout(Exception):
 
 
 class Client:
-    def __init__(self, transport, timeout=5.0):
+    def __init__(self, transport, timeout=PATIENCE):
         self.t = transport
         self.seq = 0
         self.timeout = timeout
+        self.barriers = 0
 
     def send_raw(self, pkt):
         self.t.send(pkt)
@@ -207,6 +214,31 @@ class Client:
                 h = unpack_hdr(p)
                 if h["seq"] == self.seq and h["group"] == group and h["id"] == cmd:
                     return h, cbor2.loads(p[8:8 + h["len"]])
+
+    def barrier(self):
+        """Send an echo with a text of its own; return every packet that came
+        before its answer. The device answers in order, so an answer to
+        anything sent earlier is among them: `barrier() == []` proves that
+        nothing was answered, without waiting for a time."""
+        self.barriers += 1
+        text = "barrier %d" % self.barriers
+        self.seq = (self.seq + 1) & 0xFF
+        self.t.send(packet(OP_WRITE, GROUP_OS, 0, {"d": text}, self.seq))
+        before = []
+        deadline = time.monotonic() + self.timeout
+        while True:
+            left = deadline - time.monotonic()
+            if left <= 0:
+                raise Timeout("no answer to the barrier echo")
+            for p in self.t.recv(left):
+                h = unpack_hdr(p)
+                if (h["group"], h["id"], h["seq"]) == (GROUP_OS, 0, self.seq):
+                    try:
+                        if cbor2.loads(p[8:8 + h["len"]]) == {"r": text}:
+                            return before
+                    except Exception:
+                        pass
+                before.append(p)
 
     # convenience
     def read(self, group, cmd, body=None, **kw):
@@ -362,8 +394,10 @@ class Target:
         self.raw = raw
         self.proc = None
         self.log = []
+        self.cond = threading.Condition()
+        self.threads = []
 
-    def start(self, timeout=10):
+    def start(self, timeout=PATIENCE):
         try:
             return self._start(timeout)
         except Exception:
@@ -384,8 +418,10 @@ class Target:
         self.proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
         self.log = []
         self.lines = queue.Queue()
-        threading.Thread(target=self._drain, daemon=True).start()
-        threading.Thread(target=self._stdout, daemon=True).start()
+        self.threads = [threading.Thread(target=self._drain, args=(self.proc, self.log), daemon=True),
+                        threading.Thread(target=self._stdout, daemon=True)]
+        for th in self.threads:
+            th.start()
         self.udp_addr = None
         self.pty = None
         deadline = time.monotonic() + timeout
@@ -411,21 +447,29 @@ class Target:
             self.lines.put(line.decode(errors="replace").strip())
         self.lines.put(None)
 
-    def _drain(self):
-        for line in self.proc.stderr:
-            self.log.append(line.decode(errors="replace").rstrip())
+    def _drain(self, proc, log):
+        # This run's log list: a restart gets a new one, never old lines.
+        for line in proc.stderr:
+            with self.cond:
+                log.append(line.decode(errors="replace").rstrip())
+                self.cond.notify_all()
 
-    def client(self, kind="udp", timeout=5.0):
+    def client(self, kind="udp", timeout=PATIENCE):
         if kind == "udp":
             return Client(UdpTransport(self.udp_addr), timeout)
         return Client(PtyTransport(self.pty, raw=self.raw), timeout)
 
     def stop(self, sig=signal.SIGTERM):
         if self.proc and self.proc.poll() is None:
+            if sig != signal.SIGKILL:
+                tools.wait_blocked_in_poll(self.proc.pid)
             self.proc.send_signal(sig)
-            self.proc.wait(10)
+            self.proc.wait(PATIENCE)
         rc = self.proc.returncode if self.proc else None
         if self.proc:
+            # The readers end at EOF: then self.log holds every line.
+            for th in self.threads:
+                th.join(PATIENCE)
             self.proc.stdout.close()
             self.proc.stderr.close()
         return rc
@@ -433,13 +477,10 @@ class Target:
     def kill(self):
         return self.stop(signal.SIGKILL)
 
-    def wait_log(self, text, timeout=5):
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if any(text in l for l in self.log):
-                return True
-            time.sleep(0.01)
-        return False
+    def wait_log(self, text, timeout=PATIENCE):
+        """Wait until a log line contains text (True), or give up (False)."""
+        with self.cond:
+            return self.cond.wait_for(lambda: any(text in l for l in self.log), timeout)
 
 
 def flash_read(path, off, n):

@@ -55,7 +55,7 @@ class TargetCase(unittest.TestCase):
         self.targets.append(t)
         return t
 
-    def client(self, t, kind="udp", timeout=5.0):
+    def client(self, t, kind="udp", timeout=smp.PATIENCE):
         c = t.client(kind, timeout)
         self.clients.append(c)
         return c

@@ -3,8 +3,20 @@
 """End-to-end tests of smpdfu-linkemu: real process, real ptys and sockets,
 with a Python peer on the target side (echo or recorder).
 
+No assertion here depends on how fast this machine is. Timing is checked on
+the emulator's own clock through its --trace output (docs/linkemu.md,
+"Trace"): every carried unit's read time, the time the model scheduled it
+for, and the time it was written. The tests recompute the model's schedule
+from the read times (pacer, latency, seeded jitter, reorder hold, BLE
+connection events) and require the emulator's to be exactly that, and
+every unit to be written no earlier than scheduled. How late a loaded
+machine writes is not asserted. Waits are for events (bytes, datagrams,
+stats lines); their time limits only end a test that already failed.
+
 Env: SMPDFU_BUILD (build dir, default ./build).
 """
+import json
+import math
 import os
 import random
 import select
@@ -12,12 +24,17 @@ import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 import tty
 
 BUILD = os.environ.get("SMPDFU_BUILD", "build")
 EMU = os.path.join(BUILD, "smpdfu-linkemu")
+# Only ends a wait for something that is not coming (a failed test).
+PATIENCE = 60
+NS = 1000000000
+MS = 1000000
 
 # --------------------------------------------------------------- helpers
 
@@ -32,15 +49,20 @@ def parse_stats(lines, tag):
 
 
 class Emu:
-    """smpdfu-linkemu running; .info holds the 'key: value' lines before 'ready'."""
+    """smpdfu-linkemu running with --trace; .info holds the 'key: value'
+    lines before 'ready'."""
 
     def __init__(self, *args):
-        self.p = subprocess.Popen([EMU, *args], stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        self.tmp = tempfile.TemporaryDirectory(prefix="smpdfu-linkemu-")
+        self.trace_path = os.path.join(self.tmp.name, "trace.jsonl")
+        self.p = subprocess.Popen([EMU, *args, "--trace", self.trace_path], stdout=subprocess.PIPE,
+                                  stderr=subprocess.PIPE)
         self.fd = self.p.stdout.fileno()
         self.pending = b""
         self.info = {}
+        self.records = None
         while True:
-            line = self.readline(5)
+            line = self.readline(PATIENCE)
             if line is None:
                 self.p.kill()
                 raise AssertionError("emulator did not get ready: %s" % self.p.stderr.read())
@@ -63,7 +85,7 @@ class Emu:
         line, _, self.pending = self.pending.partition(b"\n")
         return line.decode().strip()
 
-    def wait_stats(self, pred, timeout=5):
+    def wait_stats(self, pred, timeout=PATIENCE):
         """Wait for an interval stats pair (needs --stats-interval) for which
         pred(stats) holds; returns it, or None."""
         deadline = time.monotonic() + timeout
@@ -79,14 +101,78 @@ class Emu:
         return None
 
     def stop(self):
-        """SIGTERM, then the final stats: {'c2t': {...}, 't2c': {...}}."""
+        """SIGTERM, then the final stats: {'c2t': {...}, 't2c': {...}}; the
+        trace is complete once the process has exited."""
         self.p.send_signal(signal.SIGTERM)
-        out, err = self.p.communicate(timeout=5)
+        out, err = self.p.communicate(timeout=PATIENCE)
         out = (self.pending + out).decode()
         assert self.p.returncode == 0, "exit %d: %s" % (self.p.returncode, err)
         stats = parse_stats(out.splitlines(), "final")
         assert set(stats) == {"c2t", "t2c"}, out
         return stats
+
+    def trace(self, direction=None):
+        """The trace records (after stop()), times converted to integer ns."""
+        if self.records is None:
+            self.records = []
+            with open(self.trace_path) as f:
+                for line in f:
+                    r = json.loads(line)
+                    for k in ("in", "wire", "due", "out", "held", "ble_in"):
+                        if r.get(k) is not None:
+                            r[k] = round(r[k] * 1000)
+                    self.records.append(r)
+            self.tmp.cleanup()
+            check_causal(self.records)
+        return [r for r in self.records if direction is None or r["dir"] == direction]
+
+
+def check_causal(recs):
+    """What holds for every unit whatever the load: read, then serialised,
+    then due, and never written before it was due."""
+    for r in recs:
+        assert 0 <= r["in"] <= r["wire"] <= r["due"], r
+        if r.get("ble_in") is not None:
+            assert r["wire"] <= r["ble_in"] <= r["due"], r
+        if r["out"] is not None:
+            assert r["out"] >= r["due"], "written before it was due: %r" % r
+        else:
+            assert r.get("dropped") or r.get("overflow"), r
+
+
+class Pacer:
+    """The emulator's pacer (smpdfu_linkemu_pacer_add), in integer ns: a unit
+    offered at `now` leaves the wire at t0 + units/rate, t0 being the start of
+    the current busy period."""
+
+    def __init__(self, rate):
+        self.rate, self.t0, self.units, self.last = rate, 0, 0, 0
+
+    def add(self, now, units):
+        if now >= self.last:
+            self.t0, self.units = now, 0
+        self.units += units
+        whole, rest = divmod(self.units, self.rate)
+        self.last = self.t0 + whole * NS + (rest * NS + self.rate - 1) // self.rate
+        return self.last
+
+
+class Rng:
+    """splitmix64, as smpdfu_linkemu_rng_*."""
+    M = (1 << 64) - 1
+
+    def __init__(self, seed):
+        self.s = seed & self.M
+
+    def next(self):
+        self.s = (self.s + 0x9E3779B97F4A7C15) & self.M
+        z = self.s
+        z = ((z ^ (z >> 30)) * 0xBF58476D1CE4E5B9) & self.M
+        z = ((z ^ (z >> 27)) * 0x94D049BB133111EB) & self.M
+        return z ^ (z >> 31)
+
+    def unit(self):
+        return (self.next() >> 11) * (1.0 / 9007199254740992.0)
 
 
 def open_raw(path):
@@ -95,7 +181,7 @@ def open_raw(path):
     return fd
 
 
-def read_exactly(fd, n, timeout):
+def read_exactly(fd, n, timeout=PATIENCE):
     buf = b""
     deadline = time.monotonic() + timeout
     while len(buf) < n:
@@ -110,7 +196,7 @@ def read_exactly(fd, n, timeout):
 
 class PtyPeer:
     """The target side of a serial link: a pty whose far end the emulator
-    opens (--target-pty). Records (time, bytes) and optionally echoes."""
+    opens (--target-pty). Records what arrives and optionally echoes."""
 
     def __init__(self, echo=True):
         self.master, self.slave = os.openpty()
@@ -118,8 +204,8 @@ class PtyPeer:
         tty.setraw(self.master)
         self.path = os.ttyname(self.slave)
         self.echo = echo
-        self.rx = []
-        self.lock = threading.Lock()
+        self.rx = b""
+        self.cond = threading.Condition()
         self.stop_r, self.stop_w = os.pipe()
         self.t = threading.Thread(target=self.run, daemon=True)
         self.t.start()
@@ -133,14 +219,22 @@ class PtyPeer:
                 data = os.read(self.master, 65536)
             except OSError:
                 return
-            with self.lock:
-                self.rx.append((time.monotonic(), data))
+            # Recorded before the echo: whoever sees the echo sees the record.
+            with self.cond:
+                self.rx += data
+                self.cond.notify_all()
             if self.echo:
                 os.write(self.master, data)
 
+    def wait(self, pred, timeout=PATIENCE):
+        """Wait until pred(received bytes) holds; returns them."""
+        with self.cond:
+            self.cond.wait_for(lambda: pred(self.rx), timeout)
+            return self.rx
+
     def data(self):
-        with self.lock:
-            return b"".join(d for _, d in self.rx)
+        with self.cond:
+            return self.rx
 
     def close(self):
         os.write(self.stop_w, b"x")
@@ -151,7 +245,7 @@ class PtyPeer:
 
 class UdpPeer:
     """The target side of a datagram link: echoes (or answers with a fixed
-    reply) and records (time, datagram)."""
+    reply) and records each datagram."""
 
     def __init__(self, reply=None):
         self.s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
@@ -159,52 +253,57 @@ class UdpPeer:
         self.port = self.s.getsockname()[1]
         self.reply = reply
         self.rx = []
-        self.running = True
+        self.cond = threading.Condition()
+        self.stop_r, self.stop_w = os.pipe()
         self.t = threading.Thread(target=self.run, daemon=True)
         self.t.start()
 
     def run(self):
-        self.s.settimeout(0.05)
-        while self.running:
-            try:
-                data, addr = self.s.recvfrom(65536)
-            except socket.timeout:
-                continue
-            self.rx.append((time.monotonic(), data))
+        while True:
+            r, _, _ = select.select([self.s, self.stop_r], [], [])
+            if self.stop_r in r:
+                return
+            data, addr = self.s.recvfrom(65536)
+            # Recorded before the answer: whoever sees the answer sees the record.
+            with self.cond:
+                self.rx.append(data)
+                self.cond.notify_all()
             self.s.sendto(data if self.reply is None else self.reply, addr)
 
+    def wait(self, n, timeout=PATIENCE):
+        """Wait until n datagrams arrived (and were answered)."""
+        with self.cond:
+            self.cond.wait_for(lambda: len(self.rx) >= n, timeout)
+            return list(self.rx)
+
     def close(self):
-        self.running = False
+        os.write(self.stop_w, b"x")
         self.t.join()
+        for fd in (self.stop_r, self.stop_w):
+            os.close(fd)
         self.s.close()
 
 
-def free_port():
-    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-    s.bind(("127.0.0.1", 0))
-    port = s.getsockname()[1]
-    s.close()
-    return port
-
-
 def udp_emu(peer, *args, mode="udp"):
-    port = free_port()
-    emu = Emu(mode, "--listen", "127.0.0.1:%d" % port, "--target", "127.0.0.1:%d" % peer.port, *args)
+    """An emulator on a port the kernel picked (no free-port race) in front of
+    peer, and a client socket connected to it."""
+    emu = Emu(mode, "--listen", "127.0.0.1:0", "--target", "127.0.0.1:%d" % peer.port, *args)
+    host, _, port = emu.info["listen"].rpartition(":")
     c = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-    c.connect(("127.0.0.1", port))
-    c.settimeout(3)
+    c.connect((host, int(port)))
+    c.settimeout(PATIENCE)
     return emu, c
 
 
-def recv_all(sock, quiet):
-    got = []
-    sock.settimeout(quiet)
-    try:
-        while True:
-            got.append(sock.recv(65536))
-    except socket.timeout:
-        pass
-    return got
+def settled(s):
+    """Every datagram the direction took in has been written, dropped or
+    refused (a duplicate is one more write)."""
+    return s["units_out"] - s["duplicated"] + s["dropped"] + s["overflow"] == s["units_in"]
+
+
+def in_order(recs):
+    """Units in the order the emulator read them (the trace is in write order)."""
+    return sorted(recs, key=lambda r: (r["unit"], r.get("byte", 0), r.get("copy", 0)))
 
 
 # ---------------------------------------------------------------- serial
@@ -217,14 +316,20 @@ def test_serial_intact():
     fd = open_raw(emu.info["client"])
     data = bytes(random.Random(1).randrange(256) for _ in range(5000))
     os.write(fd, data)
-    back = read_exactly(fd, len(data), 5)
+    back = read_exactly(fd, len(data))
     st = emu.stop()
+    tr = emu.trace()
     os.close(fd)
     peer.close()
     assert back == data, "echo differs (%d of %d bytes back)" % (len(back), len(data))
     assert st["c2t"]["bytes_in"] == st["c2t"]["bytes_out"] == len(data)
     assert st["t2c"]["bytes_out"] == len(data)
     assert st["c2t"]["dropped"] == st["c2t"]["flipped"] == 0
+    # one trace line per byte each way, every one written
+    for d in ("c2t", "t2c"):
+        recs = [r for r in tr if r["dir"] == d]
+        assert [r["byte"] for r in recs] == list(range(len(data))), d
+        assert all(r["out"] is not None and r["bytes"] == 1 for r in recs), d
 
 
 def test_serial_pair_mode():
@@ -232,54 +337,73 @@ def test_serial_pair_mode():
     tfd = open_raw(emu.info["target"])
     cfd = open_raw(emu.info["client"])
     os.write(cfd, b"hello target\n")
-    assert read_exactly(tfd, 13, 3) == b"hello target\n"
+    assert read_exactly(tfd, 13) == b"hello target\n"
     os.write(tfd, b"hello client\n")
-    assert read_exactly(cfd, 13, 3) == b"hello client\n"
+    assert read_exactly(cfd, 13) == b"hello client\n"
     st = emu.stop()
+    emu.trace()
     os.close(cfd)
     os.close(tfd)
     assert st["c2t"]["units_out"] == 1 and st["t2c"]["units_out"] == 1
 
 
-def test_serial_pacing():
-    baud = 19200  # 1920 bytes/s
-    n = 1920
-    peer = PtyPeer(echo=False)
-    emu = Emu("serial", "--target-pty", peer.path, "--baud", str(baud))
+def check_paced(recs, baud, latency_ns):
+    """Each byte leaves the wire 10 bits after the previous one of its busy
+    period (or 10 bits after it was read, on an idle wire), exactly; it is
+    due latency later. Returns the number of busy periods."""
+    pacer = Pacer(baud)
+    periods = 0
+    for r in in_order(recs):
+        if r["in"] >= pacer.last:
+            periods += 1
+        assert r["wire"] == pacer.add(r["in"], 10), (r, pacer.t0, pacer.units)
+        assert r["due"] == r["wire"] + latency_ns, r
+    return periods
+
+
+def test_serial_pacing_and_latency():
+    baud = 19200  # 1920 bytes/s: a byte every 520833.3 ns
+    lines = [b"pacing line %04d of the test\n" % i for i in range(64)]
+    data = b"".join(lines)
+    peer = PtyPeer(echo=True)
+    emu = Emu("serial", "--target-pty", peer.path, "--baud", str(baud), "--latency", "0,25")
     fd = open_raw(emu.info["client"])
-    t0 = time.monotonic()
-    os.write(fd, b"U" * n)
-    deadline = t0 + 5
-    while len(peer.data()) < n and time.monotonic() < deadline:
-        time.sleep(0.02)
-    emu.stop()
+    os.write(fd, data)
+    back = read_exactly(fd, len(data))
+    st = emu.stop()
+    c2t, t2c = emu.trace("c2t"), emu.trace("t2c")
     os.close(fd)
     peer.close()
-    assert len(peer.data()) == n
-    first, last = peer.rx[0][0], peer.rx[-1][0]
-    # The first byte is in after one byte time; n-1 more byte times to the last.
-    rate = (n - 1) / (last - first)
-    expected = baud / 10
-    print("  serial pacing: %.0f B/s measured, %.0f configured (%.1f %%)" % (rate, expected, 100 * rate / expected))
-    assert 0.80 * expected <= rate <= 1.05 * expected, rate
-    total = last - t0
-    assert total >= n * 10 / baud * 0.95, total
+    assert back == data
+    assert len(c2t) == len(t2c) == len(data) == st["c2t"]["bytes_out"]
+    periods = check_paced(c2t, baud, 0)
+    check_paced(t2c, baud, 25 * MS)
+    # Written in one go, read long before the wire (1 s of it) is free: one
+    # busy period, whose last byte leaves exactly len*10/baud after the first
+    # byte was read.
+    first, last = in_order(c2t)[0], in_order(c2t)[-1]
+    print("  serial pacing: %d busy period(s), last byte due %.6f s after the first was read"
+          % (periods, (last["due"] - first["in"]) / NS))
+    if periods == 1:
+        assert last["wire"] - first["in"] == math.ceil(len(data) * 10 * NS / baud)
+    # lines are counted by their \n
+    assert sum(1 for r in c2t if r.get("nl")) == len(lines) == st["c2t"]["units_out"]
+    assert max(r["unit"] for r in c2t) == len(lines) - 1
 
 
-def test_serial_latency():
+def test_serial_latency_unpaced():
     peer = PtyPeer(echo=False)
     emu = Emu("serial", "--target-pty", peer.path, "--baud", "0", "--latency", "200,0")
     fd = open_raw(emu.info["client"])
-    t0 = time.monotonic()
     os.write(fd, b"x\n")
-    while not peer.rx and time.monotonic() < t0 + 3:
-        time.sleep(0.005)
+    assert peer.wait(lambda rx: len(rx) == 2) == b"x\n"
     emu.stop()
+    tr = emu.trace()
     os.close(fd)
     peer.close()
-    assert peer.rx, "nothing arrived"
-    dt = peer.rx[0][0] - t0
-    assert 0.195 <= dt < 0.6, dt
+    assert len(tr) == 2
+    for r in tr:
+        assert r["dir"] == "c2t" and r["wire"] == r["in"] and r["due"] == r["in"] + 200 * MS, r
 
 
 def lines_run(loss, seed, count=60):
@@ -293,14 +417,16 @@ def lines_run(loss, seed, count=60):
     done = emu.wait_stats(lambda s: s["c2t"]["units_out"] + s["c2t"]["dropped"] == count)
     assert done, "the emulator never finished the lines"
     # ...and the peer has read all that was carried.
-    end = time.monotonic() + 3
-    while peer.data().count(b"\n") < done["c2t"]["units_out"] and time.monotonic() < end:
-        time.sleep(0.01)
+    rx = peer.wait(lambda rx: rx.count(b"\n") >= done["c2t"]["units_out"])
     st = emu.stop()
+    tr = emu.trace("c2t")
     os.close(fd)
     peer.close()
-    rx = peer.data()
     got = [l + b"\n" for l in rx.split(b"\n")[:-1]]
+    # The trace names the dropped lines: the others are what arrived.
+    dropped = {r["unit"] for r in tr if r.get("dropped")}
+    assert all(r["out"] is None for r in tr if r["unit"] in dropped)
+    assert got == [l for i, l in enumerate(sent) if i not in dropped]
     return sent, got, st
 
 
@@ -326,8 +452,9 @@ def test_serial_flip():
     fd = open_raw(emu.info["client"])
     data = bytes(range(256)) * 4
     os.write(fd, data)
-    back = read_exactly(fd, len(data), 5)
+    back = read_exactly(fd, len(data))
     st = emu.stop()
+    emu.trace()
     os.close(fd)
     peer.close()
     rx = peer.data()
@@ -336,20 +463,20 @@ def test_serial_flip():
         assert bin(a ^ b).count("1") == 1, (a, b)
     assert back == rx, "t2c has no flips configured but changed bytes"
     assert st["c2t"]["flipped"] == len(data) and st["t2c"]["flipped"] == 0
-    # Partial probability: the count reported is the count observed.
+    # Partial probability: the bytes the trace marks flipped are the ones
+    # that arrived changed.
     peer = PtyPeer(echo=False)
     emu = Emu("serial", "--target-pty", peer.path, "--baud", "0", "--flip", "0.1", "--seed", "9")
     fd = open_raw(emu.info["client"])
     os.write(fd, data)
-    end = time.monotonic() + 3
-    while len(peer.data()) < len(data) and time.monotonic() < end:
-        time.sleep(0.02)
+    rx = peer.wait(lambda rx: len(rx) >= len(data))
     st = emu.stop()
+    tr = emu.trace("c2t")
     os.close(fd)
     peer.close()
-    rx = peer.data()
-    observed = sum(1 for a, b in zip(data, rx) if a != b)
-    assert len(rx) == len(data) and observed == st["c2t"]["flipped"] and 0 < observed < len(data)
+    observed = [i for i, (a, b) in enumerate(zip(data, rx)) if a != b]
+    assert len(rx) == len(data) and len(observed) == st["c2t"]["flipped"] and 0 < len(observed) < len(data)
+    assert observed == [r["byte"] for r in in_order(tr) if r.get("flipped")]
 
 
 # ------------------------------------------------------------------- udp
@@ -365,11 +492,17 @@ def test_udp_intact():
         c.send(d)
         got.append(c.recv(65536))
     st = emu.stop()
+    tr = emu.trace()
     peer.close()
     c.close()
     assert got == sent
     assert st["c2t"]["units_in"] == st["c2t"]["units_out"] == st["t2c"]["units_out"] == len(sent)
     assert st["c2t"]["bytes_out"] == sum(map(len, sent))
+    for d in ("c2t", "t2c"):
+        recs = [r for r in tr if r["dir"] == d]
+        assert [(r["unit"], r["bytes"]) for r in recs] == list(enumerate(map(len, sent))), d
+        # unimpaired: due the moment it was read
+        assert all(r["in"] == r["wire"] == r["due"] for r in recs), d
 
 
 def test_udp_listen_port_zero():
@@ -380,7 +513,7 @@ def test_udp_listen_port_zero():
     assert host == "127.0.0.1" and int(port) > 0
     c = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
     c.connect((host, int(port)))
-    c.settimeout(3)
+    c.settimeout(PATIENCE)
     c.send(b"port zero")
     assert c.recv(100) == b"port zero"
     emu.stop()
@@ -390,108 +523,242 @@ def test_udp_listen_port_zero():
 
 def test_udp_refuses_remote():
     r = subprocess.run([EMU, "udp", "--target", "192.0.2.1:1337", "--duration", "1"],
-                       capture_output=True, text=True, timeout=5)
+                       capture_output=True, text=True, timeout=PATIENCE)
     assert r.returncode == 2 and "loopback" in r.stdout, (r.returncode, r.stdout)
 
 
-def udp_burst(args, n=20, quiet=0.4):
+def udp_burst(args, n=20):
+    """Send n datagrams at once to an echoing peer; wait (on the emulator's
+    stats) until both directions have settled every datagram."""
     peer = UdpPeer()
-    emu, c = udp_emu(peer, *args)
+    emu, c = udp_emu(peer, "--stats-interval", "20", *args)
     sent = [b"dgram %02d" % i for i in range(n)]
     for d in sent:
         c.send(d)
-    back = recv_all(c, quiet)
+    done = emu.wait_stats(lambda s: s["c2t"]["units_in"] == n and settled(s["c2t"]) and
+                          s["t2c"]["units_in"] == s["c2t"]["units_out"] and settled(s["t2c"]))
+    assert done, "the emulator never settled the burst"
+    # Exactly what the emulator wrote each way.
+    back = [c.recv(65536) for _ in range(done["t2c"]["units_out"])]
+    rx = peer.wait(done["c2t"]["units_out"])
     st = emu.stop()
+    tr = emu.trace()
     peer.close()
     c.close()
-    return sent, [d for _, d in peer.rx], back, st
+    return sent, rx, back, st, tr
 
 
 def test_udp_loss():
-    sent, rx, back, st = udp_burst(["--loss", "1,0"])
+    sent, rx, back, st, _ = udp_burst(["--loss", "1,0"])
     assert rx == [] and back == [] and st["c2t"]["dropped"] == len(sent)
-    sent, rx, back, st = udp_burst(["--loss", "0,1"])
+    sent, rx, back, st, _ = udp_burst(["--loss", "0,1"])
     assert rx == sent and back == [] and st["t2c"]["dropped"] == len(sent)
-    sent, rx, back, st = udp_burst(["--loss", "0.4,0", "--seed", "11"])
+    sent, rx, back, st, tr = udp_burst(["--loss", "0.4,0", "--seed", "11"])
     assert len(rx) == len(sent) - st["c2t"]["dropped"] and 0 < len(rx) < len(sent)
     assert rx == [d for d in sent if d in rx], "order changed"
-    _, rx2, _, _ = udp_burst(["--loss", "0.4,0", "--seed", "11"])
+    lost = [r["unit"] for r in tr if r["dir"] == "c2t" and r.get("dropped")]
+    assert rx == [d for i, d in enumerate(sent) if i not in lost]
+    _, rx2, _, _, _ = udp_burst(["--loss", "0.4,0", "--seed", "11"])
     assert rx2 == rx, "same seed, different losses"
 
 
 def test_udp_dup():
-    sent, rx, back, st = udp_burst(["--dup", "1,0"])
+    sent, rx, back, st, tr = udp_burst(["--dup", "1,0"])
     assert rx == [d for d in sent for _ in (0, 1)], rx
     assert st["c2t"]["duplicated"] == len(sent) and st["c2t"]["units_out"] == 2 * len(sent)
     assert len(back) == 2 * len(sent) and st["t2c"]["duplicated"] == 0
+    c2t = [r for r in tr if r["dir"] == "c2t"]
+    assert [(r["unit"], r.get("copy", 0)) for r in c2t] == [(i, k) for i in range(len(sent)) for k in (0, 1)]
 
 
 def test_udp_reorder():
-    sent, rx, back, st = udp_burst(["--reorder", "1,0"], n=10)
-    # Each held datagram is overtaken by the next one: 1 0 3 2 5 4 ...
+    # A hold far longer than any stall: each held datagram is overtaken by the
+    # next one, whenever it comes: 1 0 3 2 5 4 ...
+    sent, rx, back, st, tr = udp_burst(["--reorder", "1,0", "--reorder-hold", "600000"], n=10)
     expect = [sent[i ^ 1] for i in range(10)]
     assert rx == expect, rx
     assert st["c2t"]["reordered"] == 5
-    # A datagram held with nobody behind it goes out after the hold time.
+    c2t = {r["unit"]: r for r in tr if r["dir"] == "c2t"}
+    for i in range(0, 10, 2):
+        held, next_ = c2t[i], c2t[i + 1]
+        assert held["reordered"] and held["held"] == held["wire"] + 600000 * MS, held
+        assert held["due"] == next_["due"] and held["out"] >= next_["out"], (held, next_)
+    # A datagram held with nobody behind it is due exactly the hold time after
+    # it would have been, and is not counted as reordered.
     peer = UdpPeer()
     emu, c = udp_emu(peer, "--reorder", "1,0", "--reorder-hold", "150")
-    t0 = time.monotonic()
     c.send(b"alone")
     assert c.recv(100) == b"alone"
-    dt = time.monotonic() - t0
     st = emu.stop()
+    (r,) = emu.trace("c2t")
     peer.close()
     c.close()
-    assert 0.145 <= dt < 0.6 and st["c2t"]["reordered"] == 0, dt
+    assert st["c2t"]["reordered"] == 0 and not r.get("reordered")
+    assert r["held"] == r["due"] == r["in"] + 150 * MS, r
 
 
 def test_udp_latency_jitter():
+    seed, lat, jit, back_lat = 2, 60, 10, 40
     peer = UdpPeer()
-    emu, c = udp_emu(peer, "--latency", "60,40", "--jitter", "10,0", "--seed", "2")
-    rtts = []
+    emu, c = udp_emu(peer, "--latency", "%d,%d" % (lat, back_lat), "--jitter", "%d,0" % jit,
+                     "--seed", str(seed))
     for i in range(10):
-        t0 = time.monotonic()
         c.send(b"ping %d" % i)
         assert c.recv(100) == b"ping %d" % i
-        rtts.append(time.monotonic() - t0)
     emu.stop()
+    c2t, t2c = in_order(emu.trace("c2t")), in_order(emu.trace("t2c"))
     peer.close()
     c.close()
-    assert min(rtts) >= 0.090 and max(rtts) < 0.3, rtts
-    assert max(rtts) - min(rtts) > 0.003, "jitter had no effect: %r" % rtts
+    # c2t: the seeded jitter draw of each datagram (the 4th number of its
+    # direction's stream: loss, dup, reorder, jitter), never reordering.
+    rng = Rng(seed * 2)
+    last, offsets = 0, []
+    for r in c2t:
+        for _ in range(3):
+            rng.next()
+        j = int((rng.unit() * 2.0 - 1.0) * (jit * MS))
+        due = r["wire"] if j < 0 and -j > lat * MS else r["wire"] + lat * MS + j
+        due = max(due, last)
+        last = due
+        assert r["due"] == due, (r, due)
+        assert r["wire"] + (lat - jit) * MS <= r["due"] <= r["wire"] + (lat + jit) * MS, r
+        offsets.append(r["due"] - r["wire"])
+    assert len(set(offsets)) > 1, "jitter had no effect: %r" % offsets
+    # t2c: latency only
+    assert all(r["due"] == r["wire"] + back_lat * MS for r in t2c), t2c
 
 
 def test_udp_rate():
-    rate = 20000
+    rate, n, size = 20000, 20, 1000
     peer = UdpPeer()
     emu, c = udp_emu(peer, "--rate", "%d,0" % rate)
-    n, size = 20, 1000
     for i in range(n):
         c.send(bytes([i]) * size)
-    end = time.monotonic() + 4
-    while len(peer.rx) < n and time.monotonic() < end:
-        time.sleep(0.02)
+    rx = peer.wait(n)
     emu.stop()
+    c2t = in_order(emu.trace("c2t"))
     peer.close()
     c.close()
-    assert len(peer.rx) == n
-    measured = (n - 1) * size / (peer.rx[-1][0] - peer.rx[0][0])
-    print("  udp rate: %.0f B/s measured, %d configured" % (measured, rate))
-    assert 0.80 * rate <= measured <= 1.05 * rate, measured
+    assert rx == [bytes([i]) * size for i in range(n)]
+    pacer = Pacer(rate)
+    for r in c2t:
+        assert r["wire"] == pacer.add(r["in"], size) and r["due"] == r["wire"], r
+    # Sent at once, read long before the link (1 s of it) is free: one busy
+    # period of exactly n*size/rate.
+    if all(r["in"] < p["wire"] for p, r in zip(c2t, c2t[1:])):
+        assert c2t[-1]["wire"] - c2t[0]["in"] == n * size * NS // rate
+
+
+def test_udp_never_early():
+    """Due times 0.2 ms apart, closer than the emulator's wake-ups (--tick-us
+    500): each wake-up writes a batch, and none of it before its time."""
+    rate, n, size = 100000, 200, 20
+    peer = UdpPeer()
+    emu, c = udp_emu(peer, "--rate", "%d,%d" % (rate, rate), "--latency", "3")
+    for i in range(n):
+        c.send(b"%020d" % i)
+    rx = peer.wait(n)
+    back = [c.recv(100) for _ in range(n)]
+    emu.stop()
+    tr = emu.trace()  # checks out >= due for every datagram
+    peer.close()
+    c.close()
+    assert rx == back == [b"%020d" % i for i in range(n)]
+    for d in ("c2t", "t2c"):
+        pacer = Pacer(rate)
+        for r in in_order([r for r in tr if r["dir"] == d]):
+            assert r["wire"] == pacer.add(r["in"], size) and r["due"] == r["wire"] + 3 * MS, r
 
 
 # ------------------------------------------------------------------- ble
 
 
-def limit_kib(pkt, resp, pipelined, *ble):
+def limit_bps(pkt, resp, pipelined, *ble):
     out = subprocess.run([EMU, "limits", "--pkt", str(pkt), "--overhead", "0", "--resp", str(resp), *ble],
-                         capture_output=True, text=True, check=True).stdout
+                         capture_output=True, text=True, check=True, timeout=PATIENCE).stdout
     line = [l for l in out.splitlines() if l.startswith("BLE")][0]
     f = line.split()  # ... STOPWAIT KiB/s PIPELINED KiB/s
     return float(f[-2] if pipelined else f[-4]) * 1024
 
 
 BLE = ["--mtu", "247", "--interval", "15", "--pdus", "4", "--phy", "2M"]
+MTU, INTERVAL, PDUS, PHY, LL_MAX = 247, 15 * MS, 4, 2, 251
+TIFS = 150000
+
+
+def air_ns(payload):
+    return ((2 if PHY == 2 else 1) + 4 + 2 + payload + 3) * 8 * 1000 // PHY
+
+
+def packet_pdus(n):
+    """LL payload sizes carrying an SMP packet of n bytes."""
+    sizes = []
+    for off in range(0, n, MTU - 3):
+        l2 = min(n - off, MTU - 3) + 7
+        while l2:
+            sizes.append(min(l2, LL_MAX))
+            l2 -= sizes[-1]
+    return sizes
+
+
+def ble_model(units):
+    """The connection event schedule (docs/linkemu.md, BLE model) for the
+    datagrams {dir: [(ble_in, bytes), ...]} in FIFO order: event k at
+    k*interval carries, alternating central and peripheral, at most PDUS data
+    PDUs per side of data that was in the stage by then. Returns {dir: [dict
+    of pdu0, pdus, ev0, ev1, due]}."""
+    q = {d: [[t, packet_pdus(n), {"pdus": 0}] for t, n in units[d]] for d in ("c2t", "t2c")}
+    done = {d: [] for d in q}
+    count = {"c2t": 0, "t2c": 0}
+    k = None
+    while q["c2t"] or q["t2c"]:
+        heads = [q[d][0][0] for d in q if q[d]]
+        k = max(0 if k is None else k + 1, min(-(-t // INTERVAL) for t in heads))
+        t_ev, el, n = k * INTERVAL, 0, {"c2t": 0, "t2c": 0}
+        while True:
+            p = {}
+            for d in q:
+                h = q[d][0] if q[d] else None
+                ready = h and (h[2]["pdus"] or h[0] <= t_ev) and n[d] < PDUS
+                p[d] = h[1][0] if ready else 0
+            if not p["c2t"] and not p["t2c"]:
+                break
+            a0, a1 = air_ns(p["c2t"]), air_ns(p["t2c"])
+            if el + a0 + a1 + 2 * TIFS > INTERVAL:
+                break
+            arrive = {"c2t": t_ev + el + a0, "t2c": t_ev + el + a0 + TIFS + a1}
+            for d in q:
+                if not p[d]:
+                    continue
+                h = q[d][0]
+                r = h[2]
+                if not r["pdus"]:
+                    r.update(pdu0=count[d], ev0=k)
+                r["pdus"] += 1
+                r["ev1"] = k
+                count[d] += 1
+                n[d] += 1
+                h[1].pop(0)
+                if not h[1]:
+                    r["due"] = arrive[d]
+                    done[d].append(r)
+                    q[d].pop(0)
+            el += a0 + a1 + 2 * TIFS
+    return done
+
+
+def check_ble(tr):
+    """Every carried datagram got exactly the PDUs, events and arrival time
+    the model gives the datagrams as they entered the BLE stage."""
+    recs = {d: [r for r in tr if r["dir"] == d and not r.get("copy") and not r.get("dropped")]
+            for d in ("c2t", "t2c")}
+    model = ble_model({d: [(r["ble_in"], r["bytes"]) for r in recs[d]] for d in recs})
+    for d in recs:
+        for r, m in zip(recs[d], model[d]):
+            got = {k: r[k] for k in ("pdu0", "pdus", "ev0", "ev1", "due")}
+            assert got == m, (d, r, m)
+        assert len(recs[d]) == len(model[d])
+    return recs
 
 
 def test_ble_stream():
@@ -501,40 +768,50 @@ def test_ble_stream():
     sent = [bytes([i]) * size for i in range(n)]
     for d in sent:
         c.send(d)
-    end = time.monotonic() + 5
-    while len(peer.rx) < n and time.monotonic() < end:
-        time.sleep(0.02)
+    rx = peer.wait(n)
+    # The echoes too: a unit still inside the emulator at the end has no
+    # trace line, yet took its share of connection events.
+    back = [c.recv(65536) for _ in range(n)]
     st = emu.stop()
+    recs = check_ble(emu.trace())
     peer.close()
     c.close()
-    assert [d for _, d in peer.rx] == sent
+    assert rx == sent and back == sent
     # 2048 B = 8 fragments of 244 + one of 96; each fits one LL PDU (251).
-    assert st["c2t"]["ble_pdus"] == 9 * n, st["c2t"]
-    measured = (n - 1) * size / (peer.rx[-1][0] - peer.rx[0][0])
-    limit = limit_kib(size, 0, True, *BLE)
-    print("  ble stream: %.0f B/s measured, limit %.0f B/s" % (measured, limit))
-    assert 0.80 * limit <= measured <= 1.10 * limit, (measured, limit)
+    assert st["c2t"]["ble_pdus"] == 9 * n and all(r["pdus"] == 9 for r in recs["c2t"]), st["c2t"]
+    # When every datagram was in before the first event (the usual case),
+    # each event carries exactly 4 PDUs: 9 PDUs -> PDU p in event ev0+p//4.
+    c2t = recs["c2t"]
+    if all(r["ble_in"] <= c2t[0]["ev0"] * INTERVAL for r in c2t):
+        assert [r["ev1"] - c2t[0]["ev0"] for r in c2t] == [(9 * (i + 1) - 1) // 4 for i in range(n)]
+    # The model streaming saturated agrees with `smpdfu-linkemu limits`.
+    m = ble_model({"c2t": [(0, size)] * n, "t2c": []})["c2t"]
+    virtual = (n - 1) * size / ((m[-1]["due"] - m[0]["due"]) / NS)
+    limit = limit_bps(size, 0, True, *BLE)
+    print("  ble stream: %.0f B/s on the model's clock, limit %.0f B/s" % (virtual, limit))
+    assert abs(virtual / limit - 1) < 0.02, (virtual, limit)
 
 
 def test_ble_stop_and_wait():
     peer = UdpPeer(reply=b"r" * 20)
     emu, c = udp_emu(peer, *BLE, mode="ble")
-    n, size = 10, 2048
-    c.send(b"q" * size)
-    assert c.recv(100) == b"r" * 20
-    t0 = time.monotonic()
+    n, size = 11, 2048
     for _ in range(n):
         c.send(b"q" * size)
         assert c.recv(100) == b"r" * 20
-    dt = time.monotonic() - t0
     st = emu.stop()
+    recs = check_ble(emu.trace())
     peer.close()
     c.close()
-    measured = n * size / dt
-    limit = limit_kib(size, 20, False, *BLE)
-    print("  ble stop-and-wait: %.0f B/s measured, limit %.0f B/s" % (measured, limit))
-    assert 0.80 * limit <= measured <= 1.05 * limit, (measured, limit)
-    assert st["t2c"]["ble_pdus"] == n + 1
+    assert st["t2c"]["ble_pdus"] == n and st["c2t"]["ble_pdus"] == 9 * n
+    # A request takes 3 events (4 + 4 + 1 PDUs); its answer, in the stage only
+    # after the request's last PDU arrived, goes in a later event.
+    for q, a in zip(recs["c2t"], recs["t2c"]):
+        assert q["ev1"] - q["ev0"] == 2 and a["ev0"] > q["ev1"] and a["pdus"] == 1, (q, a)
+    # With an answer in the very next event and the next request in the one
+    # after, the model gives the limit's cycle of 4 events exactly.
+    limit = limit_bps(size, 20, False, *BLE)
+    assert abs(limit / (size / (4 * INTERVAL / NS)) - 1) < 1e-3, limit  # printed to 0.01 KiB/s
 
 
 # ------------------------------------------------------------------ main

@@ -19,7 +19,7 @@ from tools import BUILD, LINKEMU, MKIMAGE, SMPDFU, SOURCE, TARGET, make_image  #
 class Proc:
     """A child printing 'key: value' lines, then 'ready', on stdout."""
 
-    def __init__(self, cmd, timeout=10):
+    def __init__(self, cmd, timeout=60):
         self.p = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, bufsize=0)
         self.info = {}
         self.buf = b""
@@ -45,7 +45,7 @@ class Proc:
         line, _, self.buf = self.buf.partition(b"\n")
         return line.decode().strip()
 
-    def stop(self, timeout=5):
+    def stop(self, timeout=60):
         """SIGTERM, wait for the exit; returns the rest of stdout as lines."""
         if self.p.poll() is None:
             self.p.send_signal(signal.SIGTERM)
@@ -100,7 +100,7 @@ class LossyCase(unittest.TestCase):
             # 40 KiB: a few dozen chunks, each a chance for the link to spoil it.
             self.v2_hash = make_image(self.path("v2.bin"), "2.0.0", 40000, 2)
 
-    def cli(self, conn, *args, timeout=60):
+    def cli(self, conn, *args, timeout=300):
         p = subprocess.run([SMPDFU, "--json", "--conn", conn] + list(args), capture_output=True,
                            text=True, timeout=timeout)
         return p.returncode, p.stdout, p.stderr

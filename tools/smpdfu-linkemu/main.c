@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* smpdfu-linkemu: link emulator between an SMP client and an SMP target.
  * Parses the command line and runs smpdfu_linkemu_run(); see docs/linkemu.md. */
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -36,6 +37,8 @@ static void usage(FILE *f)
             "  --stats-interval MS   print stats periodically\n"
             "  --duration S      stop after S seconds (else on SIGINT/SIGTERM)\n"
             "  --tick-us N       least time between wake-ups (default 500)\n"
+            "  --trace FILE      one JSON line per carried byte (serial) or datagram (udp, ble):\n"
+            "                    the times the model gave it, in us from the start (docs/linkemu.md)\n"
             "Impairment values take 'X' (both directions) or 'C2T,T2C'.\n"
             "  -h, --help        this text;  --version   print the version\n");
 }
@@ -122,6 +125,7 @@ int main(int argc, char **argv)
     smpdfu_linkemu_cfg_t cfg;
     smpdfu_linkemu_cfg_default(&cfg);
     limits_opts_t lo = {.pkt = 2048, .overhead = 20, .resp = 20};
+    const char *trace = NULL;
     if (argc == 2 && !strcmp(argv[1], "--version")) {
         printf("smpdfu-linkemu %s\n", smpdfu_version());
         return 0;
@@ -218,6 +222,8 @@ int main(int argc, char **argv)
             cfg.stats_interval_ms = (uint32_t)x;
         } else if (!strcmp(a, "--duration") && !limits) {
             bad = parse_num(v, 0, 1e7, &cfg.duration_s);
+        } else if (!strcmp(a, "--trace") && !limits) {
+            trace = v;
         } else if (!strcmp(a, "--tick-us") && !limits) {
             bad = parse_whole(v, 0, 1e6, &x);
             cfg.tick_us = (uint32_t)x;
@@ -242,7 +248,18 @@ int main(int argc, char **argv)
     }
     /* Line-buffered so a parent reading our pipe sees each line at once. */
     setvbuf(stdout, NULL, _IOLBF, 0);
+    if (trace) {
+        cfg.trace = fopen(trace, "w");
+        if (!cfg.trace) {
+            printf("error: cannot write the trace %s: %s\n", trace, strerror(errno));
+            return 1;
+        }
+    }
     int rc = smpdfu_linkemu_run(&cfg, stdout);
+    if (cfg.trace && fclose(cfg.trace)) {
+        printf("error: cannot write the trace %s: %s\n", trace, strerror(errno));
+        rc = rc ? rc : SMPDFU_EIO;
+    }
     if (rc) {
         fprintf(stderr, "smpdfu-linkemu: %s\n", smpdfu_strerror(rc));
         return rc == SMPDFU_EINVAL ? 2 : 1;

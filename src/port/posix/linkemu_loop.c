@@ -123,3 +123,15 @@ int smpdfu_linkemu_run(const smpdfu_linkemu_cfg_t *cfg, FILE *out)
         return SMPDFU_EINVAL;
     }
 }
+
+void smpdfu_linkemu_trace_time(FILE *f, const char *key, uint64_t t, uint64_t t0)
+{
+    if (t == LK_NEVER) {
+        fprintf(f, ",\"%s\":null", key);
+        return;
+    }
+    /* Nothing the model schedules is before the start; clamp anyway so a
+     * reader never sees a negative or wrapped time. */
+    uint64_t d = t > t0 ? t - t0 : 0;
+    fprintf(f, ",\"%s\":%llu.%03llu", key, (unsigned long long)(d / 1000u), (unsigned long long)(d % 1000u));
+}

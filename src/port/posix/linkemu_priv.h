@@ -4,6 +4,7 @@
 #define SMPDFU_LINKEMU_PRIV_H
 
 #include <stdint.h>
+#include <stdio.h>
 
 #include "smpdfu/posix_linkemu.h"
 
@@ -40,6 +41,11 @@ bool smpdfu_linkemu_clock_step(smpdfu_linkemu_clock_t *c, uint64_t now, FILE *ou
 /* Time to sleep in ppoll for a next event at `next` (LK_NEVER: none): at least
  * one tick, so bursts of due items are handled in batches. */
 struct timespec smpdfu_linkemu_clock_wait(const smpdfu_linkemu_clock_t *c, uint64_t now, uint64_t next);
+
+/* Trace output (docs/linkemu.md, "Trace"): `,"key":T` with T = t - t0 in
+ * microseconds with three decimals (so nanoseconds are kept exactly), or
+ * `,"key":null` for LK_NEVER. */
+void smpdfu_linkemu_trace_time(FILE *f, const char *key, uint64_t t, uint64_t t0);
 
 int smpdfu_linkemu_run_serial(const smpdfu_linkemu_cfg_t *cfg, FILE *out);
 int smpdfu_linkemu_run_udp(const smpdfu_linkemu_cfg_t *cfg, FILE *out);

@@ -15,7 +15,9 @@
 #define IO_CHUNK 4096u
 
 typedef struct {
-    uint64_t due;  /* when the byte reaches the far end */
+    uint64_t in;   /* when the emulator read it */
+    uint64_t wire; /* when its stop bit has left the wire (the pacer's answer) */
+    uint64_t due;  /* when the byte reaches the far end: wire + latency */
     uint8_t b;
     uint8_t drop;  /* part of a dropped line: uses wire time, never delivered */
     uint8_t flip;  /* a bit was flipped */
@@ -34,6 +36,11 @@ typedef struct {
     smpdfu_linkemu_rng_t rng;
     const smpdfu_linkemu_dir_t *cfg;
     smpdfu_linkemu_stats_t *st;
+    /* trace (NULL: none) */
+    FILE *trace;
+    const char *name;
+    uint64_t t0;
+    uint64_t tr_byte, tr_line; /* index of the next byte / line to leave the queue */
 } sdir_t;
 
 typedef struct {
@@ -117,6 +124,8 @@ static int sdir_read(sdir_t *d, uint64_t now)
         }
         /* 8N1: start bit + 8 data bits + stop bit per byte. */
         uint64_t left = d->paced ? smpdfu_linkemu_pacer_add(&d->pacer, now, 10) : now;
+        e->in = now;
+        e->wire = left;
         e->due = left + d->latency_ns;
         e->nl = buf[i] == '\n';
         if (e->nl) {
@@ -128,12 +137,33 @@ static int sdir_read(sdir_t *d, uint64_t now)
     return 0;
 }
 
+/* One trace line for a byte leaving the queue (written at `out`, or dropped:
+ * LK_NEVER). Bytes leave in order, so the indexes are counted here. */
+static void sdir_trace(sdir_t *d, const sbyte_t *x, uint64_t out)
+{
+    if (d->trace) {
+        fprintf(d->trace, "{\"dir\":\"%s\",\"unit\":%llu,\"byte\":%llu,\"bytes\":1", d->name,
+                (unsigned long long)d->tr_line, (unsigned long long)d->tr_byte);
+        smpdfu_linkemu_trace_time(d->trace, "in", x->in, d->t0);
+        smpdfu_linkemu_trace_time(d->trace, "wire", x->wire, d->t0);
+        smpdfu_linkemu_trace_time(d->trace, "due", x->due, d->t0);
+        smpdfu_linkemu_trace_time(d->trace, "out", out, d->t0);
+        fprintf(d->trace, "%s%s%s}\n", x->nl ? ",\"nl\":true" : "", x->drop ? ",\"dropped\":true" : "",
+                x->flip ? ",\"flipped\":true" : "");
+    }
+    d->tr_byte++;
+    if (x->nl) {
+        d->tr_line++;
+    }
+}
+
 /* Write every byte that is due. Returns SMPDFU_ECLOSED if the sink is gone. */
 static int sdir_deliver(sdir_t *d, uint64_t now)
 {
     while (d->count && d->q[d->head].due <= now && !d->blocked) {
         sbyte_t *e = &d->q[d->head];
         if (e->drop) {
+            sdir_trace(d, e, LK_NEVER);
             d->head = (d->head + 1) % SQ_CAP;
             d->count--;
             continue;
@@ -156,8 +186,12 @@ static int sdir_deliver(sdir_t *d, uint64_t now)
             }
             return SMPDFU_ECLOSED;
         }
+        /* Taken after the write returned: the trace's "out" is never before
+         * the bytes really went out. */
+        uint64_t out = d->trace ? smpdfu_linkemu_now_ns() : now;
         for (ssize_t i = 0; i < w; i++) {
             const sbyte_t *x = &d->q[d->head];
+            sdir_trace(d, x, out);
             if (x->flip) {
                 d->st->flipped++;
             }
@@ -245,6 +279,11 @@ int smpdfu_linkemu_run_serial(const smpdfu_linkemu_cfg_t *cfg, FILE *out)
 
     smpdfu_linkemu_clock_t clk;
     smpdfu_linkemu_clock_init(&clk, cfg, smpdfu_linkemu_now_ns());
+    for (int d = 0; d < 2; d++) {
+        dir[d].trace = cfg->trace;
+        dir[d].name = d == SMPDFU_LINKEMU_C2T ? "c2t" : "t2c";
+        dir[d].t0 = clk.start_ns;
+    }
     for (;;) {
         uint64_t now = smpdfu_linkemu_now_ns();
         for (int d = 0; d < 2 && !rc; d++) {
@@ -295,6 +334,9 @@ int smpdfu_linkemu_run_serial(const smpdfu_linkemu_cfg_t *cfg, FILE *out)
         }
     }
     smpdfu_linkemu_stats_print(out, "final", st);
+    if (cfg->trace) {
+        fflush(cfg->trace);
+    }
 done:
     for (int d = 0; d < 2; d++) {
         free(dir[d].q);

@@ -18,8 +18,17 @@
 
 typedef struct dgram {
     struct dgram *next;
-    uint64_t due;
-    bool dup;      /* deliver twice */
+    uint64_t due;      /* impairment stage: when it leaves it; BLE: arrival of its last PDU */
+    bool dup;          /* deliver twice */
+    /* What the model decided, for the trace (docs/linkemu.md, "Trace"). */
+    uint64_t unit;     /* index among the datagrams of its direction */
+    uint64_t in;       /* read by the emulator */
+    uint64_t wire;     /* serialised (the pacer's answer) */
+    uint64_t held;     /* reorder: release deadline; LK_NEVER if not held */
+    bool reordered;    /* overtaken by its successor */
+    uint64_t ble_in;   /* entered the BLE stage (its impairment due) */
+    uint64_t pdu0, ev0, ev1; /* first LL PDU (direction's count), first and last event */
+    uint32_t pdus;     /* LL PDUs that carried it */
     size_t len;
     uint8_t data[];
 } dgram_t;
@@ -31,8 +40,7 @@ typedef struct {
 
 typedef struct {
     dq_t q;            /* impairment stage, due order */
-    dgram_t *held;     /* reorder: waits for the next datagram to overtake it */
-    uint64_t held_deadline;
+    dgram_t *held;     /* reorder: waits for the next datagram to overtake it (until held->held) */
     uint64_t last_due;
     uint64_t latency_ns, jitter_ns;
     smpdfu_linkemu_pacer_t pacer;
@@ -58,6 +66,7 @@ typedef struct {
     smpdfu_linkemu_stats_t st[2];
     uint64_t ble_t0, ble_next;
     bool ble_armed;
+    uint64_t t0; /* start of the run: time zero of the trace */
     char bound[80]; /* the listen address actually bound (port 0 = any free port) */
 } uemu_t;
 
@@ -126,6 +135,40 @@ static int parse_addr(const char *spec, bool allow_remote, struct sockaddr_stora
     return (loop || allow_remote) ? 0 : SMPDFU_EINVAL;
 }
 
+/* One trace line: a copy of g written at `out` (LK_NEVER: not written, `why`
+ * says why: "dropped" or "overflow"). */
+static void utrace(const uemu_t *e, int d, const dgram_t *g, int copy, uint64_t out, const char *why)
+{
+    FILE *f = e->cfg->trace;
+    if (!f) {
+        return;
+    }
+    fprintf(f, "{\"dir\":\"%s\",\"unit\":%llu,\"bytes\":%zu", d == SMPDFU_LINKEMU_C2T ? "c2t" : "t2c",
+            (unsigned long long)g->unit, g->len);
+    smpdfu_linkemu_trace_time(f, "in", g->in, e->t0);
+    smpdfu_linkemu_trace_time(f, "wire", g->wire, e->t0);
+    smpdfu_linkemu_trace_time(f, "due", g->due, e->t0);
+    smpdfu_linkemu_trace_time(f, "out", out, e->t0);
+    if (g->held != LK_NEVER) {
+        smpdfu_linkemu_trace_time(f, "held", g->held, e->t0);
+    }
+    if (g->reordered) {
+        fprintf(f, ",\"reordered\":true");
+    }
+    if (copy) {
+        fprintf(f, ",\"copy\":%d", copy);
+    }
+    if (why) {
+        fprintf(f, ",\"%s\":true", why);
+    }
+    if (e->cfg->ble && g->pdus) {
+        smpdfu_linkemu_trace_time(f, "ble_in", g->ble_in, e->t0);
+        fprintf(f, ",\"pdu0\":%llu,\"pdus\":%u,\"ev0\":%llu,\"ev1\":%llu", (unsigned long long)g->pdu0,
+                g->pdus, (unsigned long long)g->ev0, (unsigned long long)g->ev1);
+    }
+    fprintf(f, "}\n");
+}
+
 /* Send one datagram out of direction d (twice if duplicated). */
 static void emit(uemu_t *e, int d, dgram_t *g)
 {
@@ -143,8 +186,11 @@ static void emit(uemu_t *e, int d, dgram_t *g)
             /* Nobody listening, or the socket buffer is full: the far end
              * would not have got it either. */
             u->st->overflow++;
+            utrace(e, d, g, copy, LK_NEVER, "overflow");
             continue;
         }
+        /* Taken after the send: "out" is never before the datagram left. */
+        utrace(e, d, g, copy, e->cfg->trace ? smpdfu_linkemu_now_ns() : 0, NULL);
         u->st->units_out++;
         u->st->bytes_out += (uint64_t)w;
         if (copy) {
@@ -154,10 +200,21 @@ static void emit(uemu_t *e, int d, dgram_t *g)
     free(g);
 }
 
+/* A held datagram nobody overtook before its deadline goes out late (at the
+ * deadline, never before an earlier one), and does not count as reordered. */
+static void release_held(udir_t *u)
+{
+    dgram_t *h = u->held;
+    h->due = h->held > u->last_due ? h->held : u->last_due;
+    u->last_due = h->due;
+    dq_push(&u->q, h);
+    u->held = NULL;
+}
+
 static void admit(uemu_t *e, int d, const uint8_t *data, size_t len, uint64_t now)
 {
     udir_t *u = &e->dir[d];
-    u->st->units_in++;
+    uint64_t unit = u->st->units_in++;
     u->st->bytes_in += len;
     /* Draw every decision for every datagram so one setting does not shift
      * the random sequence of another. */
@@ -166,6 +223,11 @@ static void admit(uemu_t *e, int d, const uint8_t *data, size_t len, uint64_t no
     bool hold = smpdfu_linkemu_rng_chance(&u->rng, u->cfg->reorder);
     double j = smpdfu_linkemu_rng_unit(&u->rng) * 2.0 - 1.0;
 
+    /* A late wake-up must not change the outcome: if the held datagram's
+     * deadline passed before this one came in, it was released first. */
+    if (u->held && now >= u->held->held) {
+        release_held(u);
+    }
     uint64_t left = u->paced ? smpdfu_linkemu_pacer_add(&u->pacer, now, len) : now;
     int64_t jit = (int64_t)(j * (double)u->jitter_ns);
     uint64_t due = left + u->latency_ns;
@@ -174,33 +236,37 @@ static void admit(uemu_t *e, int d, const uint8_t *data, size_t len, uint64_t no
         due = u->last_due; /* jitter never reorders: that is --reorder's job */
     }
     u->last_due = due;
-    if (lost) {
-        u->st->dropped++; /* it still used the wire (pacer above) */
-        return;
-    }
-    if (u->q.count >= DQ_MAX) {
-        u->st->overflow++;
-        return;
-    }
     dgram_t *g = malloc(sizeof(*g) + len);
     if (!g) {
         u->st->overflow++;
         return;
     }
+    *g = (dgram_t){.due = due, .dup = dup, .unit = unit, .in = now, .wire = left, .held = LK_NEVER,
+                   .ble_in = LK_NEVER, .len = len};
     memcpy(g->data, data, len);
-    g->len = len;
-    g->due = due;
-    g->dup = dup;
+    if (lost) {
+        u->st->dropped++; /* it still used the wire (pacer above) */
+        utrace(e, d, g, 0, LK_NEVER, "dropped");
+        free(g);
+        return;
+    }
+    if (u->q.count >= DQ_MAX) {
+        u->st->overflow++;
+        utrace(e, d, g, 0, LK_NEVER, "overflow");
+        free(g);
+        return;
+    }
     if (u->held) {
         /* The held one is overtaken by this one and follows right after. */
         dq_push(&u->q, g);
         u->held->due = due;
+        u->held->reordered = true;
         dq_push(&u->q, u->held);
         u->held = NULL;
         u->st->reordered++;
     } else if (hold) {
+        g->held = due + smpdfu_linkemu_ms_to_ns(e->cfg->reorder_hold_ms);
         u->held = g;
-        u->held_deadline = due + smpdfu_linkemu_ms_to_ns(e->cfg->reorder_hold_ms);
     } else {
         dq_push(&u->q, g);
     }
@@ -208,11 +274,13 @@ static void admit(uemu_t *e, int d, const uint8_t *data, size_t len, uint64_t no
 
 /* ------------------------------------------------------------------ BLE */
 
-/* LL payload of the next PDU of direction d, 0 if there is none. */
-static uint32_t ble_peek(const uemu_t *e, const udir_t *u)
+/* LL payload of the next PDU of direction d in the event at t_ev, 0 if there
+ * is none. A datagram that entered the stage after t_ev waits for the next
+ * event even if the emulator runs this one late. */
+static uint32_t ble_peek(const uemu_t *e, const udir_t *u, uint64_t t_ev)
 {
     const dgram_t *g = u->air.head;
-    if (!g) {
+    if (!g || (u->air_off == 0 && u->l2_left == 0 && g->ble_in > t_ev)) {
         return 0;
     }
     size_t l2 = u->l2_left;
@@ -224,10 +292,16 @@ static uint32_t ble_peek(const uemu_t *e, const udir_t *u)
     return (uint32_t)(l2 < e->cfg->ble_cfg.ll_max ? l2 : e->cfg->ble_cfg.ll_max);
 }
 
-/* The next PDU of u finished arriving at time t. */
-static void ble_advance(const uemu_t *e, udir_t *u, uint64_t t)
+/* The next PDU of u, sent in event number ev, finished arriving at time t. */
+static void ble_advance(const uemu_t *e, udir_t *u, uint64_t ev, uint64_t t)
 {
     dgram_t *g = u->air.head;
+    if (!g->pdus) {
+        g->pdu0 = u->st->ble_pdus;
+        g->ev0 = ev;
+    }
+    g->pdus++;
+    g->ev1 = ev;
     if (!u->l2_left) {
         size_t fmax = e->cfg->ble_cfg.att_mtu - 3;
         u->frag_len = g->len - u->air_off < fmax ? g->len - u->air_off : fmax;
@@ -255,12 +329,13 @@ static void ble_event(uemu_t *e, uint64_t t_ev)
 {
     const smpdfu_linkemu_ble_t *b = &e->cfg->ble_cfg;
     uint64_t interval = (uint64_t)b->interval_us * 1000u;
+    uint64_t ev = (t_ev - e->ble_t0) / interval;
     uint64_t el = 0;
     uint32_t n[2] = {0, 0};
     for (;;) {
         uint32_t p[2];
         for (int d = 0; d < 2; d++) {
-            p[d] = n[d] < b->pdus_per_event ? ble_peek(e, &e->dir[d]) : 0;
+            p[d] = n[d] < b->pdus_per_event ? ble_peek(e, &e->dir[d], t_ev) : 0;
         }
         if (!p[0] && !p[1]) {
             break;
@@ -272,11 +347,11 @@ static void ble_event(uemu_t *e, uint64_t t_ev)
             break;
         }
         if (p[0]) {
-            ble_advance(e, &e->dir[0], t_ev + el + a0);
+            ble_advance(e, &e->dir[0], ev, t_ev + el + a0);
             n[0]++;
         }
         if (p[1]) {
-            ble_advance(e, &e->dir[1], t_ev + el + a0 + SMPDFU_LINKEMU_BLE_TIFS_NS + a1);
+            ble_advance(e, &e->dir[1], ev, t_ev + el + a0 + SMPDFU_LINKEMU_BLE_TIFS_NS + a1);
             n[1]++;
         }
         el += exch;
@@ -287,6 +362,7 @@ static void ble_event(uemu_t *e, uint64_t t_ev)
 static void ble_enqueue(uemu_t *e, int d, dgram_t *g)
 {
     uint64_t t = g->due;
+    g->ble_in = t;
     if (!e->ble_armed) {
         /* First connection event at or after t on the fixed anchor grid. */
         uint64_t iv = (uint64_t)e->cfg->ble_cfg.interval_us * 1000u;
@@ -306,12 +382,8 @@ static void process(uemu_t *e, uint64_t now)
 {
     for (int d = 0; d < 2; d++) {
         udir_t *u = &e->dir[d];
-        if (u->held && now >= u->held_deadline) {
-            /* Nothing overtook it in time: it goes out late, not reordered. */
-            u->held->due = u->held_deadline > u->last_due ? u->held_deadline : u->last_due;
-            u->last_due = u->held->due;
-            dq_push(&u->q, u->held);
-            u->held = NULL;
+        if (u->held && now >= u->held->held) {
+            release_held(u);
         }
         while (u->q.head && u->q.head->due <= now) {
             dgram_t *g = dq_pop(&u->q);
@@ -346,8 +418,8 @@ static uint64_t next_due(const uemu_t *e)
         if (u->q.head && u->q.head->due < next) {
             next = u->q.head->due;
         }
-        if (u->held && u->held_deadline < next) {
-            next = u->held_deadline;
+        if (u->held && u->held->held < next) {
+            next = u->held->held;
         }
         if (u->out.head && u->out.head->due < next) {
             next = u->out.head->due;
@@ -468,6 +540,7 @@ int smpdfu_linkemu_run_udp(const smpdfu_linkemu_cfg_t *cfg, FILE *out)
     smpdfu_linkemu_clock_init(&clk, cfg, now);
     e->ble_t0 = now;
     e->ble_next = now;
+    e->t0 = now;
     for (;;) {
         now = smpdfu_linkemu_now_ns();
         process(e, now);
@@ -500,6 +573,9 @@ int smpdfu_linkemu_run_udp(const smpdfu_linkemu_cfg_t *cfg, FILE *out)
         }
     }
     smpdfu_linkemu_stats_print(out, "final", e->st);
+    if (cfg->trace) {
+        fflush(cfg->trace);
+    }
 done:
     for (int d = 0; d < 2; d++) {
         dq_free(&e->dir[d].q);
