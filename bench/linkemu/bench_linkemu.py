@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: Apache-2.0
 """How closely smpdfu-linkemu keeps its model's schedule on this machine
 (docs/linkemu.md, "Timing on a real machine").
 
