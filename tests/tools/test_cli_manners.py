@@ -38,7 +38,7 @@ def commands():
 
 def handler_options(group, command):
     """The option literals the command's handler compares its arguments with."""
-    fn = "smpdfu_cmd_%s%s" % ({"image": "image_", "os": "os_"}.get(group, group), command or "")
+    fn = "smpdfu_cmd_%s%s" % ({"image": "image_", "os": "os_", "ble": "ble_"}.get(group, group), command or "")
     for f in sorted(os.listdir(os.path.join(SOURCE, "tools", "smpdfu"))):
         if not f.endswith(".c"):
             continue

@@ -55,6 +55,12 @@ static const smpdfu_cli_cmd_t commands[] = {
      "  --quiet-ms MS     silence after the reset before asking whether the device is back (1000)\n"
      "  --reboot-timeout SEC  how long the device may take to come back (default 60)\n",
      "smpdfu --conn serial:/dev/ttyACM0,baud=115200 dfu app-v2.bin"},
+    {"ble", "scan", smpdfu_cmd_ble_scan, "[--seconds N] [--count N] [--adapter hciN]",
+     "list BLE devices advertising the SMP service, with RSSI (BlueZ)",
+     "  --seconds N       scan this long (default 5)\n"
+     "  --count N         stop once N devices were seen\n"
+     "  --adapter hciN    the adapter to scan with (default: the first)\n",
+     "smpdfu ble scan --json"},
 };
 #define NCOMMANDS (sizeof(commands) / sizeof(commands[0]))
 
