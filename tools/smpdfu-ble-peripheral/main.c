@@ -266,16 +266,43 @@ static int on_registered(sd_bus_message *m, void *ud, sd_bus_error *e)
     return 0;
 }
 
+/* Wait until bluetoothd has the adapter (it may still be starting), and power it on. */
+static int wait_adapter(sd_bus *bus, const char *path)
+{
+    uint64_t end = smpdfu_posix_now_ms() + 60000u;
+    while (smpdfu_posix_now_ms() < end) {
+        sd_bus_error err = SD_BUS_ERROR_NULL;
+        int on = 0;
+        int r = sd_bus_get_property_trivial(bus, "org.bluez", path, "org.bluez.Adapter1", "Powered", &err, 'b',
+                                            &on);
+        sd_bus_error_free(&err);
+        if (r >= 0 && on) {
+            return 0;
+        }
+        if (r >= 0) {
+            sd_bus_set_property(bus, "org.bluez", path, "org.bluez.Adapter1", "Powered", &err, "b", 1);
+            sd_bus_error_free(&err);
+        }
+        /* Nothing to wait on but bluetoothd's progress: look again shortly. */
+        while (sd_bus_process(bus, NULL) > 0) {
+        }
+        sd_bus_wait(bus, 200000);
+    }
+    fprintf(stderr, "smpdfu-ble-peripheral: BlueZ has no powered adapter %s\n", path);
+    return -1;
+}
+
 static void usage(FILE *f)
 {
     fprintf(f, "usage: smpdfu-ble-peripheral --adapter hciN --device HOST:PORT [--name NAME]\n"
-               "                             [--drop-after-writes N]\n"
+               "                             [--drop-after-writes N] [--power hciN]...\n"
                "The SMP GATT service on a BlueZ adapter, in front of smpdfu-target (UDP).\n"
                "  --adapter hciN          the adapter to serve and advertise on\n"
                "  --device HOST:PORT      smpdfu-target's UDP address\n"
                "  --name NAME             advertised name (default smpdfu)\n"
                "  --drop-after-writes N   drop the link once, after the N-th write (a device\n"
                "                          that goes out of range mid-upload)\n"
+               "  --power hciN            also wait for this adapter and power it on (tests)\n"
                "Prints \"ready hciN\" once BlueZ has the service and the advertisement.\n");
 }
 
@@ -283,6 +310,8 @@ int main(int argc, char **argv)
 {
     static periph_t p;
     const char *adapter = NULL, *device = NULL;
+    const char *power[4];
+    int npower = 0;
     p.name = "smpdfu";
     p.mtu = 23;
     p.reset_seq = -1;
@@ -290,6 +319,7 @@ int main(int argc, char **argv)
                                          {"device", required_argument, 0, 'd'},
                                          {"name", required_argument, 0, 'n'},
                                          {"drop-after-writes", required_argument, 0, 'D'},
+                                         {"power", required_argument, 0, 'P'},
                                          {"help", no_argument, 0, 'h'},
                                          {"version", no_argument, 0, 'V'},
                                          {0, 0, 0, 0}};
@@ -300,6 +330,11 @@ int main(int argc, char **argv)
         case 'd': device = optarg; break;
         case 'n': p.name = optarg; break;
         case 'D': p.drop_after = strtol(optarg, NULL, 10); break;
+        case 'P':
+            if (npower < 4) {
+                power[npower++] = optarg;
+            }
+            break;
         case 'h': usage(stdout); return 0;
         case 'V': printf("smpdfu-ble-peripheral %s\n", smpdfu_version()); return 0;
         default: usage(stderr); return 2;
@@ -323,6 +358,16 @@ int main(int argc, char **argv)
     if (sd_bus_open_system(&p.bus) < 0) {
         fprintf(stderr, "smpdfu-ble-peripheral: no system bus\n");
         return 1;
+    }
+    if (wait_adapter(p.bus, p.adapter)) {
+        return 1;
+    }
+    for (int i = 0; i < npower; i++) {
+        char path[64];
+        snprintf(path, sizeof(path), "/org/bluez/%s", power[i]);
+        if (wait_adapter(p.bus, path)) {
+            return 1;
+        }
     }
     sd_bus_add_object_manager(p.bus, NULL, APP);
     sd_bus_add_object_vtable(p.bus, NULL, SVC, "org.bluez.GattService1", svc_vt, &p);

@@ -29,6 +29,7 @@ struct smpdfu_bluez_priv {
     char adapter_path[64];
     int wfd, nfd;
     bool lost;                /* Device1.Connected went false */
+    bool we_connected;        /* Connect was ours: Disconnect on close */
     smpdfu_client_t *feed_to; /* set while ready() dispatches D-Bus messages */
     sd_bus_slot *dev_match, *chr_match;
     smpdfu_posix_port_t *port;
@@ -570,6 +571,7 @@ static int connect_dev(struct smpdfu_bluez_priv *p, uint32_t timeout_ms)
                     last = lastbuf;
                 } else {
                     conn = 1;
+                    p->we_connected = true;
                 }
                 sd_bus_error_free(&err);
                 sd_bus_message_unref(rep);
@@ -790,6 +792,12 @@ static void h_close(void *ctx)
 {
     struct smpdfu_bluez_priv *p = ctx;
     drop_link(p);
+    if (p->we_connected && !p->lost && p->b->dev_path[0]) {
+        /* Leave the device as we found it: free to advertise for others. */
+        sd_bus_error err = SD_BUS_ERROR_NULL;
+        sd_bus_call_method(p->bus, BLUEZ, p->b->dev_path, IF_DEVICE, "Disconnect", &err, NULL, "");
+        sd_bus_error_free(&err);
+    }
     p->bus = sd_bus_flush_close_unref(p->bus);
     p->b->priv = NULL;
     free(p);
