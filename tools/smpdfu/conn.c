@@ -34,7 +34,7 @@ static int conn_open_ble(conn_t *k)
 #ifdef SMPDFU_HAVE_BLUEZ
     if (smpdfu_bluez_parse(&k->ble, k->cli->conn)) {
         smpdfu_cli_error("cannot understand --conn '%s': expected ble:AA:BB:CC:DD:EE:FF or ble:NAME, "
-                         "then ,adapter=hciN ,timeout=SEC ,reassembly",
+                         "then ,adapter=hciN ,timeout=SEC ,mtu=N ,reassembly",
                          k->cli->conn);
         return SMPDFU_EXIT_USAGE;
     }

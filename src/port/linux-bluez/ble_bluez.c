@@ -272,17 +272,47 @@ static void bus_pump(sd_bus *bus, uint32_t ms)
 
 /* ---------------------------------------------------------------- scan */
 
+#define SCAN_KNOWN_MAX 64
+
 typedef struct {
     const char *adapter;
     smpdfu_bluez_seen_t *out;
     size_t cap, n;
+    /* Devices BlueZ knew before this scan: listed only when seen now (RSSI) or connected.
+     * btvirt's controllers report no RSSI (127), so a device new to BlueZ counts as seen. */
+    char known[SCAN_KNOWN_MAX][18];
+    size_t nknown;
+    bool collecting;
 } scan_t;
+
+static bool was_known(const scan_t *s, const char *addr)
+{
+    for (size_t i = 0; i < s->nknown; i++) {
+        if (!strcmp(s->known[i], addr)) {
+            return true;
+        }
+    }
+    return false;
+}
 
 static void on_scan_obj(void *ctx, const obj_t *o)
 {
     scan_t *s = ctx;
-    /* Seen in this discovery (RSSI) or connected, and advertising the SMP service. */
-    if (!o->device || strcmp(o->dev_adapter, s->adapter) || !o->smp_uuid || (o->rssi == 127 && !o->connected)) {
+    if (o->device && getenv("SMPDFU_BLE_DEBUG")) {
+        fprintf(stderr, "ble scan: %s adapter=%s addr=%s name=%s smp=%d rssi=%d connected=%d\n", o->path,
+                o->dev_adapter, o->addr, o->name, o->smp_uuid, o->rssi, o->connected);
+    }
+    if (!o->device || strcmp(o->dev_adapter, s->adapter)) {
+        return;
+    }
+    if (s->collecting) {
+        if (s->nknown < SCAN_KNOWN_MAX) {
+            copy(s->known[s->nknown++], sizeof(s->known[0]), o->addr);
+        }
+        return;
+    }
+    /* Advertising the SMP service, and seen in this discovery (RSSI, or new) or connected. */
+    if (!o->smp_uuid || (o->rssi == 127 && !o->connected && was_known(s, o->addr))) {
         return;
     }
     for (size_t i = 0; i < s->n; i++) {
@@ -312,7 +342,14 @@ int smpdfu_bluez_scan(const char *adapter, uint32_t seconds, size_t count, smpdf
         *why = g_why;
         return rc;
     }
-    scan_t s = {path, out, cap, 0};
+    static scan_t s;
+    memset(&s, 0, sizeof(s));
+    s.adapter = path;
+    s.out = out;
+    s.cap = cap;
+    s.collecting = true;
+    each_object(bus, on_scan_obj, &s);
+    s.collecting = false;
     uint64_t end = smpdfu_posix_now_ms() + (uint64_t)seconds * 1000u;
     while (smpdfu_posix_now_ms() < end) {
         discovery(bus, path, true);
@@ -375,6 +412,19 @@ int smpdfu_bluez_parse(smpdfu_bluez_t *b, const char *spec)
                 return SMPDFU_EUSAGE;
             }
             b->timeout_ms = (uint32_t)(s * 1000);
+        } else if (l > 4 && !strncmp(opt, "mtu=", 4)) {
+            char num[8];
+            if (l - 4 >= sizeof(num)) {
+                return SMPDFU_EUSAGE;
+            }
+            memcpy(num, opt + 4, l - 4);
+            num[l - 4] = 0;
+            char *end;
+            unsigned long v = strtoul(num, &end, 10);
+            if (*end || v < 23 || v > 517) {
+                return SMPDFU_EUSAGE;
+            }
+            b->mtu_cap = (unsigned)v;
         } else if (l == 10 && !strncmp(opt, "reassembly", 10)) {
             b->reassembly = true;
         } else {
@@ -540,6 +590,7 @@ static int connect_dev(struct smpdfu_bluez_priv *p, uint32_t timeout_ms)
     uint64_t end = smpdfu_posix_now_ms() + timeout_ms;
     find_t f;
     bool scanning = false;
+    unsigned rounds = 0; /* discovery rounds: a device known by name but with no RSSI is tried after one */
     const char *last = "not found";
     static char errbuf[512];
     static char lastbuf[160];
@@ -549,7 +600,7 @@ static int connect_dev(struct smpdfu_bluez_priv *p, uint32_t timeout_ms)
         f.b = b;
         f.adapter = p->adapter_path;
         each_object(bus, on_find_dev, &f);
-        if (f.dev[0] && (f.dev_seen || b->addr[0])) {
+        if (f.dev[0] && (f.dev_seen || b->addr[0] || rounds > 0)) {
             int conn = 0;
             get_bool(bus, f.dev, IF_DEVICE, "Connected", &conn);
             if (!conn) {
@@ -597,6 +648,7 @@ static int connect_dev(struct smpdfu_bluez_priv *p, uint32_t timeout_ms)
         }
         scanning = discovery(bus, p->adapter_path, true) >= 0;
         bus_pump(bus, RESCAN_MS);
+        rounds++;
     }
     copy(b->dev_path, sizeof(b->dev_path), f.dev);
     sd_bus_match_signal(bus, &p->dev_match, BLUEZ, b->dev_path, IF_PROPS, "PropertiesChanged", on_dev_props, p);
@@ -638,6 +690,9 @@ static int connect_dev(struct smpdfu_bluez_priv *p, uint32_t timeout_ms)
     b->write_acquired = p->wfd >= 0;
     unsigned mtu = wmtu ? wmtu : nmtu ? nmtu : f.chr_mtu ? f.chr_mtu : 23;
     b->att_mtu = mtu;
+    if (b->mtu_cap && mtu > b->mtu_cap) {
+        mtu = b->mtu_cap;
+    }
     /* BlueZ 5.66's GATT server drops written values over 510 bytes (ATT MTU 517): stay below. */
     if (mtu > SMPDFU_BLUEZ_FRAG_MAX + 3) {
         mtu = SMPDFU_BLUEZ_FRAG_MAX + 3;
