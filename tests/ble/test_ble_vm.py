@@ -127,7 +127,8 @@ class BleVm(unittest.TestCase):
 
     def test_mtu_23_refused_with_a_sentence(self):
         detail = self.result("mtu23")
-        self.assertIn("ATT MTU 23", detail)
+        self.assertIn("ATT MTU is 23", detail)
+        self.assertIn("fragments of 20", detail)
         s = self.slots("mtu23")
         self.assertNotIn(self.hashes["v3"], [x["hash"] for x in s if x["slot"] == 1])
 

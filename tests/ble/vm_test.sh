@@ -82,9 +82,10 @@ state dfu
 # 4. the device disappears mid-upload: the link drops after 30 writes; smpdfu reconnects and resumes.
 stop $PER
 start_periph --drop-after-writes 30
-if smpdfu --conn "$CONN" $T image upload $P/app-v3.bin >/tmp/up.out 2>/tmp/up.err \
-   && grep -q 'dropping the link (--drop-after-writes)' /tmp/periph.log; then
-  result resume PASS "$(tail -1 /tmp/up.out)"
+if smpdfu --conn "$CONN" $T -v image upload $P/app-v3.bin >/tmp/up.out 2>/tmp/up.err \
+   && grep -q 'dropping the link (--drop-after-writes)' /tmp/periph.log \
+   && grep -q 'link re-established' /tmp/up.err; then
+  result resume PASS "$(tail -1 /tmp/up.out) $(grep 'link re-established' /tmp/up.err)"
 else
   result resume FAIL "$(tail -3 /tmp/up.err | tr '\n' ' ') $(tail -3 /tmp/periph.log | tr '\n' ' ')"
 fi

@@ -116,6 +116,9 @@ int conn_open(conn_t *k, const smpdfu_cli_t *cli)
 
 void conn_close(conn_t *k)
 {
+    if (k->cli->verbose && k->port.reconnects) {
+        fprintf(stderr, "link re-established %u time(s)\n", (unsigned)k->port.reconnects);
+    }
     smpdfu_posix_port_close(&k->port);
 }
 
