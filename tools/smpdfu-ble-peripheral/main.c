@@ -46,6 +46,7 @@ typedef struct {
     uint64_t drop_at;      /* disconnect the central then (0 = no) */
     long drop_after;       /* --drop-after-writes: writes until one forced disconnect */
     long writes;
+    bool gone;             /* link being dropped: nothing in or out until the next StartNotify */
     int registered;
 } periph_t;
 
@@ -127,6 +128,8 @@ static void disconnect(periph_t *p, const char *why)
         return;
     }
     fprintf(stderr, "ble-peripheral: dropping the link (%s)\n", why);
+    /* A device that is gone answers nothing more, however long bluetoothd takes to drop it. */
+    p->gone = true;
     sd_bus_call_method_async(p->bus, NULL, "org.bluez", p->device, "org.bluez.Device1", "Disconnect", NULL, NULL,
                              "");
     smpdfu_ble_reasm_reset(&p->reasm);
@@ -163,6 +166,9 @@ static int m_write(sd_bus_message *m, void *ud, sd_bus_error *e)
             sd_bus_message_exit_container(m);
         }
         sd_bus_message_exit_container(m);
+    }
+    if (p->gone) {
+        return sd_bus_reply_method_return(m, "");
     }
     p->writes++;
     int len = smpdfu_ble_reasm_feed(&p->reasm, d, n);
@@ -207,6 +213,7 @@ static int m_notify(sd_bus_message *m, void *ud, sd_bus_error *e)
     fprintf(stderr, "ble-peripheral: notifications %s\n", p->notifying ? "on" : "off");
     if (p->notifying) {
         smpdfu_ble_reasm_reset(&p->reasm); /* a new connection */
+        p->gone = false;
     }
     sd_bus_emit_properties_changed(p->bus, CHR, IF_CHAR, "Notifying", NULL);
     return sd_bus_reply_method_return(m, "");
@@ -404,7 +411,7 @@ int main(int argc, char **argv)
         }
         if (pf[1].revents & POLLIN) {
             ssize_t n = recv(p.udp, dgram, sizeof(dgram), 0);
-            if (n > 0) {
+            if (n > 0 && !p.gone) {
                 notify(&p, dgram, (size_t)n);
                 smpdfu_smp_hdr_t h;
                 if (p.reset_seq >= 0 && smpdfu_smp_hdr_decode(dgram, (size_t)n, &h) == 0 && h.op == 3 &&
