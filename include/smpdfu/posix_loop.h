@@ -7,6 +7,10 @@
  *   serial:/dev/ttyACM0[,baud=115200][,raw][,line=127]
  *   tcp:HOST:PORT[,raw]         serial line over TCP (console framing unless raw)
  *   udp:HOST:PORT[,mtu=1500]    one packet per datagram; [v6addr]:port for IPv6
+ * A port with several descriptors of its own (BlueZ: the D-Bus connection and
+ * the acquired GATT sockets) plugs in as SMPDFU_POSIX_EXT with its hooks
+ * (smpdfu_posix_ext_t, filled by that port's open function, e.g.
+ * smpdfu_bluez_open()).
  * `raw` selects raw-UART framing (bare SMP packets) instead of the console's
  * base64 lines.
  */
@@ -28,7 +32,28 @@ typedef enum {
     SMPDFU_POSIX_SERIAL,
     SMPDFU_POSIX_TCP,
     SMPDFU_POSIX_UDP,
+    SMPDFU_POSIX_EXT, /* hooks below: BLE through BlueZ */
 } smpdfu_posix_kind_t;
+
+struct pollfd;
+
+/* The hooks of a port with its own descriptors. All take ctx. */
+typedef struct {
+    void *ctx;
+    /* Fill up to max pollfds; *wake_ms may be lowered to the port's own next
+     * deadline (smpdfu_posix_now_ms clock). Returns how many were filled. */
+    int (*fds)(void *ctx, struct pollfd *pf, int max, uint64_t *wake_ms);
+    /* After poll (also on timeout): handle pf[0..n) revents, feed what
+     * arrived to c. Returns 0, or SMPDFU_ECLOSED when the link went away. */
+    int (*ready)(void *ctx, const struct pollfd *pf, int n, smpdfu_client_t *c);
+    /* smpdfu_send_fn for one whole SMP packet. */
+    int (*send)(void *ctx, const uint8_t *data, size_t len);
+    /* The link went away: get it back (blocking, at most timeout_ms). 0 on
+     * success (new descriptors, maybe a new link.mtu), else an error. NULL:
+     * no reconnection. */
+    int (*reconnect)(void *ctx, uint32_t timeout_ms);
+    void (*close)(void *ctx);
+} smpdfu_posix_ext_t;
 
 typedef struct {
     smpdfu_posix_kind_t kind;
@@ -41,6 +66,9 @@ typedef struct {
     unsigned baud;
     uint32_t rx_bytes, tx_bytes;
     int gai_err;           /* open failed resolving host: getaddrinfo()'s EAI_* code, else 0 */
+    smpdfu_posix_ext_t ext;   /* SMPDFU_POSIX_EXT only */
+    uint32_t reconnect_ms;    /* EXT: how long a reconnection may take (0 = none) */
+    uint32_t reconnects;      /* EXT: links re-established by the loop */
 } smpdfu_posix_port_t;
 
 /* Parse a spec into p (nothing opened). Returns 0 or SMPDFU_EUSAGE. */
@@ -61,6 +89,9 @@ int smpdfu_posix_port_send(void *ctx, const uint8_t *data, size_t len);
 
 /* Run the engine until done(arg) returns true: poll the descriptor with the
  * engine's next deadline, feed what arrives, tick with smpdfu_posix_now_ms.
+ * An EXT port whose link went away is reconnected (ext.reconnect, up to
+ * reconnect_ms) and the engine's partial frame dropped; requests in flight
+ * are then resent by their timeouts (an upload resumes where the device is).
  * Returns 0 when done, SMPDFU_ETIMEOUT when max_ms passed first (0 = no
  * limit), SMPDFU_ECLOSED when the link closed, SMPDFU_EIO on a poll error. */
 int smpdfu_posix_loop_run(smpdfu_posix_port_t *p, smpdfu_client_t *c, bool (*done)(void *arg),

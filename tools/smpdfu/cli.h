@@ -13,7 +13,7 @@
 
 /* Options given before the command (also from the environment). */
 typedef struct {
-    const char *conn; /* --conn or $SMPDFU_CONN: serial:DEV[,baud=N], tcp:H:P, udp:H:P */
+    const char *conn; /* --conn or $SMPDFU_CONN: serial:DEV[,baud=N], tcp:H:P, udp:H:P, ble:ADDR|NAME */
     int timeout_ms;   /* --timeout SECONDS (float); 0 = command default */
     int retries;      /* --retries N; -1 = command default */
     bool json;        /* --json: one JSON document on stdout */
@@ -30,7 +30,7 @@ typedef struct {
 typedef int (*smpdfu_cli_fn)(const smpdfu_cli_t *cli, int argc, char **argv);
 
 typedef struct {
-    const char *group;   /* "image", "os", "dfu" */
+    const char *group;   /* "image", "os", "dfu", "ble" */
     const char *command; /* "info", "list", ...; NULL when the group is the command */
     smpdfu_cli_fn fn;
     const char *args;    /* usage text for the arguments */
@@ -119,5 +119,6 @@ int smpdfu_cmd_enum_single(const smpdfu_cli_t *cli, int argc, char **argv);
 int smpdfu_cmd_enum_details(const smpdfu_cli_t *cli, int argc, char **argv);
 int smpdfu_cmd_dfu(const smpdfu_cli_t *cli, int argc, char **argv);
 int smpdfu_cmd_serve_image(const smpdfu_cli_t *cli, int argc, char **argv);
+int smpdfu_cmd_ble_scan(const smpdfu_cli_t *cli, int argc, char **argv);
 
 #endif /* SMPDFU_CLI_H */

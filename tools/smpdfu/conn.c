@@ -41,6 +41,36 @@ static void trace(void *arg, bool tx, const uint8_t *pkt, size_t len)
     }
 }
 
+/* --conn ble:...: find, connect and acquire through BlueZ. 0 or an exit status. */
+static int conn_open_ble(conn_t *k)
+{
+#ifdef SMPDFU_HAVE_BLUEZ
+    if (smpdfu_bluez_parse(&k->ble, k->cli->conn)) {
+        smpdfu_cli_error("cannot understand --conn '%s': expected ble:AA:BB:CC:DD:EE:FF or ble:NAME, "
+                         "then ,adapter=hciN ,timeout=SEC ,mtu=N ,reassembly",
+                         k->cli->conn);
+        return SMPDFU_EXIT_USAGE;
+    }
+    const char *why = "";
+    int rc = smpdfu_bluez_open(&k->ble, &k->port, &why);
+    if (rc) {
+        smpdfu_cli_error("cannot open %s: %s", k->cli->conn, why);
+        return SMPDFU_EXIT_FAIL;
+    }
+    if (k->cli->verbose) {
+        fprintf(stderr, "ble: %s, ATT MTU %u (fragments of %zu), %s, %s\n", k->ble.dev_path, k->ble.att_mtu,
+                k->port.link.mtu - 3, k->ble.write_acquired ? "AcquireWrite" : "WriteValue(command)",
+                k->ble.notify_acquired ? "AcquireNotify" : "StartNotify");
+    }
+    return 0;
+#else
+    smpdfu_cli_error("cannot open %s: this smpdfu was built without BlueZ support (libsystemd-dev was "
+                     "missing when it was built)",
+                     k->cli->conn);
+    return SMPDFU_EXIT_FAIL;
+#endif
+}
+
 int conn_open(conn_t *k, const smpdfu_cli_t *cli)
 {
     memset(k, 0, sizeof(*k));
@@ -51,14 +81,19 @@ int conn_open(conn_t *k, const smpdfu_cli_t *cli)
                          "udp:HOST:PORT (or set SMPDFU_CONN)");
         return SMPDFU_EXIT_USAGE;
     }
-    if (smpdfu_posix_port_parse(&k->port, cli->conn)) {
+    if (!strncmp(cli->conn, "ble:", 4)) {
+        int brc = conn_open_ble(k);
+        if (brc) {
+            return brc;
+        }
+    } else if (smpdfu_posix_port_parse(&k->port, cli->conn)) {
         smpdfu_cli_error("cannot understand --conn '%s': expected serial:DEVICE[,baud=N][,raw], "
-                         "tcp:HOST:PORT[,raw] or udp:HOST:PORT",
+                         "tcp:HOST:PORT[,raw], udp:HOST:PORT or ble:ADDRESS|NAME[,adapter=hciN][,timeout=SEC]",
                          cli->conn);
         return SMPDFU_EXIT_USAGE;
     }
     int rc = smpdfu_posix_port_open(&k->port, conn_timeout(k));
-    if (rc) {
+    if (rc && k->port.kind != SMPDFU_POSIX_EXT) {
         int e = errno;
         if (k->port.gai_err) {
             smpdfu_cli_error("cannot open %s: cannot resolve host name '%s' (%s)", cli->conn,
@@ -102,6 +137,9 @@ int conn_open(conn_t *k, const smpdfu_cli_t *cli)
 
 void conn_close(conn_t *k)
 {
+    if (k->cli->verbose && k->port.reconnects) {
+        fprintf(stderr, "link re-established %u time(s)\n", (unsigned)k->port.reconnects);
+    }
     smpdfu_posix_port_close(&k->port);
 }
 
@@ -210,6 +248,14 @@ int conn_fail(conn_t *k, const char *what, int status, const smpdfu_dev_err_t *d
                  what, k->cli->conn, conn_timeout(k) / 1000.0, conn_retries(k) + 1);
     } else if (status == SMPDFU_ESILENT && k->detail[0]) {
         snprintf(msg, sizeof(msg), "%s: %s", what, k->detail);
+    } else if (status == SMPDFU_EOVERSIZE && k->port.link.kind == SMPDFU_LINK_BLE) {
+        snprintf(msg, sizeof(msg),
+                 "%s: the BLE link's ATT MTU is %zu, so one write carries %zu bytes, too few for this "
+                 "request (the device does not reassemble requests split over writes): the device or "
+                 "the adapter must allow a larger MTU (Zephyr: CONFIG_BT_L2CAP_TX_MTU/BT_BUF_ACL_RX_SIZE "
+                 "of 252 or more), or use ,reassembly if the device is built with "
+                 "CONFIG_MCUMGR_TRANSPORT_BT_REASSEMBLY",
+                 what, k->port.link.mtu, k->port.link.mtu - 3);
     } else if (status == SMPDFU_ECLOSED) {
         snprintf(msg, sizeof(msg), "%s: the connection %s was closed", what, k->cli->conn);
     } else {

@@ -11,6 +11,9 @@
 #include "cli.h"
 #include "smpdfu/client.h"
 #include "smpdfu/posix_loop.h"
+#ifdef SMPDFU_HAVE_BLUEZ
+#include "smpdfu/posix_bluez.h"
+#endif
 
 #define CONN_SLOTS 12
 #define CONN_SLOT_SIZE 2048
@@ -18,6 +21,9 @@
 typedef struct {
     const smpdfu_cli_t *cli;
     smpdfu_posix_port_t port;
+#ifdef SMPDFU_HAVE_BLUEZ
+    smpdfu_bluez_t ble; /* --conn ble:... */
+#endif
     smpdfu_client_t c;
     smpdfu_req_t reqs[CONN_SLOTS];
     uint8_t req_mem[CONN_SLOTS * CONN_SLOT_SIZE];

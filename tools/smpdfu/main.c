@@ -137,6 +137,12 @@ static const smpdfu_cli_cmd_t commands[] = {
      "serve an image to a gateway's uplink UART (--conn serial:DEV or tcp:HOST:PORT; docs/uplink.md)",
      "  --block N         largest block one answer carries\n",
      "smpdfu --conn serial:/dev/ttyUSB1,baud=115200 serve-image https://fw.example.com/app-v2.bin"},
+    {"ble", "scan", smpdfu_cmd_ble_scan, "[--seconds N] [--count N] [--adapter hciN]",
+     "list BLE devices advertising the SMP service, with RSSI (BlueZ)",
+     "  --seconds N       scan this long (default 5)\n"
+     "  --count N         stop once N devices were seen\n"
+     "  --adapter hciN    the adapter to scan with (default: the first)\n",
+     "smpdfu ble scan --json"},
 };
 #define NCOMMANDS (sizeof(commands) / sizeof(commands[0]))
 

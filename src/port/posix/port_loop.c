@@ -148,12 +148,21 @@ int smpdfu_posix_port_open(smpdfu_posix_port_t *p, uint32_t timeout_ms)
         return smpdfu_posix_tcp_connect(&p->fd, p->host, p->port, timeout_ms, &p->gai_err);
     case SMPDFU_POSIX_UDP:
         return smpdfu_posix_udp_open(&p->fd, p->host, p->port, &p->gai_err);
+    case SMPDFU_POSIX_EXT:
+        return 0; /* opened by its own port (smpdfu_bluez_open) */
     }
     return SMPDFU_EINVAL;
 }
 
 void smpdfu_posix_port_close(smpdfu_posix_port_t *p)
 {
+    if (p->kind == SMPDFU_POSIX_EXT) {
+        if (p->ext.close) {
+            p->ext.close(p->ext.ctx);
+        }
+        p->ext.close = NULL;
+        return;
+    }
     if (p->fd >= 0) {
         close(p->fd);
         p->fd = -1;
@@ -168,6 +177,20 @@ static bool gone(int e)
 int smpdfu_posix_port_send(void *ctx, const uint8_t *data, size_t len)
 {
     smpdfu_posix_port_t *p = ctx;
+    if (p->kind == SMPDFU_POSIX_EXT) {
+        if (p->closed) {
+            return SMPDFU_EIO; /* a lost frame: the loop reconnects, the timeout resends */
+        }
+        int rc = p->ext.send(p->ext.ctx, data, len);
+        if (rc == SMPDFU_ECLOSED) {
+            p->closed = true;
+            return p->ext.reconnect && p->reconnect_ms ? SMPDFU_EIO : SMPDFU_ECLOSED;
+        }
+        if (rc == 0) {
+            p->tx_bytes += (uint32_t)len;
+        }
+        return rc;
+    }
     if (p->fd < 0 || p->closed) {
         return SMPDFU_ECLOSED;
     }
@@ -252,9 +275,63 @@ static int pump(smpdfu_posix_port_t *p, smpdfu_client_t *c)
     return 0;
 }
 
+#define EXT_MAX_FDS 8
+
+static int loop_ext(smpdfu_posix_port_t *p, smpdfu_client_t *c, bool (*done)(void *arg), void *arg,
+                    uint32_t max_ms)
+{
+    uint64_t start = smpdfu_posix_now_ms();
+    smpdfu_client_tick(c, start);
+    while (!done(arg)) {
+        if (p->closed) {
+            if (!p->ext.reconnect || !p->reconnect_ms) {
+                return SMPDFU_ECLOSED;
+            }
+            /* The device dropped the link (a reset, out of range): connect again and let the
+             * timeouts resend what was in flight. */
+            int rc = p->ext.reconnect(p->ext.ctx, p->reconnect_ms);
+            if (rc) {
+                return SMPDFU_ECLOSED;
+            }
+            p->closed = false;
+            p->reconnects++;
+            smpdfu_client_reset_link(c);
+            smpdfu_client_tick(c, smpdfu_posix_now_ms());
+            continue;
+        }
+        uint64_t now = smpdfu_posix_now_ms();
+        if (max_ms && now - start >= max_ms) {
+            return SMPDFU_ETIMEOUT;
+        }
+        uint32_t t = smpdfu_client_next_timeout(c);
+        uint64_t wake = now + (t == UINT32_MAX ? 1000 : t);
+        if (max_ms && wake > start + max_ms) {
+            wake = start + max_ms;
+        }
+        struct pollfd pf[EXT_MAX_FDS];
+        int n = p->ext.fds(p->ext.ctx, pf, EXT_MAX_FDS, &wake);
+        now = smpdfu_posix_now_ms();
+        int r = poll(pf, (nfds_t)n, wake > now ? (int)(wake - now) : 0);
+        if (r < 0 && errno != EINTR) {
+            return SMPDFU_EIO;
+        }
+        if (r < 0) {
+            n = 0;
+        }
+        if (p->ext.ready(p->ext.ctx, pf, n, c) == SMPDFU_ECLOSED) {
+            p->closed = true;
+        }
+        smpdfu_client_tick(c, smpdfu_posix_now_ms());
+    }
+    return 0;
+}
+
 int smpdfu_posix_loop_run(smpdfu_posix_port_t *p, smpdfu_client_t *c, bool (*done)(void *arg),
                           void *arg, uint32_t max_ms)
 {
+    if (p->kind == SMPDFU_POSIX_EXT) {
+        return loop_ext(p, c, done, arg, max_ms);
+    }
     uint64_t start = smpdfu_posix_now_ms();
     smpdfu_client_tick(c, start);
     while (!done(arg)) {
