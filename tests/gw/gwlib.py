@@ -93,7 +93,9 @@ class Broker:
             # As root mosquitto would drop to its own user, who cannot read the test's files.
             f.write("user %s\n" % pwd.getpwuid(os.getuid()).pw_name)
             f.write("per_listener_settings false\nallow_anonymous false\npassword_file %s\n" % self.pwfile)
-            f.write("persistence false\nlog_dest stderr\nlog_type error\nlog_type warning\nlog_type notice\nlog_type information\n")
+            # Persistence: the cloud's session (subscriptions, queued messages) survives a broker restart.
+            f.write("persistence true\npersistence_location %s/\n" % d)
+            f.write("\nlog_dest stderr\nlog_type error\nlog_type warning\nlog_type notice\nlog_type information\n")
             f.write("listener %d 127.0.0.1\n" % self.port)
             if tls:
                 f.write("cafile %s\ncertfile %s\nkeyfile %s\n" % (tls["ca"], tls["cert"], tls["key"]))
@@ -171,7 +173,10 @@ class Cloud:
         self.finals = {}                       # (thing, jobId) -> [status, ...]
         self.state = {}                        # thing -> state document
         self.cv = threading.Condition()
-        self.c = mqtt.Client(client_id="cloud-%d" % os.getpid(), protocol=mqtt.MQTTv311)
+        # A persistent session: what the gateway publishes while the cloud
+        # reconnects after a broker restart waits for it in the broker.
+        self.c = mqtt.Client(client_id="cloud-%d" % os.getpid(), clean_session=False, protocol=mqtt.MQTTv311)
+        self.c.reconnect_delay_set(0.1, 1)
         self.c.username_pw_set("cloud", broker.password)
         if broker.tls:
             self.c.tls_set(ca_certs=broker.tls["ca"])

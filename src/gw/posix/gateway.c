@@ -61,6 +61,8 @@ typedef struct {
     uint64_t t_start, t_prog, up_t0;
     uint32_t up_off0;
     bool up_timing;
+    char *state_msg;     /* last state document, kept until the broker has it */
+    bool state_unsent;
 } gwdev_t;
 
 typedef struct {
@@ -238,7 +240,20 @@ static void publish_state(gw_t *g, gwdev_t *d, const smpdfu_img_state_t *st)
     state_json(st, list, sizeof(list));
     snprintf(t, sizeof(t), "%s/%s/state", g->cfg->state_prefix, d->cfg->name);
     snprintf(p, sizeof(p), "{\"thing\": \"%s\", \"images\": %s}", d->cfg->name, list);
-    publish(g, t, p, 1, true, NULL);
+    free(d->state_msg);
+    d->state_msg = strdup(p);
+    /* Retained: a new subscriber gets each device's latest list. While the
+     * broker is away it waits here and goes out on the next connect. */
+    d->state_unsent = publish(g, t, p, 1, true, NULL) != 0;
+}
+
+static void publish_state_again(gw_t *g, gwdev_t *d)
+{
+    char t[300];
+    snprintf(t, sizeof(t), "%s/%s/state", g->cfg->state_prefix, d->cfg->name);
+    if (d->state_msg && d->state_unsent) {
+        d->state_unsent = publish(g, t, d->state_msg, 1, true, NULL) != 0;
+    }
 }
 
 /* Slot summary for statusDetails: "slot0" = "<version> <hash> active confirmed". */
@@ -414,6 +429,10 @@ static void on_dfu_done(void *arg, const smpdfu_dfu_result_t *res)
         }
         dev_fail(d, "the update failed at step %s: %s", d->step[0] ? d->step : "start", why);
         return;
+    }
+    if (res->upload[0].resumed) {
+        logf_("%s: job %s: upload resumed at byte %u", d->cfg->name, d->job.job_id,
+              (unsigned)res->upload[0].resume_off);
     }
     d->phase = P_FINAL_LIST;
     set_step(d, "checking");
@@ -773,6 +792,11 @@ static void on_connect(struct mosquitto *m, void *obj, int rc)
         topic_of(t, sizeof(t), name, "+/update/rejected");
         mosquitto_subscribe(m, NULL, t, 1);
     }
+    /* States before final statuses: whoever sees a final status finds the
+     * state it led to already there. */
+    for (size_t i = 0; i < g->nd; i++) {
+        publish_state_again(g, &g->devs[i]);
+    }
     gw_journal_each(g->j, true, flush_one, g);
     for (size_t i = 0; i < g->nd; i++) {
         if (g->devs[i].state == D_IDLE) {
@@ -1104,6 +1128,9 @@ out:
     gw_journal_close(g->j);
     if (g->have_key) {
         smpdfu_posix_sigkey_free(&g->sigkey);
+    }
+    for (size_t i = 0; g->devs && i < g->nd; i++) {
+        free(g->devs[i].state_msg);
     }
     free(g->devs);
     free(g->pend);
