@@ -684,6 +684,18 @@ static gwdev_t *find_dev(gw_t *g, const char *name, size_t n)
     return NULL;
 }
 
+/* A final status sent and not yet acknowledged: the same job announced
+ * again meanwhile must not send it a second time. */
+static bool in_flight(const gw_t *g, const char *thing, const char *job_id)
+{
+    for (size_t i = 0; i < g->npend; i++) {
+        if (!strcmp(g->pend[i].thing, thing) && !strcmp(g->pend[i].job_id, job_id)) {
+            return true;
+        }
+    }
+    return false;
+}
+
 static void handle_job(gw_t *g, gwdev_t *d, const char *payload, size_t len)
 {
     smpdfu_gw_job_t job;
@@ -701,7 +713,7 @@ static void handle_job(gw_t *g, gwdev_t *d, const char *payload, size_t len)
     int found = gw_journal_get(g->j, d->cfg->name, job.job_id, &row);
     if (found == 1) {
         bool open = !strcmp(row.status, "QUEUED") || !strcmp(row.status, "IN_PROGRESS");
-        if (!open && !row.reported) {
+        if (!open && !row.reported && !in_flight(g, d->cfg->name, job.job_id)) {
             report_final(g, d->cfg->name, job.job_id, row.status, row.details);
         } else if (open && d->state == D_IDLE && m == SMPDFU_GW_MSG_JOB) {
             d->job = job; /* journalled earlier, waiting for its device */
