@@ -22,6 +22,7 @@ static char *trim(char *s)
     return s;
 }
 
+static int fail(char *err, size_t cap, int rc, const char *fmt, ...) __attribute__((format(printf, 4, 5)));
 static int fail(char *err, size_t cap, int rc, const char *fmt, ...)
 {
     va_list ap;
