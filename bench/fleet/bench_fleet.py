@@ -16,8 +16,10 @@ A benchmark reports; it never fails on a time. Out of CI (the tests hold the
 behaviour). Prints a table and draws bench/fleet/fleet.png (matplotlib).
 
   bench_fleet.py [--udp 1,8,32,128] [--serial 1,8,32] [--cli-max 32] [--size BYTES] [--build DIR]
+                 [--save FILE.json] [--merge FILE.json...]   (--merge: table and chart of saved runs)
 """
 import argparse
+import json
 import os
 import resource
 import subprocess
@@ -135,14 +137,30 @@ def main():
     ap.add_argument("--size", type=int, default=32768, help="image payload bytes")
     ap.add_argument("--build", default=os.path.join(SRC, "build", "release"))
     ap.add_argument("--png", default=os.path.join(HERE, "fleet.png"))
+    ap.add_argument("--save", help="write the rows as JSON here")
+    ap.add_argument("--merge", nargs="+", help="saved runs to print and draw together (nothing is run); "
+                                               "a later row of the same link and size wins where it has more")
     a = ap.parse_args()
     os.environ["SMPDFU_BUILD"] = os.path.abspath(a.build)
     rows = []
-    for kind, spec in (("udp", a.udp), ("serial", a.serial)):
-        for n in [int(x) for x in spec.split(",") if x]:
-            r = run_one(kind, n, a.size, n <= a.cli_max)
-            rows.append(r)
-            print_row(r, flush=True)
+    if a.merge:
+        by = {}
+        for f in a.merge:
+            with open(f) as fh:
+                for r in json.load(fh):
+                    k = (r["kind"], r["n"])
+                    if k not in by or len(r) >= len(by[k]):
+                        by[k] = r
+        rows = sorted(by.values(), key=lambda r: (r["kind"] != "udp", r["n"]))
+    else:
+        for kind, spec in (("udp", a.udp), ("serial", a.serial)):
+            for n in [int(x) for x in spec.split(",") if x]:
+                r = run_one(kind, n, a.size, n <= a.cli_max)
+                rows.append(r)
+                print_row(r, flush=True)
+    if a.save:
+        with open(a.save, "w") as fh:
+            json.dump(rows, fh, indent=1)
     print()
     print("| link | devices | gateway total s | gateway CPU s | gateway peak RSS KiB | (peak - idle) / N KiB | CLI one-by-one total s | CLI CPU s | CLI peak KiB | speed-up |")
     print("|---|---|---|---|---|---|---|---|---|---|")

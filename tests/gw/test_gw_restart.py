@@ -68,7 +68,7 @@ class RestartTest(unittest.TestCase):
         return os.path.join(self.d, n)
 
     def gateway(self):
-        gw = Gateway(self.d, "gw-r", self.broker, self.devs, extra="allow_http = true\nconcurrency = %d" % N)
+        gw = Gateway(self.d, "gw-r", self.broker, self.devs, extra="allow_http = true\nconcurrency = %d\nprogress_interval = 0.05" % N)
         self.gws.append(gw)
         return gw
 
@@ -93,7 +93,7 @@ class RestartTest(unittest.TestCase):
         gw.wait_line(r"ready: %d devices" % N)
         for n in self.things:
             self.cloud.add_job(n, "fw-2", image_doc(self.url, self.path("v2.bin")))
-        self.upload_at(5, 60)
+        self.upload_at(1, 90)
         gw.kill()  # SIGKILL
         unfinished = [n for n in self.things if self.cloud.job(n, "fw-2")["status"] not in ("SUCCEEDED", "FAILED")]
         self.assertTrue(unfinished)
@@ -110,7 +110,7 @@ class RestartTest(unittest.TestCase):
         gw.wait_line(r"ready: %d devices" % N)
         for n in self.things:
             self.cloud.add_job(n, "fw-2", image_doc(self.url, self.path("v2.bin")))
-        self.upload_at(5, 60)
+        self.upload_at(1, 90)
         self.broker.stop()
         gw.wait_line(r"lost the broker")
         # The devices finish while the broker is away: their final statuses wait in the journal.
