@@ -92,6 +92,10 @@ struct gw {
     bool have_key;
     uint8_t rxbuf[65536];
     smpdfu_json_tok_t tok[JOB_TOKENS];
+    /* Scratch for one callback at a time (one thread): too big for the stack of each. */
+    smpdfu_img_state_t st;
+    smpdfu_img_slotinfo_t si;
+    smpdfu_image_info_t info;
 };
 
 static void logf_(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
@@ -327,14 +331,14 @@ static void rsp_words(const smpdfu_rsp_t *r, char *buf, size_t cap)
 static void on_list(void *arg, const smpdfu_rsp_t *r)
 {
     gwdev_t *d = arg;
-    static smpdfu_img_state_t st;
+    smpdfu_img_state_t *st = &d->gw->st;
     char why[300];
-    if (r->status || smpdfu_img_state_parse(r, &st)) {
+    if (r->status || smpdfu_img_state_parse(r, st)) {
         rsp_words(r, why, sizeof(why));
         dev_fail(d, "reading the image list failed: %s", why);
         return;
     }
-    publish_state(d->gw, d, &st);
+    publish_state(d->gw, d, st);
     char det[DETAILS_MAX] = "{";
     details_add(det, sizeof(det), "step", "done");
     if (d->job.op == SMPDFU_GW_OP_DFU) {
@@ -342,7 +346,7 @@ static void on_list(void *arg, const smpdfu_rsp_t *r)
         smpdfu_gw_tohex(d->job.sha256, 32, hex);
         details_add(det, sizeof(det), "sha256", hex);
     }
-    details_slots(det, sizeof(det), &st);
+    details_slots(det, sizeof(det), st);
     strcat(det, "}");
     dev_finish(d, "SUCCEEDED", det);
 }
@@ -471,17 +475,17 @@ static void start_dfu(gwdev_t *d)
 static void on_slotinfo(void *arg, const smpdfu_rsp_t *r)
 {
     gwdev_t *d = arg;
-    static smpdfu_img_slotinfo_t si;
+    smpdfu_img_slotinfo_t *si = &d->gw->si;
     if (r->status == SMPDFU_ETIMEOUT || r->status == SMPDFU_ECLOSED) {
         dev_fail(d, "the device does not answer on %s (%s); nothing was sent", d->cfg->conn,
                  smpdfu_strerror(r->status));
         return;
     }
-    if (r->status == 0 && smpdfu_img_slot_info_parse(r, &si) == 0) {
+    if (r->status == 0 && smpdfu_img_slot_info_parse(r, si) == 0) {
         const smpdfu_img_slotinfo_image_t *im = NULL;
-        for (size_t i = 0; i < si.count; i++) {
-            if (si.images[i].image == d->job.image) {
-                im = &si.images[i];
+        for (size_t i = 0; i < si->count; i++) {
+            if (si->images[i].image == d->job.image) {
+                im = &si->images[i];
             }
         }
         if (!im) {
@@ -520,7 +524,7 @@ static int prepare_image(gwdev_t *d, char *why, size_t cap)
     smpdfu_gw_tohex(d->job.sha256, 32, hex);
     snprintf(path, sizeof(path), "%s/%s.bin", g->cfg->cache_dir, hex);
     uint8_t sha[32];
-    static smpdfu_image_info_t info;
+    smpdfu_image_info_t *info = &g->info;
     for (int attempt = 0; attempt < 2; attempt++) {
         if (access(path, R_OK) != 0) {
             smpdfu_posix_http_body_t body;
@@ -560,7 +564,7 @@ static int prepare_image(gwdev_t *d, char *why, size_t cap)
             return SMPDFU_EFILE;
         }
         smpdfu_source_t src = {smpdfu_posix_file_read, &d->file, d->file.size};
-        int rc = smpdfu_dfu_check_image(&src, &d->h, &info, sha);
+        int rc = smpdfu_dfu_check_image(&src, &d->h, info, sha);
         if (rc == 0 && memcmp(sha, d->job.sha256, 32)) {
             /* The cache file changed under us: fetch it again once. */
             smpdfu_posix_file_close(&d->file);
@@ -580,7 +584,7 @@ static int prepare_image(gwdev_t *d, char *why, size_t cap)
         }
         if (g->have_key) {
             uint8_t scratch[512];
-            rc = smpdfu_image_verify_sig(&info, &d->h, src.read, src.ctx, &g->sv, scratch, sizeof(scratch));
+            rc = smpdfu_image_verify_sig(info, &d->h, src.read, src.ctx, &g->sv, scratch, sizeof(scratch));
             if (rc) {
                 snprintf(why, cap, "the image is not signed with the configured key (%s): %s; nothing was sent",
                          g->cfg->sign_key, smpdfu_strerror(rc));
