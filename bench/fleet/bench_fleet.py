@@ -45,22 +45,6 @@ def proc_stat(pid):
     return cpu, int(st["VmRSS"].split()[0]), int(st["VmHWM"].split()[0])
 
 
-def start_link(kind, t, free_port, LINKEMU):
-    if kind == "udp":
-        port = free_port()
-        p = subprocess.Popen([LINKEMU, "udp", "--listen", "127.0.0.1:%d" % port, "--target",
-                              "127.0.0.1:%d" % t.udp_port, "--latency", "10"],
-                             stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
-        p.stdout.readline()
-        return p, "udp:127.0.0.1:%d" % port
-    p = subprocess.Popen([LINKEMU, "serial", "--target-pty", t.pty, "--baud", "115200"],
-                         stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
-    for line in p.stdout:
-        if line.startswith("client: "):
-            return p, "serial:%s,baud=115200" % line.split()[1]
-    raise RuntimeError("linkemu did not start")
-
-
 def run_one(kind, n, size, do_cli):
     import gwlib
     d = tempfile.mkdtemp(prefix="smpdfu-fleet-")
@@ -75,10 +59,11 @@ def run_one(kind, n, size, do_cli):
     res = {"kind": kind, "n": n}
     try:
         for i in range(n):
-            t = gwlib.Target(d, ["-q", "--factory", p("v1.bin")], flash=p("d%d.flash" % i))
+            t = gwlib.Target(d, ([] if os.environ.get("FLEET_DEBUG") else ["-q"]) + ["--factory", p("v1.bin")],
+                             flash=p("d%d.flash" % i))
             t.start(serial=(kind == "serial"), udp="127.0.0.1:0")
             targets.append(t)
-            lp, conn = start_link(kind, t, gwlib.free_port, gwlib.LINKEMU)
+            lp, conn = gwlib.linkemu_udp(t.udp_port) if kind == "udp" else gwlib.linkemu_serial(t.pty)
             links.append(lp)
             devs.append(("dev-%d" % i, conn))
         things = [x for x, _ in devs]
@@ -100,6 +85,13 @@ def run_one(kind, n, size, do_cli):
         res["gw_kib_per_dev"] = (hwm - rss0) / n
         res["gw_hwm_kib"] = hwm
         res["ok"] = sum(1 for x in things if cloud.job(x, "fw-2")["status"] == "SUCCEEDED")
+        for x in things:
+            j = cloud.job(x, "fw-2")
+            if j["status"] != "SUCCEEDED":
+                print("%s n=%d: %s %s: %s" % (kind, n, x, j["status"], j.get("details")), flush=True)
+                if os.environ.get("FLEET_DEBUG"):
+                    print("\n".join(l for l in gw.log if x + ":" in l))
+                    print("\n".join(targets[things.index(x)].lines()[-40:]))
         gw.kill(15)
         cloud.close()
         if do_cli:

@@ -68,11 +68,41 @@ def make_ca(d):
 
 
 def free_port():
+    """A TCP port free now (for mosquitto, which cannot take port 0)."""
     s = socket.socket()
     s.bind(("127.0.0.1", 0))
     p = s.getsockname()[1]
     s.close()
     return p
+
+
+def dead_udp():
+    """A UDP port that never answers: a socket the test holds and never reads
+    (a port merely free now could be taken by another process that answers)."""
+    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    s.bind(("127.0.0.1", 0))
+    return s, "udp:127.0.0.1:%d" % s.getsockname()[1]
+
+
+def linkemu_udp(target_port, latency=10):
+    """smpdfu-linkemu udp on a port it picks itself, to a device; (process, conn)."""
+    p = subprocess.Popen([LINKEMU, "udp", "--listen", "127.0.0.1:0", "--target", "127.0.0.1:%d" % target_port,
+                          "--latency", str(latency)], stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+    for line in p.stdout:
+        if line.startswith("listen: "):
+            port = int(line.strip().rsplit(":", 1)[1])
+        if line.strip() == "ready":
+            return p, "udp:127.0.0.1:%d" % port
+    raise RuntimeError("smpdfu-linkemu udp did not start")
+
+
+def linkemu_serial(pty, baud=115200):
+    p = subprocess.Popen([LINKEMU, "serial", "--target-pty", pty, "--baud", str(baud)],
+                         stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+    for line in p.stdout:
+        if line.startswith("client: "):
+            return p, "serial:%s,baud=%d" % (line.split()[1], baud)
+    raise RuntimeError("smpdfu-linkemu serial did not start")
 
 
 class Broker:
@@ -89,28 +119,41 @@ class Broker:
             subprocess.run(["mosquitto_passwd", "-b", self.pwfile, u, password], check=True, capture_output=True)
         os.chmod(self.pwfile, 0o600)
         self.conf = os.path.join(d, "mosquitto.conf")
+        self._write_conf()
+
+    def _write_conf(self):
+        d, tls = self.d, self.tls
         with open(self.conf, "w") as f:
             # As root mosquitto would drop to its own user, who cannot read the test's files.
             f.write("user %s\n" % pwd.getpwuid(os.getuid()).pw_name)
             f.write("per_listener_settings false\nallow_anonymous false\npassword_file %s\n" % self.pwfile)
             # Persistence: the cloud's session (subscriptions, queued messages) survives a broker restart.
             f.write("persistence true\npersistence_location %s/\n" % d)
-            f.write("\nlog_dest stderr\nlog_type error\nlog_type warning\nlog_type notice\nlog_type information\n")
+            f.write("log_dest stderr\nlog_type error\nlog_type warning\nlog_type notice\nlog_type information\n")
             f.write("listener %d 127.0.0.1\n" % self.port)
             if tls:
                 f.write("cafile %s\ncertfile %s\nkeyfile %s\n" % (tls["ca"], tls["cert"], tls["key"]))
 
     def start(self):
-        self.proc = subprocess.Popen([MOSQUITTO, "-c", self.conf], stderr=subprocess.PIPE, text=True)
-        seen = []
-        for line in self.proc.stderr:
-            seen.append(line)
-            if "Opening ipv4 listen socket on port %d" % self.port in line:
-                break
-        else:
-            raise RuntimeError("mosquitto did not start: %s" % "".join(seen))
-        threading.Thread(target=lambda: [None for _ in self.proc.stderr], daemon=True).start()
-        return self
+        """Start and wait for its listen line. The port came from free_port()
+        (mosquitto takes no port 0): when another process took it meanwhile,
+        the bind fails and the start is tried again on a new port."""
+        for attempt in range(5):
+            self.proc = subprocess.Popen([MOSQUITTO, "-c", self.conf], stderr=subprocess.PIPE, text=True)
+            seen = []
+            for line in self.proc.stderr:
+                seen.append(line)
+                if "Opening ipv4 listen socket on port %d" % self.port in line:
+                    break
+            else:
+                self.proc.wait(30)
+                if any("Address already in use" in x for x in seen) and attempt < 4:
+                    self.port = free_port()
+                    self._write_conf()
+                    continue
+                raise RuntimeError("mosquitto did not start: %s" % "".join(seen))
+            threading.Thread(target=lambda p=self.proc: [None for _ in p.stderr], daemon=True).start()
+            return self
 
     def stop(self, sig=signal.SIGTERM):
         if self.proc and self.proc.poll() is None:
@@ -182,6 +225,7 @@ class Cloud:
             self.c.tls_set(ca_certs=broker.tls["ca"])
         self.c.on_message = self._on_message
         self.c.on_connect = self._on_connect
+        self.c.on_subscribe = self._on_subscribe
         self.connected = threading.Event()
         self.c.connect("127.0.0.1", broker.port)
         self.c.loop_start()
@@ -189,10 +233,14 @@ class Cloud:
             raise RuntimeError("cloud client did not connect")
 
     def _on_connect(self, c, u, f, rc):
-        c.subscribe("$aws/things/+/jobs/$next/get", 1)
-        c.subscribe("$aws/things/+/jobs/+/update", 1)
-        c.subscribe("smpdfu/things/+/state", 1)
-        self.connected.set()
+        # One SUBSCRIBE for all three: connected is set on its SUBACK, so
+        # nothing the gateway publishes afterwards can pass unseen.
+        _, self.sub_mid = c.subscribe([("$aws/things/+/jobs/$next/get", 1), ("$aws/things/+/jobs/+/update", 1),
+                                       ("smpdfu/things/+/state", 1)])
+
+    def _on_subscribe(self, c, u, mid, granted):
+        if mid == getattr(self, "sub_mid", None):
+            self.connected.set()
 
     def close(self):
         self.c.loop_stop()

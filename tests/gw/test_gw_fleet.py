@@ -4,33 +4,13 @@ UDP, serial ptys and through smpdfu-linkemu, a stand-in for the AWS IoT
 Jobs service. One gateway, one poll loop, every device updated: the final
 statuses, the hashes in statusDetails and on the retained state topics."""
 import os
-import subprocess
 import sys
 import tempfile
 import unittest
 
 sys.path.insert(0, os.path.dirname(__file__))
-from gwlib import (LINKEMU, Broker, Cloud, Gateway, HttpServer, Target, free_port, image_doc,  # noqa: E402
-                   make_ca, make_image, missing, run_main)
-
-
-def linkemu_udp(d, target_port):
-    """smpdfu-linkemu between the gateway and a UDP device (10 ms each way)."""
-    port = free_port()
-    p = subprocess.Popen([LINKEMU, "udp", "--listen", "127.0.0.1:%d" % port, "--target",
-                          "127.0.0.1:%d" % target_port, "--latency", "10"],
-                         stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
-    p.stdout.readline()  # its first line: it listens
-    return p, "udp:127.0.0.1:%d" % port
-
-
-def linkemu_serial(pty):
-    p = subprocess.Popen([LINKEMU, "serial", "--target-pty", pty, "--baud", "115200"],
-                         stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
-    for line in p.stdout:
-        if line.startswith("client: "):
-            return p, "serial:%s,baud=115200" % line.split()[1]
-    raise RuntimeError("linkemu serial did not start")
+from gwlib import (Broker, Cloud, Gateway, HttpServer, Target, dead_udp, image_doc, linkemu_serial,  # noqa: E402
+                   linkemu_udp, make_ca, make_image, missing, run_main)
 
 
 class FleetTest(unittest.TestCase):
@@ -63,6 +43,8 @@ class FleetTest(unittest.TestCase):
             t.stop()
         self.broker.stop()
         self.http.stop()
+        if hasattr(self, "dead_sock"):
+            self.dead_sock.close()
         self.tmp.cleanup()
 
     def path(self, n):
@@ -84,7 +66,7 @@ class FleetTest(unittest.TestCase):
             devs.append(("udp-%d" % i, self.device("udp-%d" % i).conn("udp")))
         for i in range(2):
             t = self.device("emu-%d" % i)
-            p, conn = linkemu_udp(self.d, t.udp_port)
+            p, conn = linkemu_udp(t.udp_port)
             self.procs.append(p)
             devs.append(("emu-%d" % i, conn))
         for i in range(2):
@@ -93,7 +75,8 @@ class FleetTest(unittest.TestCase):
         p, conn = linkemu_serial(t.pty)
         self.procs.append(p)
         devs.append(("slow-0", conn))
-        dead = ("dead-0", "udp:127.0.0.1:%d" % free_port())
+        self.dead_sock, dead_conn = dead_udp()
+        dead = ("dead-0", dead_conn)
         things = [n for n, _ in devs] + [dead[0]]
         self.cloud = Cloud(self.broker, things)
         gw = Gateway(self.d, "gw-a", self.broker, devs + [dead],

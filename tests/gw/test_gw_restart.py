@@ -4,14 +4,13 @@ upload by its sha, each final status is sent once), and a broker restart
 mid-job (the gateway reconnects with backoff, re-subscribes and sends the
 final statuses it could not send while the broker was down)."""
 import os
-import subprocess
 import sys
 import tempfile
 import unittest
 
 sys.path.insert(0, os.path.dirname(__file__))
-from gwlib import (LINKEMU, Broker, Cloud, Gateway, HttpServer, Target, free_port, image_doc,  # noqa: E402
-                   make_ca, make_image, missing, run_main)
+from gwlib import (Broker, Cloud, Gateway, HttpServer, Target, image_doc, linkemu_udp, make_ca,  # noqa: E402
+                   make_image, missing, run_main)
 
 N = 4
 
@@ -38,13 +37,9 @@ class RestartTest(unittest.TestCase):
             self.targets.append(t)
             t.start()
             # 20 ms round trips: the upload takes long enough to be cut.
-            port = free_port()
-            p = subprocess.Popen([LINKEMU, "udp", "--listen", "127.0.0.1:%d" % port, "--target",
-                                  "127.0.0.1:%d" % t.udp_port, "--latency", "10"],
-                                 stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
-            p.stdout.readline()
+            p, conn = linkemu_udp(t.udp_port)
             self.procs.append(p)
-            self.devs.append(("dev-%d" % i, "udp:127.0.0.1:%d" % port))
+            self.devs.append(("dev-%d" % i, conn))
         self.things = [n for n, _ in self.devs]
         self.cloud = Cloud(self.broker, self.things)
 

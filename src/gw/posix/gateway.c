@@ -85,6 +85,7 @@ struct gw {
     gwdev_t *devs;
     size_t nd;
     uint32_t running;
+    uint32_t subs_left;  /* SUBACKs still to come since the last connect */
     pending_t *pend;
     size_t npend, cap_pend;
     smpdfu_posix_sigkey_t sigkey;
@@ -799,14 +800,16 @@ static void on_connect(struct mosquitto *m, void *obj, int rc)
     g->npend = 0; /* unacknowledged finals are still unreported in the journal */
     logf_("connected to %s as %s", g->cfg->broker, g->cfg->client_id);
     char t[300];
+    g->subs_left = 0;
     for (size_t i = 0; i < g->nd; i++) {
         const char *name = g->devs[i].cfg->name;
-        topic_of(t, sizeof(t), name, "notify-next");
-        mosquitto_subscribe(m, NULL, t, 1);
-        topic_of(t, sizeof(t), name, "$next/get/accepted");
-        mosquitto_subscribe(m, NULL, t, 1);
-        topic_of(t, sizeof(t), name, "+/update/rejected");
-        mosquitto_subscribe(m, NULL, t, 1);
+        static const char *const rest[] = {"notify-next", "$next/get/accepted", "+/update/rejected"};
+        for (int k = 0; k < 3; k++) {
+            topic_of(t, sizeof(t), name, rest[k]);
+            if (mosquitto_subscribe(m, NULL, t, 1) == MOSQ_ERR_SUCCESS) {
+                g->subs_left++;
+            }
+        }
     }
     /* States before final statuses: whoever sees a final status finds the
      * state it led to already there. */
@@ -819,7 +822,23 @@ static void on_connect(struct mosquitto *m, void *obj, int rc)
             ask_next(g, &g->devs[i]);
         }
     }
-    logf_("ready: %zu devices subscribed", g->nd);
+}
+
+/* "ready" once the broker acknowledged every subscription: from then on a
+ * job announced on notify-next reaches the gateway. */
+static void on_subscribe(struct mosquitto *m, void *obj, int mid, int qos_count, const int *granted)
+{
+    (void)m;
+    (void)mid;
+    gw_t *g = obj;
+    for (int i = 0; i < qos_count; i++) {
+        if (granted[i] == 0x80) {
+            logf_("the broker refused a subscription (check the ACL for $aws/things/<thing>/jobs/...)");
+        }
+    }
+    if (g->subs_left && --g->subs_left == 0) {
+        logf_("ready: %zu devices subscribed", g->nd);
+    }
 }
 
 static void on_disconnect(struct mosquitto *m, void *obj, int rc)
@@ -1028,6 +1047,7 @@ int smpdfu_gw_run(const smpdfu_gw_config_t *cfg, volatile sig_atomic_t *stop)
     mosquitto_disconnect_callback_set(g->m, on_disconnect);
     mosquitto_message_callback_set(g->m, on_message);
     mosquitto_publish_callback_set(g->m, on_publish);
+    mosquitto_subscribe_callback_set(g->m, on_subscribe);
     mosquitto_log_callback_set(g->m, on_log);
     logf_("%zu devices, concurrency %u, cache %s, journal %s", g->nd, cfg->concurrency, cfg->cache_dir,
           cfg->journal);
