@@ -52,6 +52,15 @@ class Install(unittest.TestCase):
                     "pkgconfig/smpdfu.pc", "pkgconfig/smpdfu-core.pc"):
             self.assertTrue(os.path.exists(os.path.join(self.libdir, rel)), rel)
 
+    def test_gateway_and_unit(self):
+        """smpdfu-gw, when built, comes with its systemd unit in systemd's place."""
+        if not os.path.exists(os.path.join(BUILD, "smpdfu-gw")):
+            self.skipTest("smpdfu-gw not built")
+        for rel in ("bin/smpdfu-gw", "lib/systemd/system/smpdfu-gw.service", "share/doc/smpdfu/gw.conf.example"):
+            self.assertTrue(os.path.exists(os.path.join(self.prefix, rel)), rel)
+        with open(os.path.join(self.prefix, "lib/systemd/system/smpdfu-gw.service")) as f:
+            self.assertIn("ExecStart=/usr/bin/smpdfu-gw --config", f.read())
+
     def test_installed_tool_runs(self):
         out = run([os.path.join(self.prefix, "bin", "smpdfu"), "--version"])
         version = run(["sed", "-n", 's/^#define SMPDFU_VERSION_STRING "\\(.*\\)"/\\1/p',
