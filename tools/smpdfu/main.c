@@ -344,12 +344,10 @@ int main(int argc, char **argv)
     bool conn_set = false, timeout_set = false, retries_set = false, help = false;
     /* Global options may stand anywhere: take them out, keep the rest in order.
      * "--" ends option scanning (an echo text that starts with a dash). */
-    char **rest = calloc((size_t)argc + 1, sizeof(*rest));
+    /* Compacted in place: argv[1..] keeps the non-global words in order
+     * (never ahead of the scan, so nothing is overwritten before it is read). */
+    char **rest = argv + 1;
     int nrest = 0;
-    if (!rest) {
-        smpdfu_cli_error("out of memory");
-        return SMPDFU_EXIT_FAIL;
-    }
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
         const char *val = (i + 1 < argc) ? argv[i + 1] : NULL;
@@ -416,6 +414,7 @@ int main(int argc, char **argv)
             rest[nrest++] = argv[i];
         }
     }
+    rest[nrest] = NULL; /* as argv: the list ends with NULL */
     if (nrest == 0 || rest[0][0] == '-') {
         if (help) {
             usage(stdout);
