@@ -55,7 +55,7 @@ int smpdfu_json_parse(const char *text, size_t len, smpdfu_json_tok_t *tok, size
 int smpdfu_json_get(const char *text, const smpdfu_json_tok_t *tok, int ntok, int obj,
                     const char *key);
 
-/* Copy a STRING token's value, escapes decoded (\uXXXX below 0x80 only;
+/* Copy a STRING token's value, escapes decoded (\u escapes below 0x80 only;
  * others give SMPDFU_ERANGE), into out (cap bytes, NUL-terminated).
  * Returns the length, SMPDFU_EINVAL when the token is not a string or holds
  * a NUL, SMPDFU_ENOSPC when it does not fit. */
