@@ -145,16 +145,29 @@ int smpdfu_cmd_enum_details(const smpdfu_cli_t *cli, int argc, char **argv)
                           smpdfu_enum_details(&k.c, ids, n, &o, conn_on_rsp, &k)))) {
         return ex;
     }
+    if (smpdfu_cli_print_groups(cli, &k.rsp, false)) {
+        return bad_answer("enum details");
+    }
+    conn_close(&k);
+    return 0;
+}
+
+int smpdfu_cli_print_groups(const smpdfu_cli_t *cli, const smpdfu_rsp_t *rsp, bool name_fallback)
+{
     smpdfu_rsp_iter_t it;
     smpdfu_enum_detail_t d;
-    if (smpdfu_enum_details_begin(&k.rsp, &it)) {
-        return bad_answer("enum details");
+    if (smpdfu_enum_details_begin(rsp, &it)) {
+        return -1;
     }
     int rc, m = 0;
     printf(cli->json ? "{\"groups\": [" : "");
     while ((rc = smpdfu_enum_details_next(&it, &d)) > 0) {
         char name[64];
-        snprintf(name, sizeof(name), "%.*s", d.name ? (int)d.name_len : 0, d.name ? d.name : "");
+        if (d.name) {
+            snprintf(name, sizeof(name), "%.*s", (int)d.name_len, d.name);
+        } else {
+            snprintf(name, sizeof(name), "%s", name_fallback ? smpdfu_group_name(d.group) : "");
+        }
         if (cli->json) {
             printf("%s{\"group\": %u, \"name\": ", m ? ", " : "", d.group);
             smpdfu_cli_json_str(stdout, name);
@@ -167,9 +180,5 @@ int smpdfu_cmd_enum_details(const smpdfu_cli_t *cli, int argc, char **argv)
     if (cli->json) {
         printf("]}\n");
     }
-    if (rc < 0) {
-        return bad_answer("enum details");
-    }
-    conn_close(&k);
-    return 0;
+    return rc < 0 ? -1 : 0;
 }

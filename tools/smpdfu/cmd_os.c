@@ -472,33 +472,7 @@ int smpdfu_cmd_os_groups(const smpdfu_cli_t *cli, int argc, char **argv)
     if (ex || (ex = simple(cli, "listing the device's groups (enum details)", details_all))) {
         return ex;
     }
-    smpdfu_rsp_iter_t it;
-    smpdfu_enum_detail_t g;
-    if (smpdfu_enum_details_begin(&k.rsp, &it)) {
-        return bad_answer("enum details");
-    }
-    printf(cli->json ? "{\"groups\": [" : "");
-    int n = 0, rc;
-    while ((rc = smpdfu_enum_details_next(&it, &g)) > 0) {
-        char name[64];
-        if (g.name) {
-            snprintf(name, sizeof(name), "%.*s", (int)g.name_len, g.name);
-        } else {
-            snprintf(name, sizeof(name), "%s", smpdfu_group_name(g.group));
-        }
-        if (cli->json) {
-            printf("%s{\"group\": %u, \"name\": ", n ? ", " : "", g.group);
-            smpdfu_cli_json_str(stdout, name);
-            printf(", \"handlers\": %u}", g.handlers);
-        } else {
-            printf("%3u  %-16s %u commands\n", g.group, name, g.handlers);
-        }
-        n++;
-    }
-    if (cli->json) {
-        printf("]}\n");
-    }
-    if (rc < 0) {
+    if (smpdfu_cli_print_groups(cli, &k.rsp, true)) {
         return bad_answer("enum details");
     }
     conn_close(&k);

@@ -117,4 +117,10 @@ void conn_progress_end(conn_t *k);
  * is 0 (too fast to time). */
 void conn_rate(char *buf, size_t cap, uint64_t bytes, uint64_t ms);
 
+/* Print an enum-details answer as a group table (or {"groups": [...]} with
+ * --json), shared by `enum details` and `os groups`; name_fallback names
+ * groups the device left unnamed by their well-known names. Returns 0, or -1
+ * when the answer is malformed (the caller reports it). */
+int smpdfu_cli_print_groups(const smpdfu_cli_t *cli, const smpdfu_rsp_t *rsp, bool name_fallback);
+
 #endif
