@@ -15,8 +15,8 @@
  *
  * Direction index 0 is client -> target ("c2t"), 1 is target -> client ("t2c").
  */
-#ifndef SMPDFU_POSIX_LINKEMU_H
-#define SMPDFU_POSIX_LINKEMU_H
+#ifndef SMPDFU_LINKEMU_H
+#define SMPDFU_LINKEMU_H
 
 #include <stdbool.h>
 #include <stddef.h>
@@ -198,4 +198,4 @@ int smpdfu_linkemu_run(const smpdfu_linkemu_cfg_t *cfg, FILE *out);
 #ifdef __cplusplus
 }
 #endif
-#endif /* SMPDFU_POSIX_LINKEMU_H */
+#endif /* SMPDFU_LINKEMU_H */

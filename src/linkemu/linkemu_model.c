@@ -3,7 +3,7 @@
  * Pure arithmetic (no I/O) so benchmarks and unit tests can use it. */
 #include <math.h>
 
-#include "smpdfu/posix_linkemu.h"
+#include "smpdfu/linkemu.h"
 
 void smpdfu_linkemu_rng_seed(smpdfu_linkemu_rng_t *r, uint64_t seed)
 {

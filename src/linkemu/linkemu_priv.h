@@ -6,7 +6,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
-#include "smpdfu/posix_linkemu.h"
+#include "smpdfu/linkemu.h"
 
 #define LK_NS_PER_MS 1000000ull
 #define LK_NEVER UINT64_MAX

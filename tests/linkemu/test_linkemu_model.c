@@ -9,7 +9,7 @@
 
 #include <cmocka.h>
 
-#include "smpdfu/posix_linkemu.h"
+#include "smpdfu/linkemu.h"
 
 static void test_console_wire_len(void **state)
 {

@@ -9,7 +9,7 @@
 #include "smpdfu/error.h"
 #include "smpdfu/posix_args.h"
 #include "smpdfu/version.h"
-#include "smpdfu/posix_linkemu.h"
+#include "smpdfu/linkemu.h"
 
 static void usage(FILE *f)
 {
