@@ -1,27 +1,20 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* Link emulator: clock, signals and the mode dispatch. */
+/* Link emulator: the event loop (signals, stats, duration, tick batching,
+ * ppoll) that drives one runner. */
+#include "linkemu_loop.h"
+
+#include <errno.h>
 #include <signal.h>
 #include <stdbool.h>
-#include <string.h>
 #include <sys/signalfd.h>
 #include <time.h>
 #include <unistd.h>
 
-#include "linkemu_priv.h"
+#include "linkemu_time.h"
 
-uint64_t smpdfu_linkemu_now_ns(void)
-{
-    struct timespec ts;
-    (void)clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
-}
-
-uint64_t smpdfu_linkemu_ms_to_ns(double ms)
-{
-    return ms > 0.0 ? (uint64_t)(ms * 1e6 + 0.5) : 0;
-}
-
-int smpdfu_linkemu_signals_open(void)
+/* Blocks SIGINT/SIGTERM and returns a signalfd that reports them
+ * (SMPDFU_EIO if it cannot). signals_close restores the mask. */
+static int signals_open(void)
 {
     sigset_t set;
     sigemptyset(&set);
@@ -38,7 +31,7 @@ int smpdfu_linkemu_signals_open(void)
     return fd;
 }
 
-void smpdfu_linkemu_signals_close(int fd)
+static void signals_close(int fd)
 {
     sigset_t set;
     sigemptyset(&set);
@@ -48,7 +41,8 @@ void smpdfu_linkemu_signals_close(int fd)
     (void)sigprocmask(SIG_UNBLOCK, &set, NULL);
 }
 
-bool smpdfu_linkemu_signals_stop(int fd)
+/* Drain the signalfd: true when a stop signal was read. */
+static bool signals_stop(int fd)
 {
     struct signalfd_siginfo si;
     bool stop = false;
@@ -58,7 +52,16 @@ bool smpdfu_linkemu_signals_stop(int fd)
     return stop;
 }
 
-void smpdfu_linkemu_clock_init(smpdfu_linkemu_clock_t *c, const smpdfu_linkemu_cfg_t *cfg, uint64_t now)
+/* Run-loop timing: stats, duration, tick batching. */
+typedef struct {
+    uint64_t start_ns;
+    uint64_t end_ns;        /* LK_NEVER without a duration */
+    uint64_t stats_every_ns;/* 0: none */
+    uint64_t next_stats_ns;
+    uint64_t tick_ns;
+} lclock_t;
+
+static void clock_init(lclock_t *c, const smpdfu_linkemu_cfg_t *cfg, uint64_t now)
 {
     c->start_ns = now;
     c->end_ns = cfg->duration_s > 0 ? now + smpdfu_linkemu_ms_to_ns(cfg->duration_s * 1000.0) : LK_NEVER;
@@ -67,8 +70,8 @@ void smpdfu_linkemu_clock_init(smpdfu_linkemu_clock_t *c, const smpdfu_linkemu_c
     c->tick_ns = (uint64_t)cfg->tick_us * 1000u;
 }
 
-bool smpdfu_linkemu_clock_step(smpdfu_linkemu_clock_t *c, uint64_t now, FILE *out,
-                               const smpdfu_linkemu_stats_t st[2])
+/* Periodic stats; true when the duration is over. */
+static bool clock_step(lclock_t *c, uint64_t now, FILE *out, const smpdfu_linkemu_stats_t st[2])
 {
     if (now >= c->next_stats_ns) {
         smpdfu_linkemu_stats_print(out, "interval", st);
@@ -80,7 +83,9 @@ bool smpdfu_linkemu_clock_step(smpdfu_linkemu_clock_t *c, uint64_t now, FILE *ou
     return now >= c->end_ns;
 }
 
-struct timespec smpdfu_linkemu_clock_wait(const smpdfu_linkemu_clock_t *c, uint64_t now, uint64_t next)
+/* Time to sleep in ppoll for a next event at `next` (LK_NEVER: none): at least
+ * one tick, so bursts of due items are handled in batches. */
+static struct timespec clock_wait(const lclock_t *c, uint64_t now, uint64_t next)
 {
     if (c->next_stats_ns < next) {
         next = c->next_stats_ns;
@@ -99,39 +104,53 @@ struct timespec smpdfu_linkemu_clock_wait(const smpdfu_linkemu_clock_t *c, uint6
     return ts;
 }
 
-int smpdfu_linkemu_run(const smpdfu_linkemu_cfg_t *cfg, FILE *out)
+int smpdfu_linkemu_loop(const smpdfu_linkemu_cfg_t *cfg, const smpdfu_linkemu_runner_t *r, FILE *out)
 {
-    if (!cfg || !out) {
+    if (r->nfds > LK_RUNNER_FDS_MAX) {
         return SMPDFU_EINVAL;
     }
-    for (int d = 0; d < 2; d++) {
-        const smpdfu_linkemu_dir_t *x = &cfg->dir[d];
-        if (x->latency_ms < 0 || x->jitter_ms < 0 || x->rate_Bps < 0 || x->loss < 0 || x->loss > 1 ||
-            x->flip < 0 || x->flip > 1 || x->dup < 0 || x->dup > 1 || x->reorder < 0 || x->reorder > 1) {
-            return SMPDFU_EINVAL;
-        }
+    int sfd = signals_open();
+    if (sfd < 0) {
+        return sfd;
     }
-    switch (cfg->mode) {
-    case SMPDFU_LINKEMU_SERIAL:
-        return smpdfu_linkemu_run_serial(cfg, out);
-    case SMPDFU_LINKEMU_UDP:
-        if (cfg->ble && smpdfu_linkemu_ble_check(&cfg->ble_cfg)) {
-            return SMPDFU_EINVAL;
-        }
-        return smpdfu_linkemu_run_udp(cfg, out);
-    default:
-        return SMPDFU_EINVAL;
-    }
-}
+    r->announce(r->ctx, out);
+    fprintf(out, "ready\n");
+    fflush(out);
 
-void smpdfu_linkemu_trace_time(FILE *f, const char *key, uint64_t t, uint64_t t0)
-{
-    if (t == LK_NEVER) {
-        fprintf(f, ",\"%s\":null", key);
-        return;
+    int rc = 0;
+    lclock_t clk;
+    clock_init(&clk, cfg, smpdfu_linkemu_now_ns());
+    r->start(r->ctx, clk.start_ns);
+    for (;;) {
+        uint64_t now = smpdfu_linkemu_now_ns();
+        rc = r->due(r->ctx, now);
+        if (rc || clock_step(&clk, now, out, r->stats)) {
+            break;
+        }
+        struct pollfd p[LK_RUNNER_FDS_MAX + 1];
+        r->poll_set(r->ctx, p);
+        p[r->nfds] = (struct pollfd){.fd = sfd, .events = POLLIN};
+        struct timespec ts = clock_wait(&clk, now, r->next(r->ctx));
+        int n = ppoll(p, r->nfds + 1, &ts, NULL);
+        if (n < 0 && errno != EINTR) {
+            rc = SMPDFU_EIO;
+            break;
+        }
+        if (n <= 0) {
+            continue;
+        }
+        if (p[r->nfds].revents && signals_stop(sfd)) {
+            break;
+        }
+        rc = r->poll_ready(r->ctx, p, smpdfu_linkemu_now_ns(), out);
+        if (rc) {
+            break;
+        }
     }
-    /* Nothing the model schedules is before the start; clamp anyway so a
-     * reader never sees a negative or wrapped time. */
-    uint64_t d = t > t0 ? t - t0 : 0;
-    fprintf(f, ",\"%s\":%llu.%03llu", key, (unsigned long long)(d / 1000u), (unsigned long long)(d % 1000u));
+    smpdfu_linkemu_stats_print(out, "final", r->stats);
+    if (cfg->trace) {
+        fflush(cfg->trace);
+    }
+    signals_close(sfd);
+    return rc;
 }

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* Link emulator, serial mode: two ptys, bytes paced at a baud rate (8N1),
- * with latency, whole-line loss and bit flips. */
+ * with latency, whole-line loss and bit flips. A runner (linkemu_runner.h):
+ * the loop drives it. */
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
@@ -9,7 +10,8 @@
 #include <termios.h>
 #include <unistd.h>
 
-#include "linkemu_priv.h"
+#include "linkemu_modes.h"
+#include "linkemu_time.h"
 
 #define SQ_CAP 65536u   /* bytes in flight per direction */
 #define IO_CHUNK 4096u
@@ -215,139 +217,155 @@ static uint64_t sdir_next(const sdir_t *d)
     return (d->count && !d->blocked) ? d->q[d->head].due : LK_NEVER;
 }
 
-int smpdfu_linkemu_run_serial(const smpdfu_linkemu_cfg_t *cfg, FILE *out)
-{
-    pty_t client = {.master = -1, .slave = -1}, target = {.master = -1, .slave = -1};
-    int target_fd = -1;
-    int sfd = -1;
-    int rc = 0;
+typedef struct {
+    const smpdfu_linkemu_cfg_t *cfg;
+    pty_t client, target;
+    int target_fd;      /* target.master, or the opened cfg->target_pty */
     smpdfu_linkemu_stats_t st[2];
     sdir_t dir[2];
-    memset(st, 0, sizeof(st));
-    memset(dir, 0, sizeof(dir));
+} semu_t;
 
-    rc = pty_create(&client);
+static void serial_close(void *ctx)
+{
+    semu_t *e = ctx;
+    for (int d = 0; d < 2; d++) {
+        free(e->dir[d].q);
+    }
+    if (e->cfg->target_pty && e->target_fd >= 0) {
+        close(e->target_fd);
+    }
+    pty_close(&e->target);
+    pty_close(&e->client);
+    free(e);
+}
+
+static void serial_announce(void *ctx, FILE *out)
+{
+    const semu_t *e = ctx;
+    fprintf(out, "client: %s\n", e->client.path);
+    fprintf(out, "target: %s\n", e->cfg->target_pty ? e->cfg->target_pty : e->target.path);
+}
+
+static void serial_start(void *ctx, uint64_t t0)
+{
+    semu_t *e = ctx;
+    for (int d = 0; d < 2; d++) {
+        e->dir[d].t0 = t0;
+    }
+}
+
+static int serial_due(void *ctx, uint64_t now)
+{
+    semu_t *e = ctx;
+    int rc = 0;
+    for (int d = 0; d < 2 && !rc; d++) {
+        rc = sdir_deliver(&e->dir[d], now);
+    }
+    return rc;
+}
+
+static uint64_t serial_next(const void *ctx)
+{
+    const semu_t *e = ctx;
+    uint64_t next = sdir_next(&e->dir[0]);
+    if (sdir_next(&e->dir[1]) < next) {
+        next = sdir_next(&e->dir[1]);
+    }
+    return next;
+}
+
+/* p[0]: the client pty, p[1]: the target's. Read while the queue has room,
+ * wait for POLLOUT on a sink that said EAGAIN. */
+static void serial_poll_set(const void *ctx, struct pollfd *p)
+{
+    const semu_t *e = ctx;
+    p[0] = (struct pollfd){.fd = e->client.master,
+                           .events = (short)((e->dir[0].count < SQ_CAP ? POLLIN : 0) | (e->dir[1].blocked ? POLLOUT : 0))};
+    p[1] = (struct pollfd){.fd = e->target_fd,
+                           .events = (short)((e->dir[1].count < SQ_CAP ? POLLIN : 0) | (e->dir[0].blocked ? POLLOUT : 0))};
+}
+
+static int serial_poll_ready(void *ctx, const struct pollfd *p, uint64_t now, FILE *out)
+{
+    semu_t *e = ctx;
+    int rc = 0;
+    if (p[0].revents & POLLOUT) {
+        e->dir[1].blocked = false;
+    }
+    if (p[1].revents & POLLOUT) {
+        e->dir[0].blocked = false;
+    }
+    if (p[0].revents & (POLLIN | POLLHUP | POLLERR)) {
+        rc = sdir_read(&e->dir[0], now);
+    }
+    if (!rc && (p[1].revents & (POLLIN | POLLHUP | POLLERR))) {
+        rc = sdir_read(&e->dir[1], now);
+        if (rc) {
+            fprintf(out, "target: closed\n");
+        }
+    }
+    return rc;
+}
+
+int smpdfu_linkemu_serial_open(const smpdfu_linkemu_cfg_t *cfg, FILE *out, smpdfu_linkemu_runner_t *r)
+{
+    semu_t *e = calloc(1, sizeof(*e));
+    if (!e) {
+        return SMPDFU_ENOSPC;
+    }
+    e->cfg = cfg;
+    e->client = (pty_t){.master = -1, .slave = -1};
+    e->target = (pty_t){.master = -1, .slave = -1};
+    e->target_fd = -1;
+    int rc = pty_create(&e->client);
     if (rc) {
         fprintf(out, "error: cannot create the client pty\n");
-        goto done;
+        goto fail;
     }
     if (cfg->target_pty) {
-        target_fd = open(cfg->target_pty, O_RDWR | O_NOCTTY | O_NONBLOCK | O_CLOEXEC);
-        if (target_fd < 0 || pty_raw(target_fd)) {
+        e->target_fd = open(cfg->target_pty, O_RDWR | O_NOCTTY | O_NONBLOCK | O_CLOEXEC);
+        if (e->target_fd < 0 || pty_raw(e->target_fd)) {
             fprintf(out, "error: cannot open target pty %s: %s\n", cfg->target_pty, strerror(errno));
             rc = SMPDFU_ENOCONN;
-            goto done;
+            goto fail;
         }
     } else {
-        rc = pty_create(&target);
+        rc = pty_create(&e->target);
         if (rc) {
             fprintf(out, "error: cannot create the target pty\n");
-            goto done;
+            goto fail;
         }
-        target_fd = target.master;
-    }
-    sfd = smpdfu_linkemu_signals_open();
-    if (sfd < 0) {
-        rc = sfd;
-        goto done;
+        e->target_fd = e->target.master;
     }
     for (int d = 0; d < 2; d++) {
-        dir[d].q = calloc(SQ_CAP, sizeof(sbyte_t));
-        if (!dir[d].q) {
+        sdir_t *x = &e->dir[d];
+        x->q = calloc(SQ_CAP, sizeof(sbyte_t));
+        if (!x->q) {
             rc = SMPDFU_ENOSPC;
-            goto done;
+            goto fail;
         }
-        dir[d].cfg = &cfg->dir[d];
-        dir[d].st = &st[d];
-        dir[d].line_start = true;
-        dir[d].latency_ns = smpdfu_linkemu_ms_to_ns(cfg->dir[d].latency_ms);
-        dir[d].paced = cfg->baud != 0;
-        smpdfu_linkemu_pacer_init(&dir[d].pacer, cfg->baud);
+        x->cfg = &cfg->dir[d];
+        x->st = &e->st[d];
+        x->line_start = true;
+        x->latency_ns = smpdfu_linkemu_ms_to_ns(cfg->dir[d].latency_ms);
+        x->paced = cfg->baud != 0;
+        smpdfu_linkemu_pacer_init(&x->pacer, cfg->baud);
         /* Independent streams per direction: one side's traffic pattern must
          * not change the other's impairments. */
-        smpdfu_linkemu_rng_seed(&dir[d].rng, cfg->seed * 2u + (uint64_t)d);
+        smpdfu_linkemu_rng_seed(&x->rng, cfg->seed * 2u + (uint64_t)d);
+        x->trace = cfg->trace;
+        x->name = d == SMPDFU_LINKEMU_C2T ? "c2t" : "t2c";
     }
-    dir[0].in_fd = client.master;
-    dir[0].out_fd = target_fd;
-    dir[1].in_fd = target_fd;
-    dir[1].out_fd = client.master;
-
-    fprintf(out, "client: %s\n", client.path);
-    fprintf(out, "target: %s\n", cfg->target_pty ? cfg->target_pty : target.path);
-    fprintf(out, "ready\n");
-    fflush(out);
-
-    smpdfu_linkemu_clock_t clk;
-    smpdfu_linkemu_clock_init(&clk, cfg, smpdfu_linkemu_now_ns());
-    for (int d = 0; d < 2; d++) {
-        dir[d].trace = cfg->trace;
-        dir[d].name = d == SMPDFU_LINKEMU_C2T ? "c2t" : "t2c";
-        dir[d].t0 = clk.start_ns;
-    }
-    for (;;) {
-        uint64_t now = smpdfu_linkemu_now_ns();
-        for (int d = 0; d < 2 && !rc; d++) {
-            rc = sdir_deliver(&dir[d], now);
-        }
-        if (rc || smpdfu_linkemu_clock_step(&clk, now, out, st)) {
-            break;
-        }
-        uint64_t next = sdir_next(&dir[0]);
-        if (sdir_next(&dir[1]) < next) {
-            next = sdir_next(&dir[1]);
-        }
-        struct pollfd p[4] = {
-            {.fd = client.master, .events = (short)((dir[0].count < SQ_CAP ? POLLIN : 0) | (dir[1].blocked ? POLLOUT : 0))},
-            {.fd = target_fd, .events = (short)((dir[1].count < SQ_CAP ? POLLIN : 0) | (dir[0].blocked ? POLLOUT : 0))},
-            {.fd = sfd, .events = POLLIN},
-        };
-        struct timespec ts = smpdfu_linkemu_clock_wait(&clk, now, next);
-        int n = ppoll(p, 3, &ts, NULL);
-        if (n < 0 && errno != EINTR) {
-            rc = SMPDFU_EIO;
-            break;
-        }
-        if (n <= 0) {
-            continue;
-        }
-        if (p[2].revents && smpdfu_linkemu_signals_stop(sfd)) {
-            break;
-        }
-        now = smpdfu_linkemu_now_ns();
-        if (p[0].revents & POLLOUT) {
-            dir[1].blocked = false;
-        }
-        if (p[1].revents & POLLOUT) {
-            dir[0].blocked = false;
-        }
-        if (p[0].revents & (POLLIN | POLLHUP | POLLERR)) {
-            rc = sdir_read(&dir[0], now);
-        }
-        if (!rc && (p[1].revents & (POLLIN | POLLHUP | POLLERR))) {
-            rc = sdir_read(&dir[1], now);
-            if (rc) {
-                fprintf(out, "target: closed\n");
-            }
-        }
-        if (rc) {
-            break;
-        }
-    }
-    smpdfu_linkemu_stats_print(out, "final", st);
-    if (cfg->trace) {
-        fflush(cfg->trace);
-    }
-done:
-    for (int d = 0; d < 2; d++) {
-        free(dir[d].q);
-    }
-    if (sfd >= 0) {
-        smpdfu_linkemu_signals_close(sfd);
-    }
-    if (cfg->target_pty && target_fd >= 0) {
-        close(target_fd);
-    }
-    pty_close(&target);
-    pty_close(&client);
+    e->dir[0].in_fd = e->client.master;
+    e->dir[0].out_fd = e->target_fd;
+    e->dir[1].in_fd = e->target_fd;
+    e->dir[1].out_fd = e->client.master;
+    *r = (smpdfu_linkemu_runner_t){.ctx = e, .nfds = 2, .stats = e->st, .announce = serial_announce,
+                                   .start = serial_start, .due = serial_due, .next = serial_next,
+                                   .poll_set = serial_poll_set, .poll_ready = serial_poll_ready,
+                                   .close = serial_close};
+    return 0;
+fail:
+    serial_close(e);
     return rc;
 }

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* Link emulator, datagram mode: a UDP relay with per-direction latency,
  * jitter, bandwidth, loss, duplication and reordering, optionally followed
- * by a BLE connection model (fragments carried at connection events). */
+ * by a BLE connection model (fragments carried at connection events).
+ * A runner (linkemu_runner.h): the loop drives it. */
 #include <errno.h>
 #include <netdb.h>
 #include <netinet/in.h>
@@ -11,7 +12,8 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include "linkemu_priv.h"
+#include "linkemu_modes.h"
+#include "linkemu_time.h"
 
 #define DQ_MAX 4096u       /* datagrams queued per direction and stage */
 #define DGRAM_MAX 65536u
@@ -68,6 +70,7 @@ typedef struct {
     bool ble_armed;
     uint64_t t0; /* start of the run: time zero of the trace */
     char bound[80]; /* the listen address actually bound (port 0 = any free port) */
+    uint8_t *buf;   /* DGRAM_MAX bytes: one datagram read at a time */
 } uemu_t;
 
 static void dq_push(dq_t *q, dgram_t *g)
@@ -376,10 +379,11 @@ static void ble_enqueue(uemu_t *e, int d, dgram_t *g)
     dq_push(&e->dir[d].air, g);
 }
 
-/* ------------------------------------------------------------------ loop */
+/* ---------------------------------------------------------------- runner */
 
-static void process(uemu_t *e, uint64_t now)
+static int udp_due(void *ctx, uint64_t now)
 {
+    uemu_t *e = ctx;
     for (int d = 0; d < 2; d++) {
         udir_t *u = &e->dir[d];
         if (u->held && now >= u->held->held) {
@@ -408,10 +412,12 @@ static void process(uemu_t *e, uint64_t now)
             }
         }
     }
+    return 0;
 }
 
-static uint64_t next_due(const uemu_t *e)
+static uint64_t udp_next(const void *ctx)
 {
+    const uemu_t *e = ctx;
     uint64_t next = LK_NEVER;
     for (int d = 0; d < 2; d++) {
         const udir_t *u = &e->dir[d];
@@ -493,27 +499,79 @@ static void drain(uemu_t *e, int d, uint8_t *buf, uint64_t now)
     }
 }
 
-int smpdfu_linkemu_run_udp(const smpdfu_linkemu_cfg_t *cfg, FILE *out)
+static void udp_close(void *ctx)
+{
+    uemu_t *e = ctx;
+    for (int d = 0; d < 2; d++) {
+        dq_free(&e->dir[d].q);
+        dq_free(&e->dir[d].air);
+        dq_free(&e->dir[d].out);
+        free(e->dir[d].held);
+    }
+    if (e->lsock >= 0) {
+        close(e->lsock);
+    }
+    if (e->tsock >= 0) {
+        close(e->tsock);
+    }
+    free(e->buf);
+    free(e);
+}
+
+static void udp_announce(void *ctx, FILE *out)
+{
+    const uemu_t *e = ctx;
+    fprintf(out, "listen: %s\n", e->bound);
+    fprintf(out, "target: %s\n", e->cfg->target);
+    if (e->cfg->ble) {
+        const smpdfu_linkemu_ble_t *b = &e->cfg->ble_cfg;
+        fprintf(out, "ble: att_mtu=%u interval_us=%u pdus_per_event=%u phy=%uM ll_max=%u\n", b->att_mtu,
+                b->interval_us, b->pdus_per_event, b->phy_mbps, b->ll_max);
+    }
+}
+
+static void udp_start(void *ctx, uint64_t t0)
+{
+    uemu_t *e = ctx;
+    e->ble_t0 = t0;
+    e->ble_next = t0;
+    e->t0 = t0;
+}
+
+/* p[0]: the client-facing socket, p[1]: the target-facing one. */
+static void udp_poll_set(const void *ctx, struct pollfd *p)
+{
+    const uemu_t *e = ctx;
+    p[0] = (struct pollfd){.fd = e->lsock, .events = POLLIN};
+    p[1] = (struct pollfd){.fd = e->tsock, .events = POLLIN};
+}
+
+static int udp_poll_ready(void *ctx, const struct pollfd *p, uint64_t now, FILE *out)
+{
+    uemu_t *e = ctx;
+    (void)out;
+    if (p[0].revents) {
+        drain(e, SMPDFU_LINKEMU_C2T, e->buf, now);
+    }
+    if (p[1].revents) {
+        drain(e, SMPDFU_LINKEMU_T2C, e->buf, now);
+    }
+    return 0;
+}
+
+int smpdfu_linkemu_udp_open(const smpdfu_linkemu_cfg_t *cfg, FILE *out, smpdfu_linkemu_runner_t *r)
 {
     uemu_t *e = calloc(1, sizeof(*e));
-    uint8_t *buf = malloc(DGRAM_MAX);
-    int sfd = -1;
-    int rc = 0;
-    if (!e || !buf) {
-        free(e);
-        free(buf);
+    if (!e) {
         return SMPDFU_ENOSPC;
     }
     e->cfg = cfg;
     e->lsock = e->tsock = -1;
-    rc = open_sockets(e, out);
+    e->buf = malloc(DGRAM_MAX);
+    int rc = e->buf ? open_sockets(e, out) : SMPDFU_ENOSPC;
     if (rc) {
-        goto done;
-    }
-    sfd = smpdfu_linkemu_signals_open();
-    if (sfd < 0) {
-        rc = sfd;
-        goto done;
+        udp_close(e);
+        return rc;
     }
     for (int d = 0; d < 2; d++) {
         udir_t *u = &e->dir[d];
@@ -525,74 +583,9 @@ int smpdfu_linkemu_run_udp(const smpdfu_linkemu_cfg_t *cfg, FILE *out)
         smpdfu_linkemu_pacer_init(&u->pacer, (uint64_t)cfg->dir[d].rate_Bps);
         smpdfu_linkemu_rng_seed(&u->rng, cfg->seed * 2u + (uint64_t)d);
     }
-    fprintf(out, "listen: %s\n", e->bound);
-    fprintf(out, "target: %s\n", cfg->target);
-    if (cfg->ble) {
-        const smpdfu_linkemu_ble_t *b = &cfg->ble_cfg;
-        fprintf(out, "ble: att_mtu=%u interval_us=%u pdus_per_event=%u phy=%uM ll_max=%u\n", b->att_mtu,
-                b->interval_us, b->pdus_per_event, b->phy_mbps, b->ll_max);
-    }
-    fprintf(out, "ready\n");
-    fflush(out);
-
-    smpdfu_linkemu_clock_t clk;
-    uint64_t now = smpdfu_linkemu_now_ns();
-    smpdfu_linkemu_clock_init(&clk, cfg, now);
-    e->ble_t0 = now;
-    e->ble_next = now;
-    e->t0 = now;
-    for (;;) {
-        now = smpdfu_linkemu_now_ns();
-        process(e, now);
-        if (smpdfu_linkemu_clock_step(&clk, now, out, e->st)) {
-            break;
-        }
-        struct pollfd p[3] = {
-            {.fd = e->lsock, .events = POLLIN},
-            {.fd = e->tsock, .events = POLLIN},
-            {.fd = sfd, .events = POLLIN},
-        };
-        struct timespec ts = smpdfu_linkemu_clock_wait(&clk, now, next_due(e));
-        int n = ppoll(p, 3, &ts, NULL);
-        if (n < 0 && errno != EINTR) {
-            rc = SMPDFU_EIO;
-            break;
-        }
-        if (n <= 0) {
-            continue;
-        }
-        if (p[2].revents && smpdfu_linkemu_signals_stop(sfd)) {
-            break;
-        }
-        now = smpdfu_linkemu_now_ns();
-        if (p[0].revents) {
-            drain(e, SMPDFU_LINKEMU_C2T, buf, now);
-        }
-        if (p[1].revents) {
-            drain(e, SMPDFU_LINKEMU_T2C, buf, now);
-        }
-    }
-    smpdfu_linkemu_stats_print(out, "final", e->st);
-    if (cfg->trace) {
-        fflush(cfg->trace);
-    }
-done:
-    for (int d = 0; d < 2; d++) {
-        dq_free(&e->dir[d].q);
-        dq_free(&e->dir[d].air);
-        dq_free(&e->dir[d].out);
-        free(e->dir[d].held);
-    }
-    if (sfd >= 0) {
-        smpdfu_linkemu_signals_close(sfd);
-    }
-    if (e->lsock >= 0) {
-        close(e->lsock);
-    }
-    if (e->tsock >= 0) {
-        close(e->tsock);
-    }
-    free(e);
-    free(buf);
-    return rc;
+    *r = (smpdfu_linkemu_runner_t){.ctx = e, .nfds = 2, .stats = e->st, .announce = udp_announce,
+                                   .start = udp_start, .due = udp_due, .next = udp_next,
+                                   .poll_set = udp_poll_set, .poll_ready = udp_poll_ready,
+                                   .close = udp_close};
+    return 0;
 }
