@@ -113,16 +113,13 @@ typedef struct {
     smpdfu_linkemu_ble_t ble; /* BLE kind */
 } smpdfu_linkemu_limit_t;
 
-/* Bytes a console-framed SMP packet of pkt_len bytes takes on the wire:
- * base64(len16 + packet + crc16) cut into lines of at most line_max - 3
- * characters (a multiple of 4), each with a 2-byte marker and \n.
- * 0 when line_max < 7. */
-size_t smpdfu_linkemu_console_wire_len(size_t pkt_len, size_t line_max);
-
 /* Theoretical upper bound of image data throughput (bytes of image per second)
- * over the link described by p, ignoring processing time on both ends.
+ * over the link described by p, ignoring processing time on both ends. The
+ * console kind counts the bytes smpdfu_serial_encode() sends
+ * (smpdfu_serial_encoded_len() in smpdfu/serial.h), 10 bits each.
  * Writes it to *bps. Returns 0, or SMPDFU_EINVAL for unusable parameters
- * (overhead >= pkt_len, zero baud, bad BLE parameters, NULL). */
+ * (overhead >= pkt_len, zero baud, console line_max < 7 or a packet longer
+ * than console framing carries (0xfffd bytes), bad BLE parameters, NULL). */
 int smpdfu_linkemu_limit_bps(const smpdfu_linkemu_limit_t *p, double *bps);
 
 /* ---------------------------------------------------------------- emulator */

@@ -39,7 +39,13 @@ uint16_t smpdfu_crc16_xmodem(uint16_t crc, const uint8_t *p, size_t n);
 int smpdfu_base64_encode(const uint8_t *in, size_t n, char *out, size_t cap);
 int smpdfu_base64_decode(const char *in, size_t n, uint8_t *out, size_t cap);
 
-/* Bytes smpdfu_serial_encode() produces for a packet of pkt_len bytes. */
+/* Bytes smpdfu_serial_encode() produces for a packet of pkt_len bytes: the
+ * one wire-length formula of console framing (the client sizes its transmit
+ * buffer with it, the link emulator its throughput limits). With
+ * c = 4 * ceil((pkt_len + 4) / 3) base64 characters (length field, packet,
+ * CRC) and at most (line_max - 3) rounded down to a multiple of 4 of them per
+ * line, it is c + 3 per line (2-byte marker and \n). E.g. 2048 -> 2805 at
+ * line_max 127. 0 when line_max < 7 or pkt_len > 0xfffd (not encodable). */
 size_t smpdfu_serial_encoded_len(size_t pkt_len, size_t line_max);
 
 /* Largest SMP packet whose frame fits a device buffer of buf_size bytes

@@ -1,9 +1,11 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* Link emulator models: PRNG, pacer, BLE air time, throughput limits.
- * Pure arithmetic (no I/O) so benchmarks and unit tests can use it. */
+/* Link emulator models: PRNG, pacer, BLE air time, throughput limits, stats.
+ * Arithmetic and the stats line (no descriptors, no clock), so benchmarks and
+ * unit tests can use it. */
 #include <math.h>
 
 #include "smpdfu/linkemu.h"
+#include "smpdfu/serial.h"
 
 void smpdfu_linkemu_rng_seed(smpdfu_linkemu_rng_t *r, uint64_t seed)
 {
@@ -96,25 +98,12 @@ uint32_t smpdfu_linkemu_ble_pdus_per_event(const smpdfu_linkemu_ble_t *b)
     return fit < b->pdus_per_event ? (uint32_t)fit : b->pdus_per_event;
 }
 
-size_t smpdfu_linkemu_console_wire_len(size_t pkt_len, size_t line_max)
-{
-    if (line_max < 7) {
-        return 0;
-    }
-    size_t frame = pkt_len + 4;                 /* length field + packet + CRC16 */
-    size_t b64 = 4 * ((frame + 2) / 3);
-    size_t per_line = ((line_max - 3) / 4) * 4; /* base64 groups must not straddle lines */
-    size_t lines = (b64 + per_line - 1) / per_line;
-    return b64 + 3 * lines;                     /* 2-byte marker + \n per line */
-}
-
 static double serial_seconds(const smpdfu_linkemu_limit_t *p, size_t len)
 {
     if (len == 0) {
         return 0.0;
     }
-    size_t wire = p->kind == SMPDFU_LINKEMU_LIMIT_CONSOLE ? smpdfu_linkemu_console_wire_len(len, p->line_max)
-                                                          : len;
+    size_t wire = p->kind == SMPDFU_LINKEMU_LIMIT_CONSOLE ? smpdfu_serial_encoded_len(len, p->line_max) : len;
     return (double)wire * 10.0 / (double)p->baud;
 }
 
@@ -128,7 +117,12 @@ int smpdfu_linkemu_limit_bps(const smpdfu_linkemu_limit_t *p, double *bps)
     switch (p->kind) {
     case SMPDFU_LINKEMU_LIMIT_CONSOLE:
     case SMPDFU_LINKEMU_LIMIT_RAW_UART: {
-        if (p->baud == 0 || (p->kind == SMPDFU_LINKEMU_LIMIT_CONSOLE && p->line_max < 7)) {
+        /* Console: line_max >= 7 and packets console framing can carry
+         * (smpdfu_serial_encoded_len() is 0 otherwise). */
+        if (p->baud == 0 ||
+            (p->kind == SMPDFU_LINKEMU_LIMIT_CONSOLE &&
+             (smpdfu_serial_encoded_len(p->pkt_len, p->line_max) == 0 ||
+              smpdfu_serial_encoded_len(p->resp_len, p->line_max) == 0))) {
             return SMPDFU_EINVAL;
         }
         double req = serial_seconds(p, p->pkt_len);

@@ -127,6 +127,25 @@ static void test_encode_errors(void **state)
     assert_memory_equal(out, "\x06\x09" "ABAA\n" "\x04\x14" "AAAG\n", 14);
 }
 
+/* The wire length by hand (the link emulator's limits rely on it). */
+static void test_encoded_len(void **state)
+{
+    (void)state;
+    /* 2048 + 4 = 2052 bytes -> 2736 base64 chars -> 23 lines of <= 124 -> +69 */
+    assert_int_equal(smpdfu_serial_encoded_len(2048, 127), 2805);
+    /* 10 + 4 = 14 -> 20 chars, one line */
+    assert_int_equal(smpdfu_serial_encoded_len(10, 127), 23);
+    /* exactly one full line: 93 bytes of frame -> 124 chars */
+    assert_int_equal(smpdfu_serial_encoded_len(89, 127), 127);
+    assert_int_equal(smpdfu_serial_encoded_len(90, 127), 127 + 4 + 3);
+    /* line_max 8: 4 chars per line */
+    assert_int_equal(smpdfu_serial_encoded_len(2, 8), 8 + 3 * 2);
+    assert_int_equal(smpdfu_serial_encoded_len(2, 6), 0);
+    /* the length field holds packet + 2 in 16 bits: 0xfffd is the largest */
+    assert_int_equal(smpdfu_serial_encoded_len(0xfffd, 127), 87384 + 3 * 705);
+    assert_int_equal(smpdfu_serial_encoded_len(0xfffe, 127), 0);
+}
+
 /* Check the encoder's output structure independently of the decoder:
  * markers, line lengths, multiple-of-4 cuts, and the whole-frame base64. */
 static void check_structure(const uint8_t *enc, size_t n, const uint8_t *pkt, size_t pkt_len,
@@ -637,6 +656,7 @@ int main(void)
         cmocka_unit_test(test_base64),
         cmocka_unit_test(test_vector),
         cmocka_unit_test(test_encode_errors),
+        cmocka_unit_test(test_encoded_len),
         cmocka_unit_test(test_round_trip_all_sizes),
         cmocka_unit_test(test_noise_and_errors),
         cmocka_unit_test(test_line_max),

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* Unit tests of the link emulator's models: throughput limits, console wire
- * length, BLE air time, the pacer and the PRNG. Expected values are worked
+/* Unit tests of the link emulator's models: throughput limits, BLE air time,
+ * the pacer and the PRNG (the console wire length is the core's:
+ * tests/core/test_serial.c). Expected values are worked
  * out by hand in the comments. */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -10,21 +11,6 @@
 #include <cmocka.h>
 
 #include "smpdfu/linkemu.h"
-
-static void test_console_wire_len(void **state)
-{
-    (void)state;
-    /* 2048 + 4 = 2052 bytes -> 2736 base64 chars -> 23 lines of <= 124 -> +69 */
-    assert_int_equal(smpdfu_linkemu_console_wire_len(2048, 127), 2805);
-    /* 10 + 4 = 14 -> 20 chars, one line */
-    assert_int_equal(smpdfu_linkemu_console_wire_len(10, 127), 23);
-    /* exactly one full line: 93 bytes of frame -> 124 chars */
-    assert_int_equal(smpdfu_linkemu_console_wire_len(89, 127), 127);
-    assert_int_equal(smpdfu_linkemu_console_wire_len(90, 127), 127 + 4 + 3);
-    /* line_max 8: 4 chars per line */
-    assert_int_equal(smpdfu_linkemu_console_wire_len(2, 8), 8 + 3 * 2);
-    assert_int_equal(smpdfu_linkemu_console_wire_len(2, 6), 0);
-}
 
 static smpdfu_linkemu_limit_t base(smpdfu_linkemu_limit_kind_t kind)
 {
@@ -64,6 +50,15 @@ static void test_limit_invalid(void **state)
     smpdfu_linkemu_limit_t p = base(SMPDFU_LINKEMU_LIMIT_CONSOLE);
     p.overhead = 2048;
     assert_int_equal(smpdfu_linkemu_limit_bps(&p, &v), SMPDFU_EINVAL);
+    /* console framing cannot carry it: no made-up wire length */
+    p = base(SMPDFU_LINKEMU_LIMIT_CONSOLE);
+    p.line_max = 6;
+    assert_int_equal(smpdfu_linkemu_limit_bps(&p, &v), SMPDFU_EINVAL);
+    p = base(SMPDFU_LINKEMU_LIMIT_CONSOLE);
+    p.pkt_len = 0xfffe;
+    assert_int_equal(smpdfu_linkemu_limit_bps(&p, &v), SMPDFU_EINVAL);
+    p.kind = SMPDFU_LINKEMU_LIMIT_RAW_UART;
+    assert_int_equal(smpdfu_linkemu_limit_bps(&p, &v), 0);
     p = base(SMPDFU_LINKEMU_LIMIT_RAW_UART);
     p.baud = 0;
     assert_int_equal(smpdfu_linkemu_limit_bps(&p, &v), SMPDFU_EINVAL);
@@ -167,7 +162,7 @@ static void test_rng(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_console_wire_len), cmocka_unit_test(test_limit_serial),
+        cmocka_unit_test(test_limit_serial),
         cmocka_unit_test(test_limit_invalid),    cmocka_unit_test(test_ble_model),
         cmocka_unit_test(test_pacer),            cmocka_unit_test(test_rng),
     };
