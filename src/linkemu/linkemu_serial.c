@@ -279,10 +279,12 @@ static uint64_t serial_next(const void *ctx)
 static void serial_poll_set(const void *ctx, struct pollfd *p)
 {
     const semu_t *e = ctx;
-    p[0] = (struct pollfd){.fd = e->client.master,
-                           .events = (short)((e->dir[0].count < SQ_CAP ? POLLIN : 0) | (e->dir[1].blocked ? POLLOUT : 0))};
-    p[1] = (struct pollfd){.fd = e->target_fd,
-                           .events = (short)((e->dir[1].count < SQ_CAP ? POLLIN : 0) | (e->dir[0].blocked ? POLLOUT : 0))};
+    const int fd[2] = {e->client.master, e->target_fd};
+    for (int i = 0; i < 2; i++) {
+        /* fd[i] feeds direction i and is the sink of direction 1 - i. */
+        short ev = (short)((e->dir[i].count < SQ_CAP ? POLLIN : 0) | (e->dir[1 - i].blocked ? POLLOUT : 0));
+        p[i] = (struct pollfd){.fd = fd[i], .events = ev};
+    }
 }
 
 static int serial_poll_ready(void *ctx, const struct pollfd *p, uint64_t now, FILE *out)
