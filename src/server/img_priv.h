@@ -5,6 +5,7 @@
  *   img_upload.c the upload command and the session it writes into;
  *   img_record.c the progress record (the flash page that lets an upload
  *                resume after a restart).
+ * The record's checksum is the core's CRC-32 (smpdfu_crc32, uplink.h).
  * Functions here return 0 or a negative smpdfu_err_t; the command handlers
  * turn what they get into IMG_MGMT_ERR_* codes for the answer. */
 #ifndef SMPDFU_SERVER_IMG_PRIV_H
@@ -67,10 +68,6 @@ static inline int img_opposite_slot(int slot)
 }
 
 /* img_record.c */
-
-/* CRC-32 (IEEE, reflected) of n bytes continuing crc: the record's checksum
- * of the bytes written so far. */
-uint32_t smpdfu_img_crc32(uint32_t crc, const uint8_t *p, size_t n);
 
 /* Smallest progress area the record fits in (header and one entry). */
 uint32_t smpdfu_img_rec_min_size(const smpdfu_img_group_t *img);

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "img_priv.h"
+#include "smpdfu/uplink.h" /* smpdfu_crc32 */
 
 static uint32_t le32(const uint8_t *p)
 {
@@ -19,18 +20,6 @@ static void put_le32(uint8_t *p, uint32_t v)
     p[1] = (uint8_t)(v >> 8);
     p[2] = (uint8_t)(v >> 16);
     p[3] = (uint8_t)(v >> 24);
-}
-
-uint32_t smpdfu_img_crc32(uint32_t crc, const uint8_t *p, size_t n)
-{
-    crc = ~crc;
-    while (n--) {
-        crc ^= *p++;
-        for (int k = 0; k < 8; k++) {
-            crc = (crc >> 1) ^ (0xEDB88320u & (0u - (crc & 1u)));
-        }
-    }
-    return ~crc;
 }
 
 #define REC_MAGIC 0x52504d53u /* "SMPR" */
@@ -68,7 +57,7 @@ static int rec_write_entry(smpdfu_img_group_t *img, uint32_t off, uint32_t crc)
     memset(e, img_fl(img)->erased_val, sizeof(e));
     put_le32(e, off);
     put_le32(e + 4, crc);
-    put_le32(e + 8, smpdfu_img_crc32(0, e, 8));
+    put_le32(e + 8, smpdfu_crc32(0, e, 8));
     return smpdfu_flash_area_write(img_fl(img), &img->progress, img->s.rec_next, e, n);
 }
 
@@ -83,7 +72,7 @@ static int rec_write_header(smpdfu_img_group_t *img)
     h[7] = 0;
     put_le32(h + 8, img->s.size);
     memcpy(h + 12, img->s.sha, 32);
-    put_le32(h + 44, smpdfu_img_crc32(0, h, 44));
+    put_le32(h + 44, smpdfu_crc32(0, h, 44));
     img->s.rec_next = rec_hdr_size(img);
     return smpdfu_flash_area_write(img_fl(img), &img->progress, 0, h, rec_hdr_size(img));
 }
@@ -144,7 +133,7 @@ static int crc_range(const smpdfu_img_group_t *img, int slot, uint32_t from, uin
         if (rc < 0) {
             return rc;
         }
-        *crc = smpdfu_img_crc32(*crc, buf, n);
+        *crc = smpdfu_crc32(*crc, buf, n);
         from += n;
     }
     return 0;
@@ -168,7 +157,7 @@ int smpdfu_img_group_restore(smpdfu_img_group_t *img)
     }
     slot = h[4];
     size = le32(h + 8);
-    if (le32(h) != REC_MAGIC || le32(h + 44) != smpdfu_img_crc32(0, h, 44) || h[6] != 1 ||
+    if (le32(h) != REC_MAGIC || le32(h + 44) != smpdfu_crc32(0, h, 44) || h[6] != 1 ||
         slot >= img_nslots(img) || h[5] > 32 || size > img_area(img, slot)->size) {
         goto drop;
     }
@@ -183,7 +172,7 @@ int smpdfu_img_group_restore(smpdfu_img_group_t *img)
         }
         off = le32(e);
         crc = le32(e + 4);
-        if (le32(e + 8) != smpdfu_img_crc32(0, e, 8) || off < run_off || off > size) {
+        if (le32(e + 8) != smpdfu_crc32(0, e, 8) || off < run_off || off > size) {
             break;
         }
         rc = crc_range(img, slot, run_off, off, &run_crc);

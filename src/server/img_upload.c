@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "img_priv.h"
+#include "smpdfu/uplink.h" /* smpdfu_crc32 */
 
 /* Append accepted bytes to the slot, holding back a partial write unit the
  * way Zephyr's flash_img buffers, flushing (padded) on the last chunk. */
@@ -31,7 +32,7 @@ static int write_data(smpdfu_img_group_t *img, const uint8_t *data, size_t len, 
             if (rc < 0) {
                 return rc;
             }
-            s->crc = smpdfu_img_crc32(s->crc, s->tail, wa);
+            s->crc = smpdfu_crc32(s->crc, s->tail, wa);
             flushed += wa;
             s->tail_len = 0;
         }
@@ -42,7 +43,7 @@ static int write_data(smpdfu_img_group_t *img, const uint8_t *data, size_t len, 
         if (rc < 0) {
             return rc;
         }
-        s->crc = smpdfu_img_crc32(s->crc, data, n);
+        s->crc = smpdfu_crc32(s->crc, data, n);
         flushed += (uint32_t)n;
         data += n;
         len -= n;
