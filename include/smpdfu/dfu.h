@@ -89,10 +89,22 @@ typedef struct {
  * so it is always uploaded (no "already there" skip) and the device's slots
  * are compared with it after the upload. The upload sends the stream's
  * file_sha as `sha` when it has one, else no `sha`. */
+/* What smpdfu_dfu_check_image[_opt]() learned about an image. */
+typedef struct {
+    smpdfu_image_info_t info;
+    uint8_t sha[32];   /* SHA-256 of the whole source */
+} smpdfu_dfu_checked_t;
+
 typedef struct {
     smpdfu_source_t src;
     uint32_t image;    /* 0 = application, 1 = nRF5340 network core, ... */
     smpdfu_stream_t *stream; /* NULL: a readable source checked up front */
+    /* NULL: smpdfu_dfu_start() checks src itself. Else what a successful
+     * smpdfu_dfu_check_image_opt() on this same src (allow_padded =
+     * cfg.force) filled in, taken as it is, so a caller that checked the
+     * image first (to refuse it before connecting) does not have it parsed
+     * and hashed twice. Caller-owned; copied by smpdfu_dfu_start(). */
+    const smpdfu_dfu_checked_t *checked;
 } smpdfu_dfu_image_t;
 
 typedef struct {
@@ -160,11 +172,13 @@ typedef struct {
     smpdfu_req_t *req;
 } smpdfu_dfu_t;
 
-/* Check the images locally, then start talking to the device. Returns 0
- * (done() follows exactly once), or an error with nothing sent: the image
- * parse/verify error (SMPDFU_EIMG_*), SMPDFU_ENOTSUP (no SHA-256 hash TLV:
- * the device could not list it), SMPDFU_EINVAL, or the engine's error.
- * Parsing and hashing read the sources synchronously. */
+/* Check the images locally (those without `checked`), then start talking to
+ * the device. Returns 0 (done() follows exactly once), or an error with
+ * nothing sent: the image parse/verify error (SMPDFU_EIMG_*), SMPDFU_ENOTSUP
+ * (no SHA-256 hash TLV: the device could not list it), SMPDFU_EINVAL, or the
+ * engine's error. Parsing and hashing read the sources synchronously. Every
+ * image read up front, checked here or before, is reported with
+ * SMPDFU_DFU_EV_CHECKED. */
 int smpdfu_dfu_start(smpdfu_dfu_t *d, smpdfu_client_t *c, const smpdfu_dfu_cfg_t *cfg);
 
 /* Check one image the way smpdfu_dfu_start() does; info and sha (32 bytes,

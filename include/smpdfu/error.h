@@ -8,6 +8,13 @@
  * in this enum: they arrive as SMPDFU_EDEVICE plus a smpdfu_dev_err_t (see
  * smp.h), so the caller can tell "we failed" from "the device said no".
  *
+ * One kind of function returns the wire's codes instead, because its result
+ * is the answer: an SMP command handler (smpdfu_server_handler_fn) and the
+ * port hooks it calls return MGMT_ERR_* or a group's *_MGMT_ERR_* (> 0),
+ * as server.h and server_groups.h say at each. The functions around them
+ * (e.g. smpdfu_img_set_next_boot_slot()) return these negative codes, and
+ * the handler maps them (smpdfu_img_mgmt_err()).
+ *
  * Values are stable: they may be printed, logged and compared across builds.
  * New codes are only ever added, never renumbered.
  */
@@ -88,6 +95,9 @@ typedef enum {
     SMPDFU_EBOOT_BADVECT = -100,  /* running slot's trailer magic is corrupt (BOOT_EBADVECT) */
     SMPDFU_EBOOT_BADIMAGE = -101, /* slot's trailer magic is corrupt (BOOT_EBADIMAGE) */
     SMPDFU_EBOOT_NOT_BOOTABLE = -102, /* no valid image in the primary slot: MCUboot halts */
+    SMPDFU_EBOOT_PENDING = -103,  /* another slot is already marked for the next boot */
+    SMPDFU_EBOOT_CONFIRM_DENIED = -104, /* that slot may not be confirmed (not running, not a secondary) */
+    SMPDFU_EBOOT_TEST_ACTIVE = -105, /* the running slot cannot be marked for a test boot */
 
     /* Client / DFU (-110 .. -119) */
     SMPDFU_ENOTBOOTED = -110,    /* after the reset the device does not run the new image */

@@ -83,6 +83,20 @@ typedef struct {
     smpdfu_image_version_t version;
 } smpdfu_image_hdr_t;
 
+/* Decode the 32-byte image header at buf (protocol.md §6.1; every image
+ * header in smpdfu is read through here). hdr is filled in whenever
+ * len >= 32, also when a check below fails, so that a reader with laxer
+ * rules (the emulated Zephyr img_mgmt looks at the magic only) can take the
+ * fields and a caller can tell an erased header (hdr->magic all 0xff) from a
+ * corrupt one. Checks, first failure returned: SMPDFU_EINVAL (buf or hdr
+ * NULL), SMPDFU_EIMG_TRUNC (len < 32; hdr untouched), SMPDFU_EIMG_MAGIC
+ * (magic is not SMPDFU_IMAGE_MAGIC), SMPDFU_EIMG_HDR (hdr_size < 32, or a
+ * non-zero protect_tlv_size too small for its 4-byte info header). err_off
+ * (may be NULL) gets the offset of the field that failed. Sizes are not
+ * checked against any file or slot: smpdfu_image_parse() does that. */
+int smpdfu_image_hdr_decode(const uint8_t *buf, size_t len, smpdfu_image_hdr_t *hdr,
+                            uint32_t *err_off);
+
 /* Everything the parser learned. Offsets are from the image start. */
 typedef struct {
     smpdfu_image_hdr_t hdr;
@@ -171,6 +185,22 @@ int smpdfu_image_version_parse(const char *s, smpdfu_image_version_t *v);
 /* <0, 0, >0 like strcmp; build number only compared when use_build. */
 int smpdfu_image_version_cmp(const smpdfu_image_version_t *a, const smpdfu_image_version_t *b,
                              bool use_build);
+
+/* Decoders of TLV values (the bytes at smpdfu_image_tlv_t.off, len bytes).
+ * Each returns 0, SMPDFU_EIMG_TLV_LEN when len is not the value's size, or
+ * SMPDFU_EINVAL for NULL pointers. */
+
+/* SEC_CNT (imgtool --security-counter): 4 bytes, the security counter. */
+int smpdfu_image_tlv_sec_cnt(const uint8_t *v, size_t len, uint32_t *counter);
+
+/* DEPENDENCY (imgtool --dependencies): 12 bytes, the image number this
+ * image needs (byte 0) and the lowest version of it (bytes 4..11, laid out
+ * as in the header). */
+typedef struct {
+    uint8_t image;
+    smpdfu_image_version_t min_version;
+} smpdfu_image_dep_t;
+int smpdfu_image_tlv_dependency(const uint8_t *v, size_t len, smpdfu_image_dep_t *dep);
 
 /* Name of a TLV type ("SHA256", "ECDSA_SIG", ...) or "unknown". */
 const char *smpdfu_image_tlv_name(uint16_t type);

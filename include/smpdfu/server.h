@@ -248,9 +248,16 @@ int smpdfu_img_group_restore(smpdfu_img_group_t *img);
 /* Forget the upload session (and its record), as an erase command does. */
 void smpdfu_img_group_reset_upload(smpdfu_img_group_t *img);
 
-/* Zephyr's img_mgmt_read_info(): 0 and version/hash/flags of a slot, or an
- * IMG_ERR_* code (> 0) like NO_IMAGE, NO_TLVS, HASH_NOT_FOUND, or
- * FLASH_READ_FAILED / INVALID_SLOT. */
+/* Zephyr's img_mgmt_read_info(): 0 and version/hash/flags of a slot (any
+ * pointer may be NULL), with img_mgmt's lax checks: the header goes through
+ * smpdfu_image_hdr_decode() but only its magic counts, and the walk looks
+ * for the SHA-256 TLV only. Errors (with Zephyr's IMG_MGMT_ERR_* for each):
+ * SMPDFU_ERANGE (no such slot; INVALID_SLOT), SMPDFU_ENOTFOUND (erased
+ * header; NO_IMAGE), SMPDFU_EIMG_MAGIC (INVALID_IMAGE_HEADER_MAGIC),
+ * SMPDFU_EIMG_TLV_MAGIC (NO_TLVS), SMPDFU_EMALFORMED (an erased TLV entry;
+ * INVALID_TLV), SMPDFU_EIMG_DUP_HASH (TLV_MULTIPLE_HASHES_FOUND),
+ * SMPDFU_EIMG_TLV_OVERRUN (TLV_INVALID_SIZE), SMPDFU_EIMG_NO_HASH
+ * (HASH_NOT_FOUND), or the flash read error (FLASH_READ_FAILED). */
 int smpdfu_img_read_info(const smpdfu_img_group_t *img, int slot, smpdfu_image_version_t *ver,
                          uint8_t hash[32], uint32_t *flags);
 
@@ -263,8 +270,20 @@ int smpdfu_img_read_info(const smpdfu_img_group_t *img, int slot, smpdfu_image_v
 unsigned smpdfu_img_slot_flags(const smpdfu_img_group_t *img, int slot);
 
 /* img_mgmt_set_next_boot_slot(): the state-write rules of §4.2 in Zephyr's
- * order. Returns 0 or an IMG_ERR_* code (> 0). */
+ * order, then smpdfu_boot_set_next(). Returns 0, SMPDFU_ERANGE (no such
+ * slot), SMPDFU_EBOOT_CONFIRM_DENIED, SMPDFU_EBOOT_TEST_ACTIVE,
+ * SMPDFU_EBOOT_PENDING, or smpdfu_boot_set_next()'s error
+ * (SMPDFU_EBOOT_BADVECT, SMPDFU_EBOOT_BADIMAGE, a flash error).
+ * smpdfu_img_mgmt_err() gives the code a state write answers for it. */
 int smpdfu_img_set_next_boot_slot(smpdfu_img_group_t *img, int slot, bool confirm);
+
+/* The IMG_MGMT_ERR_* code (smp.h) Zephyr's state write answers for a result
+ * of smpdfu_img_set_next_boot_slot(): 0 for 0, INVALID_SLOT,
+ * IMAGE_CONFIRMATION_DENIED, IMAGE_SETTING_TEST_TO_ACTIVE_DENIED,
+ * IMAGE_ALREADY_PENDING, INVALID_IMAGE_VECTOR_TABLE, INVALID_IMAGE_HEADER_MAGIC,
+ * FLASH_WRITE_FAILED for a flash error, UNKNOWN for anything else. This is
+ * where the group's own functions (negative smpdfu_err_t) meet the wire. */
+uint16_t smpdfu_img_mgmt_err(int err);
 
 /* img_mgmt_slot_in_use(). */
 bool smpdfu_img_slot_in_use(const smpdfu_img_group_t *img, int slot);

@@ -714,11 +714,17 @@ int smpdfu_dfu_start(smpdfu_dfu_t *d, smpdfu_client_t *c, const smpdfu_dfu_cfg_t
         if (cfg->images[i].stream) {
             continue; /* checked while it streams */
         }
-        int rc = smpdfu_dfu_check_image_opt(&cfg->images[i].src, cfg->hash, &d->img[i].info,
-                                            d->img[i].sha, cfg->force);
-        if (rc) {
-            d->res.failed_image = (int)cfg->images[i].image;
-            return rc;
+        const smpdfu_dfu_checked_t *ck = cfg->images[i].checked;
+        if (ck) {
+            d->img[i].info = ck->info;
+            memcpy(d->img[i].sha, ck->sha, sizeof(d->img[i].sha));
+        } else {
+            int rc = smpdfu_dfu_check_image_opt(&cfg->images[i].src, cfg->hash, &d->img[i].info,
+                                                d->img[i].sha, cfg->force);
+            if (rc) {
+                d->res.failed_image = (int)cfg->images[i].image;
+                return rc;
+            }
         }
         emit(d, SMPDFU_DFU_EV_CHECKED, (int)cfg->images[i].image, 0, cfg->images[i].src.size);
     }

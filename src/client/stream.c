@@ -14,11 +14,6 @@ static uint16_t le16(const uint8_t *p)
     return (uint16_t)(p[0] | (p[1] << 8));
 }
 
-static uint32_t le32(const uint8_t *p)
-{
-    return (uint32_t)p[0] | ((uint32_t)p[1] << 8) | ((uint32_t)p[2] << 16) | ((uint32_t)p[3] << 24);
-}
-
 uint32_t smpdfu_stream_block_len(uint32_t size, size_t crc_n)
 {
     if (crc_n == 0) {
@@ -144,17 +139,14 @@ static int vread(void *ctx, uint32_t off, void *buf, size_t len)
 /* The header just arrived: the checks smpdfu_image_parse makes on it. */
 static int check_header(smpdfu_stream_t *s)
 {
-    const uint8_t *h = s->hdr;
+    smpdfu_image_hdr_t h;
     uint32_t size = s->cfg.size;
-    if (le32(h) != SMPDFU_IMAGE_MAGIC) {
-        return SMPDFU_EIMG_MAGIC;
+    int rc = smpdfu_image_hdr_decode(s->hdr, SMPDFU_IMAGE_HDR_LEN, &h, NULL);
+    if (rc) {
+        return rc;
     }
-    uint16_t hdr_size = le16(h + 8);
-    uint16_t prot = le16(h + 10);
-    uint64_t tlv_off = (uint64_t)hdr_size + le32(h + 12);
-    if (hdr_size < SMPDFU_IMAGE_HDR_LEN || (prot != 0 && prot < TLV_INFO_LEN)) {
-        return SMPDFU_EIMG_HDR;
-    }
+    uint16_t prot = h.protect_tlv_size;
+    uint64_t tlv_off = (uint64_t)h.hdr_size + h.img_size;
     if (tlv_off + prot + TLV_INFO_LEN > size) {
         return SMPDFU_EIMG_TRUNC;
     }

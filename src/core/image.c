@@ -23,6 +23,76 @@ static uint32_t le32(const uint8_t *p)
     return (uint32_t)p[0] | ((uint32_t)p[1] << 8) | ((uint32_t)p[2] << 16) | ((uint32_t)p[3] << 24);
 }
 
+/* Version fields as the header (bytes 20..27) and DEPENDENCY TLV lay them out. */
+static void version_decode(const uint8_t *p, smpdfu_image_version_t *v)
+{
+    v->major = p[0];
+    v->minor = p[1];
+    v->revision = le16(p + 2);
+    v->build = le32(p + 4);
+}
+
+int smpdfu_image_hdr_decode(const uint8_t *buf, size_t len, smpdfu_image_hdr_t *hdr,
+                            uint32_t *err_off)
+{
+    uint32_t off = 0;
+    int rc = 0;
+    if (!buf || !hdr) {
+        return SMPDFU_EINVAL;
+    }
+    if (len < SMPDFU_IMAGE_HDR_LEN) {
+        rc = SMPDFU_EIMG_TRUNC;
+        off = (uint32_t)len;
+        goto out;
+    }
+    hdr->magic = le32(buf);
+    hdr->load_addr = le32(buf + 4);
+    hdr->hdr_size = le16(buf + 8);
+    hdr->protect_tlv_size = le16(buf + 10);
+    hdr->img_size = le32(buf + 12);
+    hdr->flags = le32(buf + 16);
+    version_decode(buf + 20, &hdr->version);
+    if (hdr->magic != SMPDFU_IMAGE_MAGIC) {
+        rc = SMPDFU_EIMG_MAGIC;
+    } else if (hdr->hdr_size < SMPDFU_IMAGE_HDR_LEN) {
+        rc = SMPDFU_EIMG_HDR;
+        off = 8;
+    } else if (hdr->protect_tlv_size != 0 && hdr->protect_tlv_size < TLV_INFO_LEN) {
+        rc = SMPDFU_EIMG_HDR;
+        off = 10;
+    }
+out:
+    if (rc && err_off) {
+        *err_off = off;
+    }
+    return rc;
+}
+
+int smpdfu_image_tlv_sec_cnt(const uint8_t *v, size_t len, uint32_t *counter)
+{
+    if (!v || !counter) {
+        return SMPDFU_EINVAL;
+    }
+    if (len != 4) {
+        return SMPDFU_EIMG_TLV_LEN;
+    }
+    *counter = le32(v);
+    return 0;
+}
+
+int smpdfu_image_tlv_dependency(const uint8_t *v, size_t len, smpdfu_image_dep_t *dep)
+{
+    if (!v || !dep) {
+        return SMPDFU_EINVAL;
+    }
+    if (len != 12) {
+        return SMPDFU_EIMG_TLV_LEN;
+    }
+    dep->image = v[0];
+    version_decode(v + 4, &dep->min_version);
+    return 0;
+}
+
 int smpdfu_image_buf_read(void *ctx, uint32_t off, void *buf, size_t len)
 {
     const smpdfu_image_buf_t *b = ctx;
@@ -164,27 +234,12 @@ int smpdfu_image_parse(smpdfu_read_fn read, void *ctx, uint32_t size,
         return fail(info, rc, 0);
     }
     smpdfu_image_hdr_t *hdr = &info->hdr;
-    hdr->magic = le32(h);
-    hdr->load_addr = le32(h + 4);
-    hdr->hdr_size = le16(h + 8);
-    hdr->protect_tlv_size = le16(h + 10);
-    hdr->img_size = le32(h + 12);
-    hdr->flags = le32(h + 16);
-    hdr->version.major = h[20];
-    hdr->version.minor = h[21];
-    hdr->version.revision = le16(h + 22);
-    hdr->version.build = le32(h + 24);
+    uint32_t off = 0;
+    rc = smpdfu_image_hdr_decode(h, sizeof(h), hdr, &off);
     info->encrypted =
         (hdr->flags & (SMPDFU_IMAGE_F_ENCRYPTED_AES128 | SMPDFU_IMAGE_F_ENCRYPTED_AES256)) != 0;
-
-    if (hdr->magic != SMPDFU_IMAGE_MAGIC) {
-        return fail(info, SMPDFU_EIMG_MAGIC, 0);
-    }
-    if (hdr->hdr_size < SMPDFU_IMAGE_HDR_LEN) {
-        return fail(info, SMPDFU_EIMG_HDR, 8);
-    }
-    if (hdr->protect_tlv_size != 0 && hdr->protect_tlv_size < TLV_INFO_LEN) {
-        return fail(info, SMPDFU_EIMG_HDR, 10);
+    if (rc) {
+        return fail(info, rc, off);
     }
     /* 64-bit sums: hdr_size + img_size + prot may exceed 32 bits. */
     uint64_t tlv_off = (uint64_t)hdr->hdr_size + hdr->img_size;

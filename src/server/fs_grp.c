@@ -7,6 +7,8 @@
 
 #include <string.h>
 
+#include "smpdfu/uplink.h" /* smpdfu_crc32 */
+
 enum { ST_NONE = 0, ST_UPLOAD = 1, ST_DOWNLOAD = 2 };
 
 #define H_XFER 0
@@ -269,18 +271,6 @@ static int fs_status(smpdfu_server_req_t *r, void *ctx)
     return r->enc->err ? SMPDFU_MGMT_EMSGSIZE : 0;
 }
 
-static uint32_t crc32_update(uint32_t crc, const uint8_t *p, size_t n)
-{
-    crc = ~crc;
-    while (n--) {
-        crc ^= *p++;
-        for (int k = 0; k < 8; k++) {
-            crc = (crc >> 1) ^ (0xEDB88320u & (0u - (crc & 1u)));
-        }
-    }
-    return ~crc;
-}
-
 static int fs_hash(smpdfu_server_req_t *r, void *ctx)
 {
     smpdfu_fs_group_t *fg = ctx;
@@ -346,7 +336,7 @@ static int fs_hash(smpdfu_server_req_t *r, void *ctx)
         if (sha) {
             fg->hash->update(fg->hash->ctx, fg->work, (size_t)got);
         } else {
-            crc = crc32_update(crc, fg->work, (size_t)got);
+            crc = smpdfu_crc32(crc, fg->work, (size_t)got);
         }
         pos += (uint64_t)got;
         done += (uint64_t)got;

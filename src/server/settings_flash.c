@@ -8,23 +8,13 @@
 
 #include <string.h>
 
+#include "smpdfu/uplink.h" /* smpdfu_crc32 */
+
 #define MAGIC 0x54534d53u /* "SMST" */
 #define REC_MARK 0x5a
 #define REC_SET 0x00
 #define REC_DEL 0x01
 #define REC_MAX (4 + SMPDFU_SETTINGS_NAME_LEN + SMPDFU_SETTINGS_VALUE_LEN + 4 + SMPDFU_FLASH_MAX_ALIGN)
-
-static uint32_t crc32(uint32_t crc, const uint8_t *p, size_t n)
-{
-    crc = ~crc;
-    while (n--) {
-        crc ^= *p++;
-        for (int k = 0; k < 8; k++) {
-            crc = (crc >> 1) ^ (0xEDB88320u & (0u - (crc & 1u)));
-        }
-    }
-    return ~crc;
-}
 
 static void le32(uint8_t *p, uint32_t v)
 {
@@ -68,7 +58,7 @@ static int read_hdr(const smpdfu_settings_flash_t *fs, uint32_t page, uint32_t *
     if (rc < 0) {
         return rc;
     }
-    if (rd32(h) != MAGIC || rd32(h + 8) != crc32(0, h, 8)) {
+    if (rd32(h) != MAGIC || rd32(h + 8) != smpdfu_crc32(0, h, 8)) {
         return 0;
     }
     *seq = rd32(h + 4);
@@ -114,7 +104,7 @@ static int read_rec(const smpdfu_settings_flash_t *fs, uint32_t page, uint32_t o
     if (rc < 0) {
         return rc;
     }
-    if (rd32(buf + body - 4) != crc32(0, buf, body - 4)) {
+    if (rd32(buf + body - 4) != smpdfu_crc32(0, buf, body - 4)) {
         return -1;
     }
     r->type = buf[0];
@@ -146,7 +136,7 @@ static int write_rec(smpdfu_settings_flash_t *fs, uint32_t page, uint32_t off, u
     if (len > 0) {
         memcpy(buf + 4 + nl, val, len);
     }
-    le32(buf + body - 4, crc32(0, buf, body - 4));
+    le32(buf + body - 4, smpdfu_crc32(0, buf, body - 4));
     *size = sz;
     return smpdfu_flash_area_write(fs->flash, &fs->area, page * psize(fs) + off, buf, sz);
 }
@@ -158,7 +148,7 @@ static int write_hdr(smpdfu_settings_flash_t *fs, uint32_t page, uint32_t seq)
     memset(h, fs->flash->erased_val, sizeof(h));
     le32(h, MAGIC);
     le32(h + 4, seq);
-    le32(h + 8, crc32(0, h, 8));
+    le32(h + 8, smpdfu_crc32(0, h, 8));
     return smpdfu_flash_area_write(fs->flash, &fs->area, page * psize(fs), h, n);
 }
 

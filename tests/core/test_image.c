@@ -255,6 +255,81 @@ static void test_header_errors(void **state)
     assert_int_equal(parse(&im, &in), 0);
 }
 
+/* The header decoder alone: fields filled also when a check fails, checks
+ * in order, the failing field's offset. */
+static void test_hdr_decode(void **state)
+{
+    (void)state;
+    uint8_t h[SMPDFU_IMAGE_HDR_LEN];
+    smpdfu_image_hdr_t hd;
+    uint32_t off = 99;
+    memset(h, 0, sizeof(h));
+    put32(h, SMPDFU_IMAGE_MAGIC);
+    put32(h + 4, 0x10000);
+    put16(h + 8, 0x200);
+    put16(h + 10, 0);
+    put32(h + 12, 0x1234);
+    put32(h + 16, SMPDFU_IMAGE_F_NON_BOOTABLE);
+    h[20] = 1;
+    h[21] = 2;
+    put16(h + 22, 3);
+    put32(h + 24, 4);
+    assert_int_equal(smpdfu_image_hdr_decode(h, sizeof(h), &hd, &off), 0);
+    assert_int_equal(off, 99); /* untouched on success */
+    assert_int_equal(hd.magic, SMPDFU_IMAGE_MAGIC);
+    assert_int_equal(hd.load_addr, 0x10000);
+    assert_int_equal(hd.hdr_size, 0x200);
+    assert_int_equal(hd.img_size, 0x1234);
+    assert_int_equal(hd.flags, SMPDFU_IMAGE_F_NON_BOOTABLE);
+    assert_int_equal(hd.version.major, 1);
+    assert_int_equal(hd.version.minor, 2);
+    assert_int_equal(hd.version.revision, 3);
+    assert_int_equal(hd.version.build, 4);
+
+    assert_int_equal(smpdfu_image_hdr_decode(h, 31, &hd, &off), SMPDFU_EIMG_TRUNC);
+    assert_int_equal(off, 31);
+    assert_int_equal(smpdfu_image_hdr_decode(NULL, 32, &hd, NULL), SMPDFU_EINVAL);
+
+    memset(h, 0xff, 4); /* erased: refused, yet the fields are there to look at */
+    put16(h + 8, 8);
+    assert_int_equal(smpdfu_image_hdr_decode(h, sizeof(h), &hd, &off), SMPDFU_EIMG_MAGIC);
+    assert_int_equal(off, 0);
+    assert_int_equal(hd.magic, 0xffffffffu);
+    assert_int_equal(hd.hdr_size, 8);
+    assert_int_equal(hd.version.build, 4);
+
+    put32(h, SMPDFU_IMAGE_MAGIC); /* hdr_size 8 < 32 */
+    assert_int_equal(smpdfu_image_hdr_decode(h, sizeof(h), &hd, &off), SMPDFU_EIMG_HDR);
+    assert_int_equal(off, 8);
+    put16(h + 8, 32);
+    put16(h + 10, 3); /* cannot hold its 4-byte info */
+    assert_int_equal(smpdfu_image_hdr_decode(h, sizeof(h), &hd, &off), SMPDFU_EIMG_HDR);
+    assert_int_equal(off, 10);
+    put16(h + 10, 4);
+    assert_int_equal(smpdfu_image_hdr_decode(h, sizeof(h), &hd, NULL), 0);
+}
+
+static void test_tlv_values(void **state)
+{
+    (void)state;
+    const uint8_t sc[4] = {0x2a, 0x01, 0, 0};
+    const uint8_t dep[12] = {1, 0, 0, 0, 2, 3, 0x04, 0x01, 5, 0, 0, 0};
+    uint32_t cnt = 0;
+    smpdfu_image_dep_t d;
+    assert_int_equal(smpdfu_image_tlv_sec_cnt(sc, 4, &cnt), 0);
+    assert_int_equal(cnt, 0x12a);
+    assert_int_equal(smpdfu_image_tlv_sec_cnt(sc, 3, &cnt), SMPDFU_EIMG_TLV_LEN);
+    assert_int_equal(smpdfu_image_tlv_sec_cnt(sc, 4, NULL), SMPDFU_EINVAL);
+    assert_int_equal(smpdfu_image_tlv_dependency(dep, 12, &d), 0);
+    assert_int_equal(d.image, 1);
+    assert_int_equal(d.min_version.major, 2);
+    assert_int_equal(d.min_version.minor, 3);
+    assert_int_equal(d.min_version.revision, 0x104);
+    assert_int_equal(d.min_version.build, 5);
+    assert_int_equal(smpdfu_image_tlv_dependency(dep, 8, &d), SMPDFU_EIMG_TLV_LEN);
+    assert_int_equal(smpdfu_image_tlv_dependency(NULL, 12, &d), SMPDFU_EINVAL);
+}
+
 static void test_tlv_errors(void **state)
 {
     (void)state;
@@ -673,6 +748,8 @@ int main(void)
         cmocka_unit_test(test_parse_basic),
         cmocka_unit_test(test_sha384_512),
         cmocka_unit_test(test_header_errors),
+        cmocka_unit_test(test_hdr_decode),
+        cmocka_unit_test(test_tlv_values),
         cmocka_unit_test(test_tlv_errors),
         cmocka_unit_test(test_hash_tlv_rules),
         cmocka_unit_test(test_padded_trailing),

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* libFuzzer: MCUboot image parse (file and slot modes), TLV walk, hash and
- * signature checks over arbitrary bytes. Every offset the parser reports must
- * lie inside the input. */
+/* libFuzzer: MCUboot image header decoder, parse (file and slot modes), TLV
+ * walk and value decoders, hash and signature checks over arbitrary bytes.
+ * Every offset the parser reports must lie inside the input. */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -38,10 +38,27 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         inited = 1;
     }
     smpdfu_image_buf_t b = {data, size};
+    /* The header decoder on its own (every header in smpdfu goes through it):
+     * it must fill the fields whenever 32 bytes are there, and agree with
+     * the parse on the fields. */
+    smpdfu_image_hdr_t hd;
+    uint32_t hoff = UINT32_MAX;
+    static const uint8_t none[1];
+    int hrc = smpdfu_image_hdr_decode(data ? data : none, size, &hd, &hoff);
+    if (hrc != 0 && hrc != SMPDFU_EIMG_TRUNC && hrc != SMPDFU_EIMG_MAGIC &&
+        hrc != SMPDFU_EIMG_HDR) {
+        abort();
+    }
+    if (hrc != 0 && hoff > (size < SMPDFU_IMAGE_HDR_LEN ? size : SMPDFU_IMAGE_HDR_LEN)) {
+        abort();
+    }
     for (int mode = 0; mode < 2; mode++) {
         smpdfu_image_info_t in;
         int rc = smpdfu_image_parse(smpdfu_image_buf_read, &b, (uint32_t)size,
                                     (smpdfu_image_parse_mode_t)mode, &in);
+        if (size >= SMPDFU_IMAGE_HDR_LEN && memcmp(&in.hdr, &hd, sizeof(hd)) != 0) {
+            abort(); /* the parse decodes its header through the same decoder */
+        }
         if (rc) {
             if (in.err_off > size) {
                 abort();
@@ -58,6 +75,17 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         unsigned n = 0;
         while ((rc = smpdfu_image_tlv_next(&in, smpdfu_image_buf_read, &b, &pos, &t)) == 1) {
             if (t.off + t.len > in.end) {
+                abort();
+            }
+            /* The value decoders take exactly their size and nothing else. */
+            uint32_t cnt;
+            smpdfu_image_dep_t dep;
+            int vrc = smpdfu_image_tlv_sec_cnt(data + t.off, t.len, &cnt);
+            if ((vrc == 0) != (t.len == 4)) {
+                abort();
+            }
+            vrc = smpdfu_image_tlv_dependency(data + t.off, t.len, &dep);
+            if ((vrc == 0) != (t.len == 12)) {
                 abort();
             }
             n++;

@@ -105,8 +105,8 @@ static void test_test_swap_and_revert(void **state)
     assert_int_equal(smpdfu_img_slot_flags(&dev.img, 1), SMPDFU_IMG_F_CONFIRMED);
     assert_true(smpdfu_img_slot_in_use(&dev.img, 1));
     /* state-write rules while running the test image */
-    assert_int_equal(smpdfu_img_set_next_boot_slot(&dev.img, 1, false), 28);
-    assert_int_equal(smpdfu_img_set_next_boot_slot(&dev.img, 0, false), 33);
+    assert_int_equal(smpdfu_img_mgmt_err(smpdfu_img_set_next_boot_slot(&dev.img, 1, false)), 28);
+    assert_int_equal(smpdfu_img_mgmt_err(smpdfu_img_set_next_boot_slot(&dev.img, 0, false)), 33);
     assert_int_equal(smpdfu_img_set_next_boot_slot(&dev.img, 1, true), 0); /* no-op */
     boot(&res);
     assert_int_equal(res.performed[0], SMPDFU_SWAP_REVERT);
@@ -143,8 +143,8 @@ static void test_perm(void **state)
     assert_int_equal(smpdfu_img_slot_flags(&dev.img, 1),
                      SMPDFU_IMG_F_PENDING | SMPDFU_IMG_F_PERMANENT);
     /* rule 4: switching back, or testing the permanent slot */
-    assert_int_equal(smpdfu_img_set_next_boot_slot(&dev.img, 0, true), 28);
-    assert_int_equal(smpdfu_img_set_next_boot_slot(&dev.img, 1, false), 28);
+    assert_int_equal(smpdfu_img_mgmt_err(smpdfu_img_set_next_boot_slot(&dev.img, 0, true)), 28);
+    assert_int_equal(smpdfu_img_mgmt_err(smpdfu_img_set_next_boot_slot(&dev.img, 1, false)), 28);
     boot(&res);
     assert_int_equal(res.performed[0], SMPDFU_SWAP_PERM);
     smpdfu_trailer_state_t p = st(0);
@@ -221,7 +221,7 @@ static void test_two_images_rules(void **state)
     h_program(&dev, 2, img1, len1);
     h_program(&dev, 3, img2, len2);
     /* rule 1: confirming image 1's primary is denied, its secondary is not */
-    assert_int_equal(smpdfu_img_set_next_boot_slot(&dev.img, 2, true), 32);
+    assert_int_equal(smpdfu_img_mgmt_err(smpdfu_img_set_next_boot_slot(&dev.img, 2, true)), 32);
     assert_int_equal(smpdfu_img_set_next_boot_slot(&dev.img, 3, true), 0);
     assert_int_equal(smpdfu_boot_swap_type(&dev.boot, 1), SMPDFU_SWAP_PERM);
     /* recent bootutil's boot_set_next() tags swap_info with the slot's own

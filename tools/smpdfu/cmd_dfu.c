@@ -185,21 +185,23 @@ int smpdfu_cmd_dfu(const smpdfu_cli_t *cli, int argc, char **argv)
     cfg.arg = &w;
 
     /* Check the files before opening the connection: a bad image is
-     * refused with nothing sent. */
+     * refused with nothing sent. smpdfu_dfu_start() takes the result
+     * (images[i].checked) instead of checking them again. */
+    static smpdfu_dfu_checked_t checked[SMPDFU_DFU_MAX_IMAGES];
     for (size_t i = 0; i < cfg.nimages; i++) {
-        static smpdfu_image_info_t info;
-        uint8_t sha[32];
+        smpdfu_image_info_t *info = &checked[i].info;
+        uint8_t *sha = checked[i].sha;
         if (cfg.images[i].stream) {
             continue; /* checked while it streams */
         }
         const char *name = cfg.images[i].image ? net : path;
-        int rc = smpdfu_dfu_check_image(&cfg.images[i].src, &h, &info, sha);
+        int rc = smpdfu_dfu_check_image(&cfg.images[i].src, &h, info, sha);
         if (rc == SMPDFU_EIMG_PADDED || rc == SMPDFU_EIMG_TRAILING) {
             char why[600];
-            smpdfu_cli_padded_reason(why, sizeof(why), rc, cfg.images[i].src.size, info.end);
+            smpdfu_cli_padded_reason(why, sizeof(why), rc, cfg.images[i].src.size, info->end);
             if (force) {
                 smpdfu_cli_error("warning: sending %s as it is (--force): %s", name, why);
-                rc = smpdfu_dfu_check_image_opt(&cfg.images[i].src, &h, &info, sha, true);
+                rc = smpdfu_dfu_check_image_opt(&cfg.images[i].src, &h, info, sha, true);
             } else {
                 smpdfu_cli_error("%s is not an image to upload (nothing was sent): %s; --force "
                                  "sends the file as it is",
@@ -229,6 +231,7 @@ int smpdfu_cmd_dfu(const smpdfu_cli_t *cli, int argc, char **argv)
             }
             return ex;
         }
+        cfg.images[i].checked = &checked[i];
     }
     uint64_t t0 = smpdfu_posix_now_ms();
     int ex = conn_open(&k, cli);

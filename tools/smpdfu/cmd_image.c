@@ -36,11 +36,6 @@ static const char *alg_name(smpdfu_hash_alg_t a)
     return a == SMPDFU_HASH_SHA256 ? "sha256" : a == SMPDFU_HASH_SHA384 ? "sha384" : "sha512";
 }
 
-static uint32_t le32(const uint8_t *p)
-{
-    return (uint32_t)p[0] | ((uint32_t)p[1] << 8) | ((uint32_t)p[2] << 16) | ((uint32_t)p[3] << 24);
-}
-
 /* Everything the command learned, printed at the end in one of two forms. */
 typedef struct {
     const char *path;
@@ -103,15 +98,16 @@ static void print_error(const report_t *r)
 /* A short decoded form of well-known TLV values, or NULL. */
 static const char *decode_value(uint16_t type, const uint8_t *v, uint16_t len, char *buf, size_t cap)
 {
-    if (type == SMPDFU_TLV_SEC_CNT && len == 4) {
-        snprintf(buf, cap, "security counter %u", (unsigned)le32(v));
+    uint32_t cnt;
+    smpdfu_image_dep_t dep;
+    if (type == SMPDFU_TLV_SEC_CNT && smpdfu_image_tlv_sec_cnt(v, len, &cnt) == 0) {
+        snprintf(buf, cap, "security counter %u", (unsigned)cnt);
         return buf;
     }
-    if (type == SMPDFU_TLV_DEPENDENCY && len == 12) {
-        smpdfu_image_version_t ver = {v[4], v[5], (uint16_t)(v[6] | (v[7] << 8)), le32(v + 8)};
+    if (type == SMPDFU_TLV_DEPENDENCY && smpdfu_image_tlv_dependency(v, len, &dep) == 0) {
         char vs[32];
-        smpdfu_image_version_str(&ver, vs, sizeof(vs));
-        snprintf(buf, cap, "needs image %u at version >= %s", v[0], vs);
+        smpdfu_image_version_str(&dep.min_version, vs, sizeof(vs));
+        snprintf(buf, cap, "needs image %u at version >= %s", dep.image, vs);
         return buf;
     }
     return NULL;

@@ -54,6 +54,7 @@ typedef struct {
     uint8_t rx[DEV_RX + 8];
     uint8_t tx[2 * DEV_SLOT_SIZE + 256];
     smpdfu_dfu_t dfu;
+    smpdfu_dfu_checked_t checked; /* prepare_image()'s check, handed to the DFU */
     smpdfu_posix_file_t file;
     smpdfu_posix_hash_state_t hs;
     smpdfu_hash_t h;
@@ -97,7 +98,6 @@ struct gw {
     /* Scratch for one callback at a time (one thread): too big for the stack of each. */
     smpdfu_img_state_t st;
     smpdfu_img_slotinfo_t si;
-    smpdfu_image_info_t info;
 };
 
 static void logf_(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
@@ -457,6 +457,7 @@ static void start_dfu(gwdev_t *d)
     cfg.images[0].src.ctx = &d->file;
     cfg.images[0].src.size = d->file.size;
     cfg.images[0].image = d->job.image;
+    cfg.images[0].checked = &d->checked; /* checked in prepare_image(): not again */
     cfg.nimages = 1;
     cfg.mode = d->job.mode;
     cfg.hash = &d->h;
@@ -525,8 +526,8 @@ static int prepare_image(gwdev_t *d, char *why, size_t cap)
     char hex[65], path[SMPDFU_GW_PATH_MAX + 80];
     smpdfu_gw_tohex(d->job.sha256, 32, hex);
     snprintf(path, sizeof(path), "%s/%s.bin", g->cfg->cache_dir, hex);
-    uint8_t sha[32];
-    smpdfu_image_info_t *info = &g->info;
+    uint8_t *sha = d->checked.sha;
+    smpdfu_image_info_t *info = &d->checked.info;
     for (int attempt = 0; attempt < 2; attempt++) {
         if (access(path, R_OK) != 0) {
             smpdfu_posix_http_body_t body;
