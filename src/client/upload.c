@@ -1068,10 +1068,10 @@ int smpdfu_upload_start(smpdfu_upload_t *u, smpdfu_client_t *c, const smpdfu_upl
         }
     }
     if (u->cfg.first_timeout_ms == 0) {
-        u->cfg.first_timeout_ms = SMPDFU_UPLOAD_FIRST_TIMEOUT_MS;
+        u->cfg.first_timeout_ms = SMPDFU_DEFAULT_ERASE_TIMEOUT_MS;
     }
     if (u->cfg.silence_ms == 0) {
-        u->cfg.silence_ms = SMPDFU_UPLOAD_SILENCE_MS;
+        u->cfg.silence_ms = SMPDFU_DEFAULT_SILENCE_MS;
     }
     if (u->cfg.retries < 0) {
         u->cfg.retries = c->cfg.retries;

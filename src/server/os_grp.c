@@ -503,8 +503,8 @@ void smpdfu_os_group_init(smpdfu_os_group_t *os)
     os->group.ctx = os;
     os->group.details_name = "os mgmt";
     os->datetime_ms = true;
-    os->buf_size = 384;
-    os->buf_count = 4;
+    os->buf_size = SMPDFU_DEFAULT_BUF_SIZE;
+    os->buf_count = SMPDFU_DEFAULT_BUF_COUNT;
     os->bootloader_mode = -1;
     os->kernel_release = "v4.4.0";
     os->kernel_version = "4.4.0";
