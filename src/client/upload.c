@@ -182,6 +182,23 @@ static void heard(smpdfu_upload_t *u, smpdfu_upload_heard_t what, uint32_t off)
     u->res.heard_off = off;
 }
 
+/* An answer to a state read or probe that ends the upload: a device error
+ * (the device was heard, then the upload fails with its error) or a local
+ * one. False for a success, which the caller reads on. */
+static bool ended_by_error(smpdfu_upload_t *u, const smpdfu_rsp_t *rsp, smpdfu_upload_heard_t what)
+{
+    if (rsp->status == SMPDFU_EDEVICE) {
+        heard(u, what, u->dev_off);
+        fail_dev(u, &rsp->dev);
+        return true;
+    }
+    if (rsp->status) {
+        finish(u, rsp->status);
+        return true;
+    }
+    return false;
+}
+
 /* How long the device may stay silent: the first chunk may take the erase. */
 static uint32_t allowance(const smpdfu_upload_t *u)
 {
@@ -673,13 +690,7 @@ static void on_verify(void *arg, const smpdfu_rsp_t *rsp)
         start_verify(u); /* the silence rule decides when to stop */
         return;
     }
-    if (rsp->status == SMPDFU_EDEVICE) {
-        heard(u, SMPDFU_UPLOAD_HEARD_STATE, u->dev_off);
-        fail_dev(u, &rsp->dev);
-        return;
-    }
-    if (rsp->status) {
-        finish(u, rsp->status);
+    if (ended_by_error(u, rsp, SMPDFU_UPLOAD_HEARD_STATE)) {
         return;
     }
     heard(u, SMPDFU_UPLOAD_HEARD_STATE, u->dev_off);
@@ -772,13 +783,7 @@ static void on_probe(void *arg, const smpdfu_rsp_t *rsp)
         refill(u);
         return;
     }
-    if (rsp->status == SMPDFU_EDEVICE) {
-        heard(u, SMPDFU_UPLOAD_HEARD_PROBE, u->dev_off);
-        fail_dev(u, &rsp->dev);
-        return;
-    }
-    if (rsp->status) {
-        finish(u, rsp->status);
+    if (ended_by_error(u, rsp, SMPDFU_UPLOAD_HEARD_PROBE)) {
         return;
     }
     uint64_t off = 0;
