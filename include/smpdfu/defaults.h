@@ -125,5 +125,10 @@
 #ifndef SMPDFU_DEFAULT_HTTP_TIMEOUT_MS
 #define SMPDFU_DEFAULT_HTTP_TIMEOUT_MS 300000u
 #endif
+/* A streamed image (posix_stream.h) fails after this long without a byte;
+ * seconds. */
+#ifndef SMPDFU_DEFAULT_HTTP_STALL_S
+#define SMPDFU_DEFAULT_HTTP_STALL_S 30u
+#endif
 
 #endif /* SMPDFU_DEFAULTS_H */
