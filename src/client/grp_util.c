@@ -64,3 +64,20 @@ int smpdfu_grp_u32(const smpdfu_rsp_t *r, const char *key, uint32_t *v)
     *v = (uint32_t)u;
     return 0;
 }
+
+int smpdfu_grp_str(const smpdfu_rsp_t *r, const char *key, smpdfu_cbor_type_t type,
+                   smpdfu_cbor_slice_t *v)
+{
+    smpdfu_cbor_slice_t s = {0};
+    bool found = false;
+    const smpdfu_cbor_field_t f[] = {{key, type, &s, &found}};
+    int rc = smpdfu_grp_fields(r, f, 1);
+    if (rc) {
+        return rc;
+    }
+    if (!found) {
+        return SMPDFU_ENOTFOUND;
+    }
+    *v = s;
+    return 0;
+}

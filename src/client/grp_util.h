@@ -31,4 +31,10 @@ int smpdfu_grp_fields(const smpdfu_rsp_t *r, const smpdfu_cbor_field_t *f, size_
  * (too large). *v is written only on success. */
 int smpdfu_grp_u32(const smpdfu_rsp_t *r, const char *key, uint32_t *v);
 
+/* A successful response's field `key` of string type (SMPDFU_CBOR_TSTR or
+ * _BSTR), which must be there: 0 with *v pointing into the payload, the
+ * errors of smpdfu_grp_fields() or SMPDFU_ENOTFOUND. */
+int smpdfu_grp_str(const smpdfu_rsp_t *r, const char *key, smpdfu_cbor_type_t type,
+                   smpdfu_cbor_slice_t *v);
+
 #endif /* SMPDFU_CLIENT_GRP_UTIL_H */

@@ -27,15 +27,10 @@ static int send_map(smpdfu_client_t *c, uint8_t op, uint8_t id, const char *k, c
 /* A response whose one field of interest is the text string `key`. */
 static int parse_text(const smpdfu_rsp_t *r, const char *key, const char **text, size_t *len)
 {
-    smpdfu_cbor_slice_t s = {0};
-    bool found = false;
-    const smpdfu_cbor_field_t f[] = {{key, SMPDFU_CBOR_TSTR, &s, &found}};
-    int rc = smpdfu_grp_fields(r, f, 1);
+    smpdfu_cbor_slice_t s;
+    int rc = smpdfu_grp_str(r, key, SMPDFU_CBOR_TSTR, &s);
     if (rc) {
         return rc;
-    }
-    if (!found) {
-        return SMPDFU_ENOTFOUND;
     }
     *text = (const char *)s.ptr;
     *len = s.len;

@@ -29,15 +29,10 @@ int smpdfu_settings_read(smpdfu_client_t *c, const char *name, uint32_t max_size
 
 int smpdfu_settings_read_parse(const smpdfu_rsp_t *r, const uint8_t **val, size_t *len)
 {
-    smpdfu_cbor_slice_t s = {0};
-    bool found = false;
-    const smpdfu_cbor_field_t f[] = {{"val", SMPDFU_CBOR_BSTR, &s, &found}};
-    int rc = smpdfu_grp_fields(r, f, 1);
+    smpdfu_cbor_slice_t s;
+    int rc = smpdfu_grp_str(r, "val", SMPDFU_CBOR_BSTR, &s);
     if (rc) {
         return rc;
-    }
-    if (!found) {
-        return SMPDFU_ENOTFOUND;
     }
     *val = s.ptr;
     *len = s.len;

@@ -679,6 +679,21 @@ static void start_verify(smpdfu_upload_t *u)
     }
 }
 
+/* The device answered offset 0 after the upload had begun. With the final
+ * chunk sent, the upload may be complete and its last answer lost (the
+ * session ends with the image): the image state tells. Otherwise the device
+ * lost the session and the upload starts again with the first chunk. */
+static void device_at_zero(smpdfu_upload_t *u)
+{
+    if (u->final_sent) {
+        start_verify(u);
+    } else {
+        u->res.session_losses++;
+        u->probes = 0;
+        restart_first(u);
+    }
+}
+
 static void on_verify(void *arg, const smpdfu_rsp_t *rsp)
 {
     smpdfu_upload_t *u = arg;
@@ -798,13 +813,7 @@ static void on_probe(void *arg, const smpdfu_rsp_t *rsp)
     uint32_t r = (uint32_t)off;
     heard(u, SMPDFU_UPLOAD_HEARD_PROBE, r);
     if (r == 0) {
-        if (u->final_sent) {
-            start_verify(u);
-        } else {
-            u->res.session_losses++;
-            u->probes = 0;
-            restart_first(u);
-        }
+        device_at_zero(u);
         return;
     }
     /* The chunk that went unanswered through all its tries counted as that
@@ -962,13 +971,7 @@ static void on_chunk(void *arg, const smpdfu_rsp_t *rsp)
         arm_give_up(u); /* the erase allowance is over */
     } else {
         if (r == 0) {
-            if (u->final_sent) {
-                start_verify(u);
-            } else {
-                u->res.session_losses++;
-                u->probes = 0;
-                restart_first(u);
-            }
+            device_at_zero(u);
             return;
         }
         u->dev_off = r; /* the device's word is the truth */

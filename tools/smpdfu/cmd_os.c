@@ -288,6 +288,23 @@ static int no_args(int argc, const char *usage)
     return 0;
 }
 
+/* A statistics list (tasks, memory pools): the usage check, the request and
+ * the start of the walk. what names the list ("task statistics"). */
+static int stats_begin(const smpdfu_cli_t *cli, int argc, const char *usage, const char *what,
+                       int (*start)(smpdfu_client_t *c, const smpdfu_req_opts_t *o,
+                                    smpdfu_rsp_fn cb, void *arg),
+                       int (*begin)(const smpdfu_rsp_t *r, smpdfu_rsp_iter_t *it),
+                       smpdfu_rsp_iter_t *it)
+{
+    char doing[64];
+    snprintf(doing, sizeof(doing), "reading the %s", what);
+    int ex = no_args(argc, usage);
+    if (ex || (ex = simple(cli, doing, start))) {
+        return ex;
+    }
+    return begin(&k.rsp, it) ? bad_answer(what) : 0;
+}
+
 /* Zephyr's k_thread state bits, in words. */
 static void task_state(char *buf, size_t cap, uint64_t st)
 {
@@ -312,15 +329,12 @@ static void task_state(char *buf, size_t cap, uint64_t st)
 int smpdfu_cmd_os_tasks(const smpdfu_cli_t *cli, int argc, char **argv)
 {
     (void)argv;
-    int ex = no_args(argc, "smpdfu os tasks");
-    if (ex || (ex = simple(cli, "reading the task statistics", smpdfu_os_taskstat))) {
-        return ex;
-    }
     smpdfu_rsp_iter_t it;
     smpdfu_os_task_info_t t;
-    int rc = smpdfu_os_tasks_begin(&k.rsp, &it);
+    int rc = stats_begin(cli, argc, "smpdfu os tasks", "task statistics", smpdfu_os_taskstat,
+                         smpdfu_os_tasks_begin, &it);
     if (rc) {
-        return bad_answer("task statistics");
+        return rc;
     }
     if (cli->json) {
         printf("{\"tasks\": [");
@@ -370,15 +384,12 @@ int smpdfu_cmd_os_tasks(const smpdfu_cli_t *cli, int argc, char **argv)
 int smpdfu_cmd_os_mpstat(const smpdfu_cli_t *cli, int argc, char **argv)
 {
     (void)argv;
-    int ex = no_args(argc, "smpdfu os mpstat");
-    if (ex || (ex = simple(cli, "reading the memory pool statistics", smpdfu_os_mpstat))) {
-        return ex;
-    }
     smpdfu_rsp_iter_t it;
     smpdfu_os_mpool_info_t p;
-    int rc = smpdfu_os_mpools_begin(&k.rsp, &it);
+    int rc = stats_begin(cli, argc, "smpdfu os mpstat", "memory pool statistics", smpdfu_os_mpstat,
+                         smpdfu_os_mpools_begin, &it);
     if (rc) {
-        return bad_answer("memory pool statistics");
+        return rc;
     }
     printf(cli->json ? "{\"mpools\": [" : "pool                     blksiz    nblks    nfree      min\n");
     int n = 0;
