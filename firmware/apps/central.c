@@ -264,7 +264,8 @@ static int parse_hash(const char *hex, uint8_t out[32])
 /* The single-request commands of the CLI: list, test, confirm, reset, erase. */
 static int cmd_one(const char *cmd)
 {
-    smpdfu_req_opts_t o = {fw_arg_u32("timeout", 0), (int)fw_arg_u32("retries", 3), NULL};
+    smpdfu_req_opts_t o = {fw_arg_u32("timeout", 0), (int)fw_arg_u32("retries", SMPDFU_DEFAULT_RETRIES),
+                           NULL};
     uint8_t hash[32];
     const char *h = fw_arg("hash", NULL);
     bool state = true;
@@ -358,7 +359,7 @@ static int cmd_dfu(void)
     cfg.hash = &sha;
     cfg.window = (uint8_t)fw_arg_u32("window", 0);
     cfg.timeout_ms = fw_arg_u32("timeout", 0);
-    cfg.retries = (int)fw_arg_u32("retries", 3);
+    cfg.retries = (int)fw_arg_u32("retries", SMPDFU_DEFAULT_RETRIES);
     cfg.quiet_ms = fw_arg_u32("quiet", 0);
     cfg.reboot_timeout_ms = fw_arg_u32("reboot", 0);
     cfg.event = on_event;
@@ -445,8 +446,8 @@ int main(void)
     cfg.rx_cap = sizeof(rx);
     cfg.tx_buf = tx;
     cfg.tx_cap = sizeof(tx);
-    cfg.timeout_ms = fw_arg_u32("timeout", 2000);
-    cfg.retries = (int)fw_arg_u32("retries", 3);
+    cfg.timeout_ms = fw_arg_u32("timeout", smpdfu_client_default_timeout_ms(cfg.link.kind));
+    cfg.retries = (int)fw_arg_u32("retries", SMPDFU_DEFAULT_RETRIES);
     cfg.first_seq = (uint8_t)fw_arg_u32("seq", 0);
     int rc = smpdfu_client_init(&cl, &cfg);
     if (rc) {

@@ -171,7 +171,7 @@ static bool boot_device(void)
     if (fw_arg("self-confirm", NULL) && smpdfu_boot_confirm(&boot, 0) != 0) {
         smpdfu_sh_printf("app: confirming itself failed");
     }
-    uint32_t buf = fw_arg_u32("buf", 384);
+    uint32_t buf = fw_arg_u32("buf", SMPDFU_DEFAULT_BUF_SIZE);
     if (buf < 64 || buf > BUF_MAX) {
         fw_fail(2, "buf=%lu: 64..%u", (unsigned long)buf, BUF_MAX);
     }
@@ -180,7 +180,7 @@ static bool boot_device(void)
     srv.on_event = on_event;
     smpdfu_os_group_init(&os);
     os.buf_size = buf;
-    os.buf_count = fw_arg_u32("count", 4);
+    os.buf_count = fw_arg_u32("count", SMPDFU_DEFAULT_BUF_COUNT);
     os.bootloader_mode = smpdfu_boot_mode_value(boot.mode);
     os.node_name = "smpdfu-fw-target";
     os.machine = BOARD_NAME;

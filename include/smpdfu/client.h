@@ -47,8 +47,10 @@
 extern "C" {
 #endif
 
-#define SMPDFU_CLIENT_DEFAULT_TIMEOUT_MS 3000u
-#define SMPDFU_CLIENT_DEFAULT_RETRIES 3
+/* Earlier names of the defaults in defaults.h (the same values). For a
+ * link of unknown kind the timeout is smpdfu_client_default_timeout_ms(). */
+#define SMPDFU_CLIENT_DEFAULT_TIMEOUT_MS SMPDFU_DEFAULT_TIMEOUT_MS
+#define SMPDFU_CLIENT_DEFAULT_RETRIES SMPDFU_DEFAULT_RETRIES
 
 typedef struct smpdfu_client smpdfu_client_t;
 typedef struct smpdfu_req smpdfu_req_t;
@@ -127,8 +129,9 @@ typedef struct {
     size_t rx_cap;
     uint8_t *tx_buf;            /* framing output: smpdfu_link_encoded_len() of a slot */
     size_t tx_cap;
-    uint32_t timeout_ms;        /* default per-request timeout (0 -> 3000) */
-    int retries;                /* default retransmissions (< 0 -> 3) */
+    uint32_t timeout_ms;        /* default per-request timeout (0 -> the link's,
+                                   smpdfu_client_default_timeout_ms()) */
+    int retries;                /* default retransmissions (< 0 -> SMPDFU_DEFAULT_RETRIES) */
     bool smp_v1;                /* send SMP v1 headers instead of v2 */
     uint8_t first_seq;          /* sequence number of the first request (a port may
                                    randomise it so a previous session's late answers
@@ -180,6 +183,11 @@ struct smpdfu_client {
  * pieces, SMPDFU_ENOSPC when a slot cannot hold a minimal packet or tx_buf
  * cannot hold a framed full slot. */
 int smpdfu_client_init(smpdfu_client_t *c, const smpdfu_client_cfg_t *cfg);
+
+/* The request timeout a link of this kind gets when cfg.timeout_ms is 0:
+ * SMPDFU_DEFAULT_UDP_TIMEOUT_MS on UDP, SMPDFU_DEFAULT_TIMEOUT_MS on every
+ * other kind (defaults.h). Never fails. */
+uint32_t smpdfu_client_default_timeout_ms(smpdfu_link_kind_t kind);
 
 /* Move time forward (monotonic milliseconds). Retransmits requests whose
  * timeout passed, completes those out of retries with SMPDFU_ETIMEOUT, and

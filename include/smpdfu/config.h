@@ -66,4 +66,8 @@
 #define SMPDFU_SENTENCE(text) text
 #endif
 
+/* The default timeouts, retries and buffer sizes (SMPDFU_DEFAULT_*), after
+ * the user's header so that it may change them too. */
+#include "smpdfu/defaults.h"
+
 #endif /* SMPDFU_CONFIG_H */

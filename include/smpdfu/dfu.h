@@ -125,10 +125,12 @@ typedef struct {
     uint32_t timeout_ms;         /* per request; 0 = engine default */
     int retries;                 /* < 0 = engine default */
     uint32_t first_timeout_ms;   /* first upload chunk; 0 = upload default */
-    uint32_t quiet_ms;           /* silence after the reset reply; 0 = 1000 */
-    uint32_t reboot_timeout_ms;  /* how long the device may take to come back; 0 = 60000 */
+    uint32_t quiet_ms;           /* silence after the reset reply;
+                                    0 = SMPDFU_DEFAULT_QUIET_MS (1 s) */
+    uint32_t reboot_timeout_ms;  /* how long the device may take to come
+                                    back; 0 = SMPDFU_DEFAULT_REBOOT_TIMEOUT_MS (60 s) */
     bool force;                  /* send padded files as they are (smpdfu_dfu_check_image_opt) */
-    /* Upload tuning (upload.h): give up after this much silence (0 = 60 s;
+    /* Upload tuning (upload.h): give up after this much silence (0 = SMPDFU_DEFAULT_SILENCE_MS, 60 s;
      * the steps after the first answer also retry that long), fixed packet
      * size (0 = follow the link), line pacing (0 = detect). */
     uint32_t silence_ms;

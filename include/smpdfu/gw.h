@@ -51,7 +51,8 @@ typedef struct {
     bool allow_http;
     uint32_t concurrency;              /* devices updated at once (default 8) */
     uint32_t progress_ms;              /* least time between progress updates (default 1000) */
-    uint32_t timeout_ms;               /* per SMP request; 0 = 1000 UDP, 2000 serial */
+    uint32_t timeout_ms;               /* per SMP request; 0 = the link's default
+                                          (smpdfu_client_default_timeout_ms) */
     uint32_t reconnect_max_ms;         /* broker reconnect backoff cap (default 8000) */
     int verbose;
     smpdfu_gw_device_cfg_t *devices;   /* malloc'd by the loader */

@@ -41,11 +41,11 @@ typedef struct {
 
 /* Largest SMP packet (header + CBOR) a request may have on this link for a
  * device whose MCUmgr params report buf_size (0 = unknown: the link limit
- * alone, with Zephyr's default 384 for serial). Serial: buf_size - 4; raw
- * UART: buf_size; UDP: min(buf_size, mtu); BLE: min(buf_size, mtu - 3) unless
- * the device reassembles (then buf_size). Unknown buf_size counts as 384 for
- * serial, raw UART and reassembling BLE (all use Zephyr's net_buf), as the
- * MTU alone for UDP. Never more than the 16-bit length fields allow. */
+ * alone, with Zephyr's default for serial). Serial: buf_size - 4; raw UART:
+ * buf_size; UDP: min(buf_size, mtu); BLE: min(buf_size, mtu - 3) unless the
+ * device reassembles (then buf_size). Unknown buf_size counts as Zephyr's
+ * default, SMPDFU_DEFAULT_BUF_SIZE (384, defaults.h), for serial, raw UART
+ * and reassembling BLE (all use Zephyr's net_buf), as the MTU alone for UDP. Never more than the 16-bit length fields allow. */
 size_t smpdfu_link_max_packet(const smpdfu_link_t *l, size_t dev_buf_size);
 
 /* Bytes smpdfu_link_encode() needs for a packet of pkt_len bytes. */

@@ -12,7 +12,8 @@
  * libsystemd (sd-bus) is found; SMPDFU_HAVE_BLUEZ is then defined.
  *
  * Spec: ble:AA:BB:CC:DD:EE:FF or ble:NAME, options ,adapter=hci1 (default:
- * the first adapter), ,timeout=SEC (scan + connect, default 30), ,mtu=N (use
+ * the first adapter), ,timeout=SEC (scan + connect, default 30:
+ * SMPDFU_DEFAULT_BLE_TIMEOUT_MS), ,mtu=N (use
  * at most this ATT MTU, 23-517: a stack that reports more than it carries), ,reassembly
  * (the device reassembles requests split over writes:
  * CONFIG_MCUMGR_TRANSPORT_BT_REASSEMBLY).

@@ -22,9 +22,10 @@
 extern "C" {
 #endif
 
-#define SMPDFU_HTTP_MAX_DEFAULT (16u * 1024u * 1024u) /* bytes */
-#define SMPDFU_HTTP_CONNECT_TIMEOUT_DEFAULT_MS 10000u
-#define SMPDFU_HTTP_TIMEOUT_DEFAULT_MS 300000u
+/* The defaults (defaults.h), by the names this header has always used. */
+#define SMPDFU_HTTP_MAX_DEFAULT SMPDFU_DEFAULT_HTTP_MAX
+#define SMPDFU_HTTP_CONNECT_TIMEOUT_DEFAULT_MS SMPDFU_DEFAULT_HTTP_CONNECT_TIMEOUT_MS
+#define SMPDFU_HTTP_TIMEOUT_DEFAULT_MS SMPDFU_DEFAULT_HTTP_TIMEOUT_MS
 
 typedef struct {
     uint32_t max_bytes;          /* refuse bodies larger than this; 0 = SMPDFU_HTTP_MAX_DEFAULT */

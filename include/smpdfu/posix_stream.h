@@ -75,7 +75,7 @@ typedef struct {
 /* Open url and learn the size from its first answer (nothing is pushed
  * yet). hash is the stream's own hook (not shared with anything running at
  * the same time); sig may be NULL. timeout_s: a transfer that brings no
- * byte for this long fails (0 = 30). Returns 0 or an error with ps->msg
+ * byte for this long fails (0 = SMPDFU_DEFAULT_HTTP_STALL_S, 30). Returns 0 or an error with ps->msg
  * set: SMPDFU_EFILE (HTTP status), SMPDFU_ENOCONN, SMPDFU_ETIMEOUT,
  * SMPDFU_ENOTSUP (no libcurl), SMPDFU_ERANGE (no size given, or over 4 GiB). */
 int smpdfu_posix_stream_open_url(smpdfu_posix_stream_t *ps, const char *url,

@@ -16,7 +16,7 @@ extern "C" {
 #endif
 
 /* Connect to host:port (IPv4 or IPv6, names resolved) within timeout_ms
- * (0 = 5000). *fd gets a non-blocking socket with TCP_NODELAY. Returns 0 or
+ * (0 = SMPDFU_DEFAULT_CONNECT_TIMEOUT_MS, 5 s). *fd gets a non-blocking socket with TCP_NODELAY. Returns 0 or
  * SMPDFU_ENOCONN (resolution failed, refused, timed out); then *gai_err (may
  * be NULL) holds getaddrinfo()'s EAI_* code if the name did not resolve, else
  * 0 and errno tells why. */

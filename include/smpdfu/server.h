@@ -197,7 +197,8 @@ typedef struct {
     int last_boot_mode;           /* boot_mode of the accepted reset (0 when absent) */
 } smpdfu_os_group_t;
 
-/* Fill in defaults (Zephyr, buf 384/4, mode -1, names of an nRF5340 DK). */
+/* Fill in defaults (Zephyr's: buf SMPDFU_DEFAULT_BUF_SIZE/_COUNT, 384/4;
+ * mode -1; names of an nRF5340 DK). */
 void smpdfu_os_group_init(smpdfu_os_group_t *os);
 
 /* ---------------------------------------------------------- image group */

@@ -159,8 +159,9 @@ typedef struct {
     size_t rx_cap;
     uint8_t *tx_buf;          /* >= 16 bytes (requests are short) */
     size_t tx_cap;
-    uint16_t block;           /* bytes asked per READ, <= SMPDFU_UPLINK_MAX_BLOCK; 0 = 512 */
-    uint32_t timeout_ms;      /* per try; 0 = 500 */
+    uint16_t block;           /* bytes asked per READ, <= SMPDFU_UPLINK_MAX_BLOCK;
+                                 0 = SMPDFU_DEFAULT_UPLINK_BLOCK (512) */
+    uint32_t timeout_ms;      /* per try; 0 = SMPDFU_DEFAULT_UPLINK_TIMEOUT_MS (500) */
     int retries;              /* resends per request before failing; < 0 = for ever */
     void (*event)(void *arg, smpdfu_uplink_ev_t ev, uint32_t value); /* optional */
     void *arg;

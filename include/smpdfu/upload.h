@@ -68,9 +68,11 @@ extern "C" {
 #endif
 
 #define SMPDFU_UPLOAD_MAX_WINDOW 8
-#define SMPDFU_UPLOAD_FIRST_TIMEOUT_MS 30000u
-/* Silence after which an upload gives up (cfg.silence_ms 0). */
-#define SMPDFU_UPLOAD_SILENCE_MS 60000u
+/* Earlier names of two defaults in defaults.h (the same values): the first
+ * chunk's allowance (cfg.first_timeout_ms 0) and the silence after which an
+ * upload gives up (cfg.silence_ms 0). */
+#define SMPDFU_UPLOAD_FIRST_TIMEOUT_MS SMPDFU_DEFAULT_ERASE_TIMEOUT_MS
+#define SMPDFU_UPLOAD_SILENCE_MS SMPDFU_DEFAULT_SILENCE_MS
 /* cfg.pace_us: never pace lines (0 = detect). */
 #define SMPDFU_UPLOAD_PACE_OFF UINT32_MAX
 /* The first gap detection sets; it doubles if lines are still lost. */
@@ -158,11 +160,11 @@ typedef struct {
     bool skip_params;            /* engine already has the device params */
     uint32_t timeout_ms;         /* per chunk; 0 = engine default */
     uint32_t first_timeout_ms;   /* how long the first chunk may take (erase); 0 =
-                                    SMPDFU_UPLOAD_FIRST_TIMEOUT_MS. It is retransmitted
+                                    SMPDFU_DEFAULT_ERASE_TIMEOUT_MS. It is retransmitted
                                     every timeout_ms meanwhile. */
     int retries;                 /* per chunk before a probe; < 0 = engine default */
     uint32_t silence_ms;         /* give up after this long without an answer;
-                                    0 = SMPDFU_UPLOAD_SILENCE_MS */
+                                    0 = SMPDFU_DEFAULT_SILENCE_MS */
     size_t packet_size;          /* fixed packet size (no adaptation); 0 = follow the link */
     uint32_t pace_us;            /* fixed line pacing gap; 0 = detect;
                                     SMPDFU_UPLOAD_PACE_OFF = never */

@@ -24,9 +24,6 @@ enum {
     D_STATE2,   /* is it confirmed? */
 };
 
-#define POLL_FIRST_WAIT_MS 250u
-#define POLL_MAX_WAIT_MS 2000u
-#define POLL_TIMEOUT_MS 1000u
 #define POLL_RETRIES 2
 /* Resets sent when the first got no answer and the device never rebooted. */
 #define MAX_RESETS 3
@@ -142,9 +139,10 @@ static uint32_t req_timeout(const smpdfu_dfu_t *d)
  * which may not, is sent once). */
 static int live_retries(const smpdfu_dfu_t *d)
 {
-    uint32_t t = d->cfg.timeout_ms ? d->cfg.timeout_ms : SMPDFU_CLIENT_DEFAULT_TIMEOUT_MS;
+    /* 0: the client's own timeout, which its requests then get */
+    uint32_t t = d->cfg.timeout_ms ? d->cfg.timeout_ms : d->c->cfg.timeout_ms;
     uint32_t n = d->cfg.silence_ms / t;
-    int r = d->cfg.retries < 0 ? SMPDFU_CLIENT_DEFAULT_RETRIES : d->cfg.retries;
+    int r = d->cfg.retries < 0 ? SMPDFU_DEFAULT_RETRIES : d->cfg.retries;
     if (n > 1000u) {
         n = 1000u;
     }
@@ -363,7 +361,8 @@ static void on_state(void *arg, const smpdfu_rsp_t *rsp)
         }
         d->state = D_POLL_WAIT;
         smpdfu_client_timer_start(d->c, &d->timer, d->poll_wait, poll_again, d);
-        d->poll_wait = d->poll_wait * 2 > POLL_MAX_WAIT_MS ? POLL_MAX_WAIT_MS : d->poll_wait * 2;
+        d->poll_wait = d->poll_wait * 2 > SMPDFU_DEFAULT_POLL_MAX_MS ? SMPDFU_DEFAULT_POLL_MAX_MS
+                                                                    : d->poll_wait * 2;
         return;
     }
     if (rsp->status) {
@@ -616,7 +615,9 @@ static void poll_again(void *arg)
     }
     d->poll_n++;
     emit(d, SMPDFU_DFU_EV_POLL, -1, 0, d->poll_n);
-    uint32_t t = req_timeout(d) && req_timeout(d) < POLL_TIMEOUT_MS ? req_timeout(d) : POLL_TIMEOUT_MS;
+    uint32_t t = req_timeout(d) && req_timeout(d) < SMPDFU_DEFAULT_POLL_TIMEOUT_MS
+                     ? req_timeout(d)
+                     : SMPDFU_DEFAULT_POLL_TIMEOUT_MS;
     /* Retries: once the device is back, a lost answer on a noisy link is
      * resent after a round trip or two (the engine's estimate), not after
      * the poll's backoff. */
@@ -638,7 +639,7 @@ static void on_reset(void *arg, const smpdfu_rsp_t *rsp)
     d->res.reset_done = true;
     d->reset_heard = rsp->status == 0;
     d->state = D_QUIET;
-    d->poll_wait = POLL_FIRST_WAIT_MS;
+    d->poll_wait = SMPDFU_DEFAULT_POLL_FIRST_MS;
     d->poll_n = 0;
     emit(d, SMPDFU_DFU_EV_QUIET, -1, 0, d->cfg.quiet_ms);
     smpdfu_client_timer_start(d->c, &d->timer, d->cfg.quiet_ms, poll_again, d);
@@ -697,13 +698,13 @@ int smpdfu_dfu_start(smpdfu_dfu_t *d, smpdfu_client_t *c, const smpdfu_dfu_cfg_t
     d->cfg = *cfg;
     d->res.failed_image = -1;
     if (d->cfg.quiet_ms == 0) {
-        d->cfg.quiet_ms = 1000;
+        d->cfg.quiet_ms = SMPDFU_DEFAULT_QUIET_MS;
     }
     if (d->cfg.reboot_timeout_ms == 0) {
-        d->cfg.reboot_timeout_ms = 60000;
+        d->cfg.reboot_timeout_ms = SMPDFU_DEFAULT_REBOOT_TIMEOUT_MS;
     }
     if (d->cfg.silence_ms == 0) {
-        d->cfg.silence_ms = SMPDFU_UPLOAD_SILENCE_MS;
+        d->cfg.silence_ms = SMPDFU_DEFAULT_SILENCE_MS;
     }
     for (size_t i = 0; i < cfg->nimages; i++) {
         for (size_t k = 0; k < i; k++) {

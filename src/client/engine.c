@@ -15,6 +15,11 @@ enum {
 /* Smallest slot that can hold a header and an empty map. */
 #define MIN_SLOT (SMPDFU_SMP_HDR_LEN + 1)
 
+uint32_t smpdfu_client_default_timeout_ms(smpdfu_link_kind_t kind)
+{
+    return kind == SMPDFU_LINK_UDP ? SMPDFU_DEFAULT_UDP_TIMEOUT_MS : SMPDFU_DEFAULT_TIMEOUT_MS;
+}
+
 int smpdfu_client_init(smpdfu_client_t *c, const smpdfu_client_cfg_t *cfg)
 {
     if (!c || !cfg || !cfg->send || !cfg->reqs || cfg->nreqs == 0 || !cfg->req_mem ||
@@ -28,10 +33,10 @@ int smpdfu_client_init(smpdfu_client_t *c, const smpdfu_client_cfg_t *cfg)
     memset(c, 0, sizeof(*c));
     c->cfg = *cfg;
     if (c->cfg.timeout_ms == 0) {
-        c->cfg.timeout_ms = SMPDFU_CLIENT_DEFAULT_TIMEOUT_MS;
+        c->cfg.timeout_ms = smpdfu_client_default_timeout_ms(cfg->link.kind);
     }
     if (c->cfg.retries < 0) {
-        c->cfg.retries = SMPDFU_CLIENT_DEFAULT_RETRIES;
+        c->cfg.retries = SMPDFU_DEFAULT_RETRIES;
     }
     c->slot_size = cfg->req_mem_len / cfg->nreqs;
     if (c->slot_size > 0xffffu + SMPDFU_SMP_HDR_LEN) {

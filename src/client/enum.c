@@ -4,28 +4,13 @@
 
 #include <string.h>
 
+#include "grp_util.h"
 #include "req_opts.h"
 
 static int empty(smpdfu_client_t *c, uint8_t id, const smpdfu_req_opts_t *o, smpdfu_rsp_fn cb,
                  void *arg)
 {
-    smpdfu_req_t *r;
-    int rc = smpdfu_client_req_begin(c, SMPDFU_OP_READ, SMPDFU_GROUP_ENUM, id, &r);
-    if (rc) {
-        return rc;
-    }
-    smpdfu_cbor_map_begin(smpdfu_req_enc(r), 0);
-    return smpdfu_opt_send(c, r, o, cb, arg);
-}
-
-static int fields(const smpdfu_rsp_t *r, const smpdfu_cbor_field_t *f, size_t n)
-{
-    if (!r || r->status != 0 || !r->payload) {
-        return SMPDFU_EINVAL;
-    }
-    smpdfu_cbor_dec_t d;
-    smpdfu_cbor_dec_init(&d, r->payload, r->payload_len);
-    return smpdfu_cbor_decode_map(&d, f, n) < 0 ? SMPDFU_EPROTO : 0;
+    return smpdfu_grp_send_empty(c, SMPDFU_OP_READ, SMPDFU_GROUP_ENUM, id, o, cb, arg);
 }
 
 int smpdfu_enum_count(smpdfu_client_t *c, const smpdfu_req_opts_t *o, smpdfu_rsp_fn cb, void *arg)
@@ -35,21 +20,7 @@ int smpdfu_enum_count(smpdfu_client_t *c, const smpdfu_req_opts_t *o, smpdfu_rsp
 
 int smpdfu_enum_count_parse(const smpdfu_rsp_t *r, uint32_t *count)
 {
-    uint64_t v = 0;
-    bool found = false;
-    const smpdfu_cbor_field_t f[] = {{"count", SMPDFU_CBOR_UINT, &v, &found}};
-    int rc = fields(r, f, 1);
-    if (rc) {
-        return rc;
-    }
-    if (!found) {
-        return SMPDFU_ENOTFOUND;
-    }
-    if (v > UINT32_MAX) {
-        return SMPDFU_EPROTO;
-    }
-    *count = (uint32_t)v;
-    return 0;
+    return smpdfu_grp_u32(r, "count", count);
 }
 
 int smpdfu_enum_list(smpdfu_client_t *c, const smpdfu_req_opts_t *o, smpdfu_rsp_fn cb, void *arg)
@@ -83,12 +54,11 @@ int smpdfu_enum_single(smpdfu_client_t *c, uint32_t index, const smpdfu_req_opts
                        smpdfu_rsp_fn cb, void *arg)
 {
     smpdfu_req_t *r;
-    int rc = smpdfu_client_req_begin(c, SMPDFU_OP_READ, SMPDFU_GROUP_ENUM, SMPDFU_ENUM_SINGLE, &r);
+    int rc = smpdfu_grp_begin_map(c, SMPDFU_OP_READ, SMPDFU_GROUP_ENUM, SMPDFU_ENUM_SINGLE, 1, &r);
     if (rc) {
         return rc;
     }
     smpdfu_cbor_enc_t *e = smpdfu_req_enc(r);
-    smpdfu_cbor_map_begin(e, 1);
     smpdfu_cbor_put_tstrz(e, "index");
     smpdfu_cbor_put_uint(e, index);
     return smpdfu_opt_send(c, r, o, cb, arg);
@@ -102,7 +72,7 @@ int smpdfu_enum_single_parse(const smpdfu_rsp_t *r, uint16_t *group, bool *end)
         {"group", SMPDFU_CBOR_UINT, &g, &fg},
         {"end", SMPDFU_CBOR_BOOL, &e, &fe},
     };
-    int rc = fields(r, f, 2);
+    int rc = smpdfu_grp_fields(r, f, 2);
     if (rc) {
         return rc;
     }
@@ -124,12 +94,12 @@ int smpdfu_enum_details(smpdfu_client_t *c, const uint16_t *groups, size_t n,
         return SMPDFU_EINVAL;
     }
     smpdfu_req_t *r;
-    int rc = smpdfu_client_req_begin(c, SMPDFU_OP_READ, SMPDFU_GROUP_ENUM, SMPDFU_ENUM_DETAILS, &r);
+    int rc = smpdfu_grp_begin_map(c, SMPDFU_OP_READ, SMPDFU_GROUP_ENUM, SMPDFU_ENUM_DETAILS, n ? 1 : 0,
+                                  &r);
     if (rc) {
         return rc;
     }
     smpdfu_cbor_enc_t *e = smpdfu_req_enc(r);
-    smpdfu_cbor_map_begin(e, n ? 1 : 0);
     if (n) {
         smpdfu_cbor_put_tstrz(e, "groups");
         smpdfu_cbor_array_begin(e, n);

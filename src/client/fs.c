@@ -4,6 +4,7 @@
 
 #include <string.h>
 
+#include "grp_util.h"
 #include "req_opts.h"
 
 static bool name_ok(const char *name)
@@ -18,31 +19,13 @@ static int begin_named(smpdfu_client_t *c, uint8_t op, uint8_t id, const char *n
     if (!name_ok(name)) {
         return SMPDFU_EINVAL;
     }
-    int rc = smpdfu_client_req_begin(c, op, SMPDFU_GROUP_FS, id, r);
-    if (rc) {
-        return rc;
-    }
-    smpdfu_cbor_enc_t *e = smpdfu_req_enc(*r);
-    smpdfu_cbor_map_begin(e, pairs);
-    smpdfu_cbor_put_tstrz(e, "name");
-    smpdfu_cbor_put_tstrz(e, name);
-    return 0;
+    return smpdfu_grp_begin_named(c, op, SMPDFU_GROUP_FS, id, name, pairs, r);
 }
 
 static void put_uint(smpdfu_req_t *r, const char *k, uint64_t v)
 {
     smpdfu_cbor_put_tstrz(smpdfu_req_enc(r), k);
     smpdfu_cbor_put_uint(smpdfu_req_enc(r), v);
-}
-
-static int fields(const smpdfu_rsp_t *r, const smpdfu_cbor_field_t *f, size_t n)
-{
-    if (!r || r->status != 0 || !r->payload) {
-        return SMPDFU_EINVAL;
-    }
-    smpdfu_cbor_dec_t d;
-    smpdfu_cbor_dec_init(&d, r->payload, r->payload_len);
-    return smpdfu_cbor_decode_map(&d, f, n) < 0 ? SMPDFU_EPROTO : 0;
 }
 
 int smpdfu_fs_download_chunk(smpdfu_client_t *c, const char *name, uint32_t off,
@@ -67,7 +50,7 @@ int smpdfu_fs_download_parse(const smpdfu_rsp_t *r, smpdfu_fs_chunk_t *ch)
         {"data", SMPDFU_CBOR_BSTR, &data, &fd},
         {"len", SMPDFU_CBOR_UINT, &len, &fl},
     };
-    int rc = fields(r, f, 3);
+    int rc = smpdfu_grp_fields(r, f, 3);
     if (rc) {
         return rc;
     }
@@ -95,21 +78,7 @@ int smpdfu_fs_status(smpdfu_client_t *c, const char *name, const smpdfu_req_opts
 
 int smpdfu_fs_status_parse(const smpdfu_rsp_t *r, uint32_t *size)
 {
-    uint64_t len = 0;
-    bool fl = false;
-    const smpdfu_cbor_field_t f[] = {{"len", SMPDFU_CBOR_UINT, &len, &fl}};
-    int rc = fields(r, f, 1);
-    if (rc) {
-        return rc;
-    }
-    if (!fl) {
-        return SMPDFU_ENOTFOUND;
-    }
-    if (len > UINT32_MAX) {
-        return SMPDFU_EPROTO;
-    }
-    *size = (uint32_t)len;
-    return 0;
+    return smpdfu_grp_u32(r, "len", size);
 }
 
 int smpdfu_fs_hash(smpdfu_client_t *c, const char *name, const char *type, uint32_t off,
@@ -146,7 +115,7 @@ int smpdfu_fs_hash_parse(const smpdfu_rsp_t *r, smpdfu_fs_hash_t *h)
         {"len", SMPDFU_CBOR_UINT, &len, &fl},
         {"output", SMPDFU_CBOR_ANY, &out, &fout},
     };
-    int rc = fields(r, f, 4);
+    int rc = smpdfu_grp_fields(r, f, 4);
     if (rc) {
         return rc;
     }
@@ -175,13 +144,7 @@ int smpdfu_fs_hash_parse(const smpdfu_rsp_t *r, smpdfu_fs_hash_t *h)
 static int empty(smpdfu_client_t *c, uint8_t op, uint8_t id, const smpdfu_req_opts_t *o,
                  smpdfu_rsp_fn cb, void *arg)
 {
-    smpdfu_req_t *r;
-    int rc = smpdfu_client_req_begin(c, op, SMPDFU_GROUP_FS, id, &r);
-    if (rc) {
-        return rc;
-    }
-    smpdfu_cbor_map_begin(smpdfu_req_enc(r), 0);
-    return smpdfu_opt_send(c, r, o, cb, arg);
+    return smpdfu_grp_send_empty(c, op, SMPDFU_GROUP_FS, id, o, cb, arg);
 }
 
 int smpdfu_fs_types(smpdfu_client_t *c, const smpdfu_req_opts_t *o, smpdfu_rsp_fn cb, void *arg)

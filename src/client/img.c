@@ -4,6 +4,7 @@
 
 #include <string.h>
 
+#include "grp_util.h"
 #include "req_opts.h"
 
 int smpdfu_img_state_read(smpdfu_client_t *c, const smpdfu_req_opts_t *o, smpdfu_rsp_fn cb,
@@ -19,12 +20,12 @@ int smpdfu_img_state_write(smpdfu_client_t *c, const uint8_t *hash, size_t hash_
         return SMPDFU_EINVAL;
     }
     smpdfu_req_t *r;
-    int rc = smpdfu_client_req_begin(c, SMPDFU_OP_WRITE, SMPDFU_GROUP_IMAGE, SMPDFU_IMG_STATE, &r);
+    int rc = smpdfu_grp_begin_map(c, SMPDFU_OP_WRITE, SMPDFU_GROUP_IMAGE, SMPDFU_IMG_STATE, hash ? 2 : 1,
+                                  &r);
     if (rc) {
         return rc;
     }
     smpdfu_cbor_enc_t *e = smpdfu_req_enc(r);
-    smpdfu_cbor_map_begin(e, hash ? 2 : 1);
     if (hash) {
         /* Zephyr decodes the hash as a byte string (the doc says tstr). */
         smpdfu_cbor_put_tstrz(e, "hash");
@@ -186,17 +187,14 @@ int smpdfu_img_erase(smpdfu_client_t *c, int32_t slot, const smpdfu_req_opts_t *
                      smpdfu_rsp_fn cb, void *arg)
 {
     smpdfu_req_t *r;
-    int rc = smpdfu_client_req_begin(c, SMPDFU_OP_WRITE, SMPDFU_GROUP_IMAGE, SMPDFU_IMG_ERASE, &r);
+    int rc = smpdfu_grp_begin_map(c, SMPDFU_OP_WRITE, SMPDFU_GROUP_IMAGE, SMPDFU_IMG_ERASE, slot >= 0,
+                                  &r);
     if (rc) {
         return rc;
     }
-    smpdfu_cbor_enc_t *e = smpdfu_req_enc(r);
     if (slot >= 0) {
-        smpdfu_cbor_map_begin(e, 1);
-        smpdfu_cbor_put_tstrz(e, "slot");
-        smpdfu_cbor_put_uint(e, (uint64_t)slot);
-    } else {
-        smpdfu_cbor_map_begin(e, 0);
+        smpdfu_cbor_put_tstrz(smpdfu_req_enc(r), "slot");
+        smpdfu_cbor_put_uint(smpdfu_req_enc(r), (uint64_t)slot);
     }
     /* Erasing is synchronous on the device and may take seconds: callers
      * give a long timeout. */

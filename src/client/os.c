@@ -4,50 +4,33 @@
 
 #include <string.h>
 
+#include "grp_util.h"
 #include "req_opts.h"
 
 /* Begin a request whose body is {} or {k: v}, and send it. */
 static int send_map(smpdfu_client_t *c, uint8_t op, uint8_t id, const char *k, const char *v,
                     const smpdfu_req_opts_t *o, smpdfu_rsp_fn cb, void *arg)
 {
+    if (!k || !v) {
+        return smpdfu_grp_send_empty(c, op, SMPDFU_GROUP_OS, id, o, cb, arg);
+    }
     smpdfu_req_t *r;
-    int rc = smpdfu_client_req_begin(c, op, SMPDFU_GROUP_OS, id, &r);
+    int rc = smpdfu_grp_begin_map(c, op, SMPDFU_GROUP_OS, id, 1, &r);
     if (rc) {
         return rc;
     }
-    smpdfu_cbor_enc_t *e = smpdfu_req_enc(r);
-    if (k && v) {
-        smpdfu_cbor_map_begin(e, 1);
-        smpdfu_cbor_put_tstrz(e, k);
-        smpdfu_cbor_put_tstrz(e, v);
-    } else {
-        smpdfu_cbor_map_begin(e, 0); /* Zephyr wants a map, never an empty body */
-    }
+    smpdfu_cbor_put_tstrz(smpdfu_req_enc(r), k);
+    smpdfu_cbor_put_tstrz(smpdfu_req_enc(r), v);
     return smpdfu_opt_send(c, r, o, cb, arg);
-}
-
-static int parse_fields(const smpdfu_rsp_t *r, const smpdfu_cbor_field_t *f, size_t n)
-{
-    if (!r || r->status != 0 || !r->payload) {
-        return SMPDFU_EINVAL;
-    }
-    smpdfu_cbor_dec_t d;
-    smpdfu_cbor_dec_init(&d, r->payload, r->payload_len);
-    return smpdfu_cbor_decode_map(&d, f, n) < 0 ? SMPDFU_EPROTO : 0;
 }
 
 /* A response whose one field of interest is the text string `key`. */
 static int parse_text(const smpdfu_rsp_t *r, const char *key, const char **text, size_t *len)
 {
-    smpdfu_cbor_slice_t s = {0};
-    bool found = false;
-    const smpdfu_cbor_field_t f[] = {{key, SMPDFU_CBOR_TSTR, &s, &found}};
-    int rc = parse_fields(r, f, 1);
+    smpdfu_cbor_slice_t s;
+    int rc = smpdfu_grp_str(r, key, SMPDFU_CBOR_TSTR, &s);
     if (rc) {
         return rc;
-    }
-    if (!found) {
-        return SMPDFU_ENOTFOUND;
     }
     *text = (const char *)s.ptr;
     *len = s.len;
@@ -71,21 +54,7 @@ int smpdfu_os_echo_parse(const smpdfu_rsp_t *r, const char **text, size_t *len)
 int smpdfu_os_reset(smpdfu_client_t *c, bool force, const smpdfu_req_opts_t *o, smpdfu_rsp_fn cb,
                     void *arg)
 {
-    smpdfu_req_t *r;
-    int rc = smpdfu_client_req_begin(c, SMPDFU_OP_WRITE, SMPDFU_GROUP_OS, SMPDFU_OS_RESET, &r);
-    if (rc) {
-        return rc;
-    }
-    smpdfu_cbor_enc_t *e = smpdfu_req_enc(r);
-    if (force) {
-        /* Zephyr decodes "force" as a boolean (the doc's int is ignored). */
-        smpdfu_cbor_map_begin(e, 1);
-        smpdfu_cbor_put_tstrz(e, "force");
-        smpdfu_cbor_put_bool(e, true);
-    } else {
-        smpdfu_cbor_map_begin(e, 0);
-    }
-    return smpdfu_opt_send(c, r, o, cb, arg);
+    return smpdfu_os_reset_ex(c, force, -1, o, cb, arg);
 }
 
 int smpdfu_os_params(smpdfu_client_t *c, const smpdfu_req_opts_t *o, smpdfu_rsp_fn cb, void *arg)
@@ -101,7 +70,7 @@ int smpdfu_os_params_parse(const smpdfu_rsp_t *r, smpdfu_os_params_t *p)
         {"buf_size", SMPDFU_CBOR_UINT, &size, &fs},
         {"buf_count", SMPDFU_CBOR_UINT, &count, &fc},
     };
-    int rc = parse_fields(r, f, 2);
+    int rc = smpdfu_grp_fields(r, f, 2);
     if (rc) {
         return rc;
     }
@@ -145,7 +114,7 @@ int smpdfu_os_bootloader_parse(const smpdfu_rsp_t *r, smpdfu_os_bootloader_t *b)
         {"mode", SMPDFU_CBOR_NINT, &mode, &fm},
         {"no-downgrade", SMPDFU_CBOR_BOOL, &nd, &fd},
     };
-    int rc = parse_fields(r, f, 3);
+    int rc = smpdfu_grp_fields(r, f, 3);
     if (rc) {
         return rc;
     }
@@ -192,13 +161,14 @@ int smpdfu_os_reset_ex(smpdfu_client_t *c, bool force, int boot_mode, const smpd
         return SMPDFU_EINVAL;
     }
     smpdfu_req_t *r;
-    int rc = smpdfu_client_req_begin(c, SMPDFU_OP_WRITE, SMPDFU_GROUP_OS, SMPDFU_OS_RESET, &r);
+    int rc = smpdfu_grp_begin_map(c, SMPDFU_OP_WRITE, SMPDFU_GROUP_OS, SMPDFU_OS_RESET,
+                                  (uint64_t)force + (boot_mode >= 0), &r);
     if (rc) {
         return rc;
     }
     smpdfu_cbor_enc_t *e = smpdfu_req_enc(r);
-    smpdfu_cbor_map_begin(e, (uint64_t)force + (boot_mode >= 0));
     if (force) {
+        /* Zephyr decodes "force" as a boolean (the doc's int is ignored). */
         smpdfu_cbor_put_tstrz(e, "force");
         smpdfu_cbor_put_bool(e, true);
     }

@@ -2,24 +2,14 @@
 /* Settings group requests and parsers (client_settings.h). */
 #include "smpdfu/client_settings.h"
 
+#include "grp_util.h"
 #include "req_opts.h"
 
 /* {"name": name[, key2: ...]} begun; the caller adds the rest. */
 static int begin_named(smpdfu_client_t *c, uint8_t op, uint8_t id, const char *name, uint64_t pairs,
                        smpdfu_req_t **r)
 {
-    if (!name || !*name) {
-        return SMPDFU_EINVAL;
-    }
-    int rc = smpdfu_client_req_begin(c, op, SMPDFU_GROUP_SETTINGS, id, r);
-    if (rc) {
-        return rc;
-    }
-    smpdfu_cbor_enc_t *e = smpdfu_req_enc(*r);
-    smpdfu_cbor_map_begin(e, pairs);
-    smpdfu_cbor_put_tstrz(e, "name");
-    smpdfu_cbor_put_tstrz(e, name);
-    return 0;
+    return smpdfu_grp_begin_named(c, op, SMPDFU_GROUP_SETTINGS, id, name, pairs, r);
 }
 
 int smpdfu_settings_read(smpdfu_client_t *c, const char *name, uint32_t max_size,
@@ -39,19 +29,10 @@ int smpdfu_settings_read(smpdfu_client_t *c, const char *name, uint32_t max_size
 
 int smpdfu_settings_read_parse(const smpdfu_rsp_t *r, const uint8_t **val, size_t *len)
 {
-    if (!r || r->status != 0 || !r->payload) {
-        return SMPDFU_EINVAL;
-    }
-    smpdfu_cbor_slice_t s = {0};
-    bool found = false;
-    const smpdfu_cbor_field_t f[] = {{"val", SMPDFU_CBOR_BSTR, &s, &found}};
-    smpdfu_cbor_dec_t d;
-    smpdfu_cbor_dec_init(&d, r->payload, r->payload_len);
-    if (smpdfu_cbor_decode_map(&d, f, 1) < 0) {
-        return SMPDFU_EPROTO;
-    }
-    if (!found) {
-        return SMPDFU_ENOTFOUND;
+    smpdfu_cbor_slice_t s;
+    int rc = smpdfu_grp_str(r, "val", SMPDFU_CBOR_BSTR, &s);
+    if (rc) {
+        return rc;
     }
     *val = s.ptr;
     *len = s.len;
@@ -85,13 +66,7 @@ int smpdfu_settings_delete(smpdfu_client_t *c, const char *name, const smpdfu_re
 static int empty(smpdfu_client_t *c, uint8_t op, uint8_t id, const smpdfu_req_opts_t *o,
                  smpdfu_rsp_fn cb, void *arg)
 {
-    smpdfu_req_t *r;
-    int rc = smpdfu_client_req_begin(c, op, SMPDFU_GROUP_SETTINGS, id, &r);
-    if (rc) {
-        return rc;
-    }
-    smpdfu_cbor_map_begin(smpdfu_req_enc(r), 0);
-    return smpdfu_opt_send(c, r, o, cb, arg);
+    return smpdfu_grp_send_empty(c, op, SMPDFU_GROUP_SETTINGS, id, o, cb, arg);
 }
 
 int smpdfu_settings_commit_req(smpdfu_client_t *c, const smpdfu_req_opts_t *o, smpdfu_rsp_fn cb,

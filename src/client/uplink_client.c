@@ -5,9 +5,6 @@
 
 #include "smpdfu/uplink.h"
 
-#define DEFAULT_BLOCK 512u
-#define DEFAULT_TIMEOUT_MS 500u
-
 static void ev(smpdfu_uplink_t *u, smpdfu_uplink_ev_t e, uint32_t v)
 {
     if (u->cfg.event) {
@@ -24,10 +21,10 @@ int smpdfu_uplink_init(smpdfu_uplink_t *u, const smpdfu_uplink_cfg_t *cfg)
     memset(u, 0, sizeof(*u));
     u->cfg = *cfg;
     if (!u->cfg.block) {
-        u->cfg.block = DEFAULT_BLOCK;
+        u->cfg.block = SMPDFU_DEFAULT_UPLINK_BLOCK;
     }
     if (!u->cfg.timeout_ms) {
-        u->cfg.timeout_ms = DEFAULT_TIMEOUT_MS;
+        u->cfg.timeout_ms = SMPDFU_DEFAULT_UPLINK_TIMEOUT_MS;
     }
     if (u->cfg.rx_cap < SMPDFU_UPLINK_FRAME_LEN(4u + u->cfg.block)) {
         return SMPDFU_EINVAL;

@@ -182,6 +182,23 @@ static void heard(smpdfu_upload_t *u, smpdfu_upload_heard_t what, uint32_t off)
     u->res.heard_off = off;
 }
 
+/* An answer to a state read or probe that ends the upload: a device error
+ * (the device was heard, then the upload fails with its error) or a local
+ * one. False for a success, which the caller reads on. */
+static bool ended_by_error(smpdfu_upload_t *u, const smpdfu_rsp_t *rsp, smpdfu_upload_heard_t what)
+{
+    if (rsp->status == SMPDFU_EDEVICE) {
+        heard(u, what, u->dev_off);
+        fail_dev(u, &rsp->dev);
+        return true;
+    }
+    if (rsp->status) {
+        finish(u, rsp->status);
+        return true;
+    }
+    return false;
+}
+
 /* How long the device may stay silent: the first chunk may take the erase. */
 static uint32_t allowance(const smpdfu_upload_t *u)
 {
@@ -662,6 +679,21 @@ static void start_verify(smpdfu_upload_t *u)
     }
 }
 
+/* The device answered offset 0 after the upload had begun. With the final
+ * chunk sent, the upload may be complete and its last answer lost (the
+ * session ends with the image): the image state tells. Otherwise the device
+ * lost the session and the upload starts again with the first chunk. */
+static void device_at_zero(smpdfu_upload_t *u)
+{
+    if (u->final_sent) {
+        start_verify(u);
+    } else {
+        u->res.session_losses++;
+        u->probes = 0;
+        restart_first(u);
+    }
+}
+
 static void on_verify(void *arg, const smpdfu_rsp_t *rsp)
 {
     smpdfu_upload_t *u = arg;
@@ -673,13 +705,7 @@ static void on_verify(void *arg, const smpdfu_rsp_t *rsp)
         start_verify(u); /* the silence rule decides when to stop */
         return;
     }
-    if (rsp->status == SMPDFU_EDEVICE) {
-        heard(u, SMPDFU_UPLOAD_HEARD_STATE, u->dev_off);
-        fail_dev(u, &rsp->dev);
-        return;
-    }
-    if (rsp->status) {
-        finish(u, rsp->status);
+    if (ended_by_error(u, rsp, SMPDFU_UPLOAD_HEARD_STATE)) {
         return;
     }
     heard(u, SMPDFU_UPLOAD_HEARD_STATE, u->dev_off);
@@ -772,13 +798,7 @@ static void on_probe(void *arg, const smpdfu_rsp_t *rsp)
         refill(u);
         return;
     }
-    if (rsp->status == SMPDFU_EDEVICE) {
-        heard(u, SMPDFU_UPLOAD_HEARD_PROBE, u->dev_off);
-        fail_dev(u, &rsp->dev);
-        return;
-    }
-    if (rsp->status) {
-        finish(u, rsp->status);
+    if (ended_by_error(u, rsp, SMPDFU_UPLOAD_HEARD_PROBE)) {
         return;
     }
     uint64_t off = 0;
@@ -793,13 +813,7 @@ static void on_probe(void *arg, const smpdfu_rsp_t *rsp)
     uint32_t r = (uint32_t)off;
     heard(u, SMPDFU_UPLOAD_HEARD_PROBE, r);
     if (r == 0) {
-        if (u->final_sent) {
-            start_verify(u);
-        } else {
-            u->res.session_losses++;
-            u->probes = 0;
-            restart_first(u);
-        }
+        device_at_zero(u);
         return;
     }
     /* The chunk that went unanswered through all its tries counted as that
@@ -957,13 +971,7 @@ static void on_chunk(void *arg, const smpdfu_rsp_t *rsp)
         arm_give_up(u); /* the erase allowance is over */
     } else {
         if (r == 0) {
-            if (u->final_sent) {
-                start_verify(u);
-            } else {
-                u->res.session_losses++;
-                u->probes = 0;
-                restart_first(u);
-            }
+            device_at_zero(u);
             return;
         }
         u->dev_off = r; /* the device's word is the truth */
@@ -1068,10 +1076,10 @@ int smpdfu_upload_start(smpdfu_upload_t *u, smpdfu_client_t *c, const smpdfu_upl
         }
     }
     if (u->cfg.first_timeout_ms == 0) {
-        u->cfg.first_timeout_ms = SMPDFU_UPLOAD_FIRST_TIMEOUT_MS;
+        u->cfg.first_timeout_ms = SMPDFU_DEFAULT_ERASE_TIMEOUT_MS;
     }
     if (u->cfg.silence_ms == 0) {
-        u->cfg.silence_ms = SMPDFU_UPLOAD_SILENCE_MS;
+        u->cfg.silence_ms = SMPDFU_DEFAULT_SILENCE_MS;
     }
     if (u->cfg.retries < 0) {
         u->cfg.retries = c->cfg.retries;

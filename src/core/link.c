@@ -11,8 +11,6 @@
  * left out, and asking for one of them fails (SMPDFU_ENOTSUP, or 0 bytes). */
 #define HAS(kind) (((SMPDFU_LINK_KINDS) >> (kind)) & 1u)
 
-/* Zephyr's default CONFIG_MCUMGR_TRANSPORT_NETBUF_SIZE. */
-#define ZEPHYR_BUF_SIZE 384u
 /* 8-byte header plus a 16-bit CBOR length. */
 #define SMP_PKT_MAX (SMPDFU_SMP_HDR_LEN + 0xffffu)
 
@@ -28,7 +26,7 @@ static size_t serial_line_max(const smpdfu_link_t *l)
 
 size_t smpdfu_link_max_packet(const smpdfu_link_t *l, size_t dev_buf_size)
 {
-    size_t dev = dev_buf_size != 0 ? dev_buf_size : ZEPHYR_BUF_SIZE;
+    size_t dev = dev_buf_size != 0 ? dev_buf_size : SMPDFU_DEFAULT_BUF_SIZE;
     if (l == NULL) {
         return 0;
     }

@@ -819,6 +819,29 @@ static int move_run(const swapctx_t *x, bstat_t *bs, uint32_t copy_size)
 
 /* --------------------------------------------------- swap-using-scratch */
 
+/* Erase erase_len bytes of dst at doff, then copy copy_len bytes of src at
+ * soff there (a scratch step's move of sectors). */
+static int erase_copy(const swapctx_t *x, const smpdfu_flash_area_t *src, uint32_t soff,
+                      const smpdfu_flash_area_t *dst, uint32_t doff, uint32_t erase_len,
+                      uint32_t copy_len)
+{
+    int rc = erase_region(x, dst, doff, erase_len);
+    return rc == 0 ? copy_region(x, src, soff, dst, doff, copy_len) : rc;
+}
+
+/* A scratch step that went well (rc 0) is recorded in the status before
+ * the swap moves on to state next; a failed one stays where it was. */
+static int step_done(const swapctx_t *x, bstat_t *bs, int rc, uint8_t next)
+{
+    if (rc == 0) {
+        rc = write_status(x, bs);
+    }
+    if (rc >= 0) {
+        bs->state = next;
+    }
+    return rc;
+}
+
 /* boot_swap_sectors() of scratch: secondary to scratch, primary to
  * secondary, scratch to primary, for sectors [first, first + n). The step
  * that reaches the trailer leaves the trailer out of the data and keeps its
@@ -854,35 +877,21 @@ static int scratch_swap_sectors(const swapctx_t *x, uint32_t first, uint32_t n, 
         if (rc == 0) {
             rc = copy_region(x, x->sec, img_off, x->scr, 0, copy_sz);
         }
-        if (rc == 0) {
-            rc = write_status(x, bs);
-        }
-        if (rc < 0) {
+        if ((rc = step_done(x, bs, rc, 2)) < 0) {
             return rc;
         }
-        bs->state = 2;
     }
     if (bs->state == 2) {
-        rc = erase_region(x, x->sec, img_off, sz);
-        if (rc == 0) {
-            rc = copy_region(x, x->pri, img_off, x->sec, img_off, copy_sz);
-        }
+        rc = erase_copy(x, x->pri, img_off, x->sec, img_off, sz, copy_sz);
         if (rc == 0 && bs->idx == 1 && !bs->use_scratch) {
             rc = erase_trailer_sectors(x, x->sec);
         }
-        if (rc == 0) {
-            rc = write_status(x, bs);
-        }
-        if (rc < 0) {
+        if ((rc = step_done(x, bs, rc, 3)) < 0) {
             return rc;
         }
-        bs->state = 3;
     }
     if (bs->state == 3) {
-        rc = erase_region(x, x->pri, img_off, sz);
-        if (rc == 0) {
-            rc = copy_region(x, x->scr, 0, x->pri, img_off, copy_sz);
-        }
+        rc = erase_copy(x, x->scr, 0, x->pri, img_off, sz, copy_sz);
         if (rc == 0 && bs->use_scratch) {
             smpdfu_trailer_state_t st;
             rc = copy_region(x, x->scr, status_off(x, x->scr), x->pri, img_off + copy_sz,

@@ -72,7 +72,23 @@ static int os_reset(smpdfu_server_req_t *r, void *ctx)
     return 0;
 }
 
-/* Zephyr's thread name is cut at CONFIG_MCUMGR_GRP_OS_TASKSTAT_THREAD_NAME_LEN (32). */
+static void put_uint_kv(smpdfu_cbor_enc_t *e, const char *key, uint64_t v)
+{
+    smpdfu_cbor_put_tstrz(e, key);
+    smpdfu_cbor_put_uint(e, v);
+}
+
+/* One entry of a statistics list (tasks, memory pools): its name, cut at 32
+ * characters as Zephyr cuts a thread name
+ * (CONFIG_MCUMGR_GRP_OS_TASKSTAT_THREAD_NAME_LEN), then its map, which the
+ * caller fills and closes. */
+static void entry_begin(smpdfu_cbor_enc_t *e, char *name)
+{
+    name[32] = 0;
+    smpdfu_cbor_put_tstrz(e, name);
+    smpdfu_cbor_map_begin(e, SMPDFU_CBOR_INDEF);
+}
+
 static int os_taskstat(smpdfu_server_req_t *r, void *ctx)
 {
     smpdfu_os_group_t *os = ctx;
@@ -84,30 +100,20 @@ static int os_taskstat(smpdfu_server_req_t *r, void *ctx)
     smpdfu_cbor_put_tstrz(e, "tasks");
     smpdfu_cbor_map_begin(e, SMPDFU_CBOR_INDEF);
     for (size_t i = 0; os->task(os->port_ctx, i, &t); i++) {
-        t.name[32] = 0;
-        smpdfu_cbor_put_tstrz(e, t.name);
-        smpdfu_cbor_map_begin(e, SMPDFU_CBOR_INDEF);
+        entry_begin(e, t.name);
         smpdfu_cbor_put_tstrz(e, "prio");
         smpdfu_cbor_put_int(e, t.prio);
-        smpdfu_cbor_put_tstrz(e, "tid");
-        smpdfu_cbor_put_uint(e, i);
-        smpdfu_cbor_put_tstrz(e, "state");
-        smpdfu_cbor_put_uint(e, t.state);
-        smpdfu_cbor_put_tstrz(e, "stksiz");
-        smpdfu_cbor_put_uint(e, t.stksiz);
-        smpdfu_cbor_put_tstrz(e, "stkuse");
-        smpdfu_cbor_put_uint(e, t.stkuse);
-        smpdfu_cbor_put_tstrz(e, "runtime");
-        smpdfu_cbor_put_uint(e, t.runtime);
+        put_uint_kv(e, "tid", i);
+        put_uint_kv(e, "state", t.state);
+        put_uint_kv(e, "stksiz", t.stksiz);
+        put_uint_kv(e, "stkuse", t.stkuse);
+        put_uint_kv(e, "runtime", t.runtime);
         if (os->taskstat_all) {
             /* ..._ONLY_SUPPORTED_STATS=n: Zephyr sends these as 0; a port
              * that counts context switches gives its count. */
-            smpdfu_cbor_put_tstrz(e, "cswcnt");
-            smpdfu_cbor_put_uint(e, t.cswcnt);
-            smpdfu_cbor_put_tstrz(e, "last_checkin");
-            smpdfu_cbor_put_uint(e, 0);
-            smpdfu_cbor_put_tstrz(e, "next_checkin");
-            smpdfu_cbor_put_uint(e, 0);
+            put_uint_kv(e, "cswcnt", t.cswcnt);
+            put_uint_kv(e, "last_checkin", 0);
+            put_uint_kv(e, "next_checkin", 0);
         }
         smpdfu_cbor_put_break(e);
         if (e->err) {
@@ -129,17 +135,11 @@ static int os_mpstat(smpdfu_server_req_t *r, void *ctx)
     smpdfu_cbor_put_tstrz(e, "mpools");
     smpdfu_cbor_map_begin(e, SMPDFU_CBOR_INDEF);
     for (size_t i = 0; os->mpool(os->port_ctx, i, &m); i++) {
-        m.name[32] = 0;
-        smpdfu_cbor_put_tstrz(e, m.name);
-        smpdfu_cbor_map_begin(e, SMPDFU_CBOR_INDEF);
-        smpdfu_cbor_put_tstrz(e, "blksiz");
-        smpdfu_cbor_put_uint(e, m.blksiz);
-        smpdfu_cbor_put_tstrz(e, "nblks");
-        smpdfu_cbor_put_uint(e, m.nblks);
-        smpdfu_cbor_put_tstrz(e, "nfree");
-        smpdfu_cbor_put_uint(e, m.nfree);
-        smpdfu_cbor_put_tstrz(e, "min");
-        smpdfu_cbor_put_uint(e, m.min);
+        entry_begin(e, m.name);
+        put_uint_kv(e, "blksiz", m.blksiz);
+        put_uint_kv(e, "nblks", m.nblks);
+        put_uint_kv(e, "nfree", m.nfree);
+        put_uint_kv(e, "min", m.min);
         smpdfu_cbor_put_break(e);
     }
     smpdfu_cbor_put_break(e);
@@ -308,10 +308,8 @@ static int os_datetime_set(smpdfu_server_req_t *r, void *ctx)
 static int os_params(smpdfu_server_req_t *r, void *ctx)
 {
     smpdfu_os_group_t *os = ctx;
-    smpdfu_cbor_put_tstrz(r->enc, "buf_size");
-    smpdfu_cbor_put_uint(r->enc, os->buf_size);
-    smpdfu_cbor_put_tstrz(r->enc, "buf_count");
-    smpdfu_cbor_put_uint(r->enc, os->buf_count);
+    put_uint_kv(r->enc, "buf_size", os->buf_size);
+    put_uint_kv(r->enc, "buf_count", os->buf_count);
     return r->enc->err ? SMPDFU_MGMT_EMSGSIZE : 0;
 }
 
@@ -503,8 +501,8 @@ void smpdfu_os_group_init(smpdfu_os_group_t *os)
     os->group.ctx = os;
     os->group.details_name = "os mgmt";
     os->datetime_ms = true;
-    os->buf_size = 384;
-    os->buf_count = 4;
+    os->buf_size = SMPDFU_DEFAULT_BUF_SIZE;
+    os->buf_count = SMPDFU_DEFAULT_BUF_COUNT;
     os->bootloader_mode = -1;
     os->kernel_release = "v4.4.0";
     os->kernel_version = "4.4.0";

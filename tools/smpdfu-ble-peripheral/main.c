@@ -28,8 +28,6 @@
 #define CHR SVC "/char0"
 #define ADV "/smpdfu_adv0"
 #define IF_CHAR "org.bluez.GattCharacteristic1"
-/* Zephyr's CONFIG_MCUMGR_GRP_OS_RESET_MS default: the link stays up this long after the answer. */
-#define RESET_LINK_MS 250u
 
 typedef struct {
     sd_bus *bus;
@@ -419,7 +417,8 @@ int main(int argc, char **argv)
                 if (p.reset_seq >= 0 && smpdfu_smp_hdr_decode(dgram, (size_t)n, &h) == 0 && h.op == 3 &&
                     h.group == 0 && h.id == 5 && h.seq == p.reset_seq) {
                     p.reset_seq = -1;
-                    p.drop_at = smpdfu_posix_now_ms() + RESET_LINK_MS;
+                    /* Zephyr's reset delay: the link stays up this long after the answer. */
+                    p.drop_at = smpdfu_posix_now_ms() + SMPDFU_DEFAULT_RESET_DELAY_MS;
                 }
             }
         }

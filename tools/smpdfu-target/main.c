@@ -240,12 +240,12 @@ static void parse_args(target_t *t, int argc, char **argv)
     t->page_size = 4096;
     t->write_align = 4;
     t->images = 1;
-    t->buf_size = 384;
-    t->buf_count = 4;
+    t->buf_size = SMPDFU_DEFAULT_BUF_SIZE;
+    t->buf_count = SMPDFU_DEFAULT_BUF_COUNT;
     t->image_check = true;
     t->resume = true;
     t->mode = SMPDFU_BOOT_SWAP_MOVE;
-    t->reset_delay_ms = 250;
+    t->reset_delay_ms = SMPDFU_DEFAULT_RESET_DELAY_MS;
     t->rx_bufs = SMPDFU_RXLINES_ZEPHYR_COUNT;
     t->rx_buf_size = SMPDFU_RXLINES_ZEPHYR_SIZE;
     while ((c = getopt_long(argc, argv, "qh", opts, NULL)) != -1) {

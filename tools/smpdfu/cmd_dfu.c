@@ -286,7 +286,7 @@ int smpdfu_cmd_dfu(const smpdfu_cli_t *cli, int argc, char **argv)
                      "%s: the device did not answer again after the reset (waited %.0f s, "
                      "--reboot-timeout): it may still be swapping images, or it halted in the "
                      "bootloader; ask it with `smpdfu image list` later",
-                     what, (reboot_ms ? reboot_ms : 60000) / 1000.0);
+                     what, (reboot_ms ? reboot_ms : SMPDFU_DEFAULT_REBOOT_TIMEOUT_MS) / 1000.0);
             ex = conn_fail_msg(&k, msg, rc, &w.res.dev);
         } else {
             ex = conn_fail(&k, what, rc, &w.res.dev);

@@ -146,8 +146,8 @@ int smpdfu_cmd_image_erase(const smpdfu_cli_t *cli, int argc, char **argv)
         return ex;
     }
     smpdfu_req_opts_t o = conn_opts(&k);
-    if (o.timeout_ms < 30000 && cli->timeout_ms == 0) {
-        o.timeout_ms = 30000; /* erasing a slot takes seconds on real flash */
+    if (o.timeout_ms < SMPDFU_DEFAULT_ERASE_TIMEOUT_MS && cli->timeout_ms == 0) {
+        o.timeout_ms = SMPDFU_DEFAULT_ERASE_TIMEOUT_MS; /* erasing takes seconds on real flash */
         o.retries = 1;
     }
     if ((ex = conn_finish(&k, "the erase",

@@ -68,12 +68,8 @@ int smpdfu_cmd_os_echo(const smpdfu_cli_t *cli, int argc, char **argv)
 
 /* After a reset: stay quiet while the device reboots (its bootloader may be
  * swapping), then ask for its parameters with a growing pause between tries,
- * until it answers or the deadline passes (the same rule as dfu's wait). */
-#define RESET_QUIET_MS 1000u
-#define RESET_POLL_FIRST_MS 250u
-#define RESET_POLL_MAX_MS 2000u
-#define RESET_POLL_TIMEOUT_MS 1000u
-#define RESET_DEADLINE_MS 60000u
+ * until it answers or the deadline passes (the same rule and timings as dfu's
+ * wait: SMPDFU_DEFAULT_QUIET_MS and the poll ones, defaults.h). */
 
 typedef struct {
     smpdfu_timer_t timer;
@@ -98,7 +94,7 @@ static void reset_polled(void *arg, const smpdfu_rsp_t *rsp)
         return;
     }
     smpdfu_client_timer_start(&k.c, &w->timer, w->pause, reset_poll, w);
-    w->pause = w->pause * 2 > RESET_POLL_MAX_MS ? RESET_POLL_MAX_MS : w->pause * 2;
+    w->pause = w->pause * 2 > SMPDFU_DEFAULT_POLL_MAX_MS ? SMPDFU_DEFAULT_POLL_MAX_MS : w->pause * 2;
 }
 
 static void reset_poll(void *arg)
@@ -106,7 +102,7 @@ static void reset_poll(void *arg)
     reset_wait_t *w = arg;
     smpdfu_req_opts_t o = conn_opts(&k);
     o.retries = 0;
-    o.timeout_ms = RESET_POLL_TIMEOUT_MS;
+    o.timeout_ms = SMPDFU_DEFAULT_POLL_TIMEOUT_MS;
     w->polls++;
     if (smpdfu_os_params(&k.c, &o, reset_polled, w) < 0) {
         w->done = true;
@@ -152,15 +148,15 @@ int smpdfu_cmd_os_reset(const smpdfu_cli_t *cli, int argc, char **argv)
     if (!cli->quiet && !cli->json) {
         fprintf(stderr, "reset requested; waiting for the device to answer again\n");
     }
-    reset_wait_t w = {.pause = RESET_POLL_FIRST_MS};
-    w.deadline = smpdfu_client_now(&k.c) + RESET_DEADLINE_MS;
-    smpdfu_client_timer_start(&k.c, &w.timer, RESET_QUIET_MS, reset_poll, &w);
+    reset_wait_t w = {.pause = SMPDFU_DEFAULT_POLL_FIRST_MS};
+    w.deadline = smpdfu_client_now(&k.c) + SMPDFU_DEFAULT_REBOOT_TIMEOUT_MS;
+    smpdfu_client_timer_start(&k.c, &w.timer, SMPDFU_DEFAULT_QUIET_MS, reset_poll, &w);
     int rc = conn_run(&k, reset_done, &w);
     smpdfu_client_timer_stop(&k.c, &w.timer);
     if (rc == 0 && !w.back) {
         smpdfu_cli_error("the device took the reset but did not answer within %u s (asked %d times); "
                          "it may still be booting, or its bootloader found no image to run",
-                         RESET_DEADLINE_MS / 1000, w.polls);
+                         (unsigned)(SMPDFU_DEFAULT_REBOOT_TIMEOUT_MS / 1000), w.polls);
         conn_close(&k);
         return SMPDFU_EXIT_FAIL;
     }
@@ -292,6 +288,23 @@ static int no_args(int argc, const char *usage)
     return 0;
 }
 
+/* A statistics list (tasks, memory pools): the usage check, the request and
+ * the start of the walk. what names the list ("task statistics"). */
+static int stats_begin(const smpdfu_cli_t *cli, int argc, const char *usage, const char *what,
+                       int (*start)(smpdfu_client_t *c, const smpdfu_req_opts_t *o,
+                                    smpdfu_rsp_fn cb, void *arg),
+                       int (*begin)(const smpdfu_rsp_t *r, smpdfu_rsp_iter_t *it),
+                       smpdfu_rsp_iter_t *it)
+{
+    char doing[64];
+    snprintf(doing, sizeof(doing), "reading the %s", what);
+    int ex = no_args(argc, usage);
+    if (ex || (ex = simple(cli, doing, start))) {
+        return ex;
+    }
+    return begin(&k.rsp, it) ? bad_answer(what) : 0;
+}
+
 /* Zephyr's k_thread state bits, in words. */
 static void task_state(char *buf, size_t cap, uint64_t st)
 {
@@ -316,15 +329,12 @@ static void task_state(char *buf, size_t cap, uint64_t st)
 int smpdfu_cmd_os_tasks(const smpdfu_cli_t *cli, int argc, char **argv)
 {
     (void)argv;
-    int ex = no_args(argc, "smpdfu os tasks");
-    if (ex || (ex = simple(cli, "reading the task statistics", smpdfu_os_taskstat))) {
-        return ex;
-    }
     smpdfu_rsp_iter_t it;
     smpdfu_os_task_info_t t;
-    int rc = smpdfu_os_tasks_begin(&k.rsp, &it);
+    int rc = stats_begin(cli, argc, "smpdfu os tasks", "task statistics", smpdfu_os_taskstat,
+                         smpdfu_os_tasks_begin, &it);
     if (rc) {
-        return bad_answer("task statistics");
+        return rc;
     }
     if (cli->json) {
         printf("{\"tasks\": [");
@@ -374,15 +384,12 @@ int smpdfu_cmd_os_tasks(const smpdfu_cli_t *cli, int argc, char **argv)
 int smpdfu_cmd_os_mpstat(const smpdfu_cli_t *cli, int argc, char **argv)
 {
     (void)argv;
-    int ex = no_args(argc, "smpdfu os mpstat");
-    if (ex || (ex = simple(cli, "reading the memory pool statistics", smpdfu_os_mpstat))) {
-        return ex;
-    }
     smpdfu_rsp_iter_t it;
     smpdfu_os_mpool_info_t p;
-    int rc = smpdfu_os_mpools_begin(&k.rsp, &it);
+    int rc = stats_begin(cli, argc, "smpdfu os mpstat", "memory pool statistics", smpdfu_os_mpstat,
+                         smpdfu_os_mpools_begin, &it);
     if (rc) {
-        return bad_answer("memory pool statistics");
+        return rc;
     }
     printf(cli->json ? "{\"mpools\": [" : "pool                     blksiz    nblks    nfree      min\n");
     int n = 0;

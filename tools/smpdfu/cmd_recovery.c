@@ -20,8 +20,6 @@
 
 static conn_t k;
 
-#define POLL_TIMEOUT_MS 1000u
-
 typedef struct {
     smpdfu_timer_t t;
     bool fired;
@@ -53,7 +51,7 @@ static int wait_back(uint32_t quiet_ms, uint32_t deadline_ms, int *polls)
     do {
         smpdfu_req_opts_t o = conn_opts(&k);
         o.retries = 0;
-        o.timeout_ms = POLL_TIMEOUT_MS;
+        o.timeout_ms = SMPDFU_DEFAULT_POLL_TIMEOUT_MS;
         (*polls)++;
         k.got = false;
         rc = smpdfu_os_params(&k.c, &o, conn_on_rsp, &k);
@@ -185,10 +183,10 @@ int smpdfu_dfu_recovery(const smpdfu_cli_t *cli, const char *path, const char *n
         return ex;
     }
     if (!quiet_ms) {
-        quiet_ms = 1000;
+        quiet_ms = SMPDFU_DEFAULT_QUIET_MS;
     }
     if (!reboot_ms) {
-        reboot_ms = 60000;
+        reboot_ms = SMPDFU_DEFAULT_REBOOT_TIMEOUT_MS;
     }
     static smpdfu_img_state_t st;
     int polls = 0, rc;

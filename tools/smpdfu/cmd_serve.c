@@ -187,7 +187,7 @@ int smpdfu_cmd_serve_image(const smpdfu_cli_t *cli, int argc, char **argv)
     int status = SMPDFU_EXIT_OK;
     while (!stop) {
         if (port.fd < 0) {
-            if (smpdfu_posix_port_open(&port, 2000) != 0) {
+            if (smpdfu_posix_port_open(&port, SMPDFU_DEFAULT_TIMEOUT_MS) != 0) {
                 /* The gateway is not there (yet, or again): try again. */
                 pause_ms(100);
                 continue;

@@ -148,12 +148,12 @@ uint32_t conn_timeout(const conn_t *k)
     if (k->cli->timeout_ms > 0) {
         return (uint32_t)k->cli->timeout_ms;
     }
-    return k->port.kind == SMPDFU_POSIX_UDP ? 1000u : 2000u;
+    return smpdfu_client_default_timeout_ms(k->port.link.kind);
 }
 
 int conn_retries(const conn_t *k)
 {
-    return k->cli->retries >= 0 ? k->cli->retries : 3;
+    return k->cli->retries >= 0 ? k->cli->retries : SMPDFU_DEFAULT_RETRIES;
 }
 
 smpdfu_req_opts_t conn_opts(const conn_t *k)
@@ -324,7 +324,7 @@ void conn_upload_summary(conn_t *k, const char *label, const void *result)
 {
     const smpdfu_upload_result_t *r = result;
     if (r->status == SMPDFU_ESILENT) {
-        double g = (k->cli->give_up_ms > 0 ? k->cli->give_up_ms : (int)SMPDFU_UPLOAD_SILENCE_MS) / 1000.0;
+        double g = (k->cli->give_up_ms > 0 ? k->cli->give_up_ms : (int)SMPDFU_DEFAULT_SILENCE_MS) / 1000.0;
         if (r->heard) {
             snprintf(k->detail, sizeof(k->detail),
                      "the device has been silent for %.1f s (--give-up %.0f); it last answered %.1f s "

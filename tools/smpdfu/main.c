@@ -235,6 +235,14 @@ static const char global_opts[] =
     "  -h, --help        this text; after a command, that command's options and an example\n"
     "  --version         print smpdfu's version\n";
 
+/* The help texts above state these defaults (include/smpdfu/defaults.h): a
+ * build that changes one must change the text with it. */
+#if SMPDFU_DEFAULT_UDP_TIMEOUT_MS != 1000 || SMPDFU_DEFAULT_TIMEOUT_MS != 2000 ||                  \
+    SMPDFU_DEFAULT_RETRIES != 3 || SMPDFU_DEFAULT_SILENCE_MS != 60000 ||                          \
+    SMPDFU_DEFAULT_QUIET_MS != 1000 || SMPDFU_DEFAULT_REBOOT_TIMEOUT_MS != 60000
+#error "smpdfu --help states other defaults than defaults.h: update the texts in tools/smpdfu/main.c"
+#endif
+
 static void cmd_name(const smpdfu_cli_cmd_t *c, char *name, size_t cap)
 {
     snprintf(name, cap, "%s%s%s", c->group, c->command ? " " : "", c->command ? c->command : "");

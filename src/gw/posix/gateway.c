@@ -197,9 +197,9 @@ static smpdfu_req_opts_t dev_opts(gwdev_t *d)
 {
     uint32_t t = d->gw->cfg->timeout_ms;
     if (!t) {
-        t = d->port.kind == SMPDFU_POSIX_UDP ? 1000u : 2000u;
+        t = smpdfu_client_default_timeout_ms(d->port.link.kind);
     }
-    smpdfu_req_opts_t o = {t, 3, NULL};
+    smpdfu_req_opts_t o = {t, SMPDFU_DEFAULT_RETRIES, NULL};
     return o;
 }
 
@@ -620,7 +620,7 @@ static void dev_start(gw_t *g, gwdev_t *d)
             return;
         }
     }
-    if (smpdfu_posix_port_parse(&d->port, d->cfg->conn) || smpdfu_posix_port_open(&d->port, 2000)) {
+    if (smpdfu_posix_port_parse(&d->port, d->cfg->conn) || smpdfu_posix_port_open(&d->port, SMPDFU_DEFAULT_TIMEOUT_MS)) {
         dev_fail(d, "cannot open %s: %s", d->cfg->conn, strerror(errno));
         return;
     }
@@ -639,7 +639,7 @@ static void dev_start(gw_t *g, gwdev_t *d)
     cc.tx_cap = sizeof(d->tx);
     smpdfu_req_opts_t o = dev_opts(d);
     cc.timeout_ms = o.timeout_ms;
-    cc.retries = 3;
+    cc.retries = SMPDFU_DEFAULT_RETRIES;
     cc.first_seq = (uint8_t)(getpid() ^ smpdfu_posix_now_ms() ^ (uintptr_t)d);
     int rc = smpdfu_client_init(&d->c, &cc);
     if (rc) {

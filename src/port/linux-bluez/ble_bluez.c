@@ -371,7 +371,7 @@ int smpdfu_bluez_scan(const char *adapter, uint32_t seconds, size_t count, smpdf
 int smpdfu_bluez_parse(smpdfu_bluez_t *b, const char *spec)
 {
     memset(b, 0, sizeof(*b));
-    b->timeout_ms = 30000;
+    b->timeout_ms = SMPDFU_DEFAULT_BLE_TIMEOUT_MS;
     if (!spec || strncmp(spec, "ble:", 4)) {
         return SMPDFU_EUSAGE;
     }

@@ -34,40 +34,33 @@ static void busy(const smpdfu_posix_flash_t *pf, uint64_t us, bool erase)
     }
 }
 
-static int full_pread(int fd, void *buf, size_t len, off_t off)
+/* Read (rd) or write (wr) all of [off, off + len): pread and pwrite may do
+ * part of it, or be interrupted. */
+static int full_io(int fd, uint8_t *rd, const uint8_t *wr, size_t len, off_t off)
 {
-    uint8_t *p = buf;
-    while (len > 0) {
-        ssize_t n = pread(fd, p, len, off);
+    size_t done = 0;
+    while (done < len) {
+        off_t at = off + (off_t)done;
+        ssize_t n = rd ? pread(fd, rd + done, len - done, at) : pwrite(fd, wr + done, len - done, at);
         if (n < 0 && errno == EINTR) {
             continue;
         }
         if (n <= 0) {
             return SMPDFU_EFLASH_IO;
         }
-        p += n;
-        len -= (size_t)n;
-        off += n;
+        done += (size_t)n;
     }
     return 0;
 }
 
+static int full_pread(int fd, void *buf, size_t len, off_t off)
+{
+    return full_io(fd, buf, NULL, len, off);
+}
+
 static int full_pwrite(int fd, const void *buf, size_t len, off_t off)
 {
-    const uint8_t *p = buf;
-    while (len > 0) {
-        ssize_t n = pwrite(fd, p, len, off);
-        if (n < 0 && errno == EINTR) {
-            continue;
-        }
-        if (n <= 0) {
-            return SMPDFU_EFLASH_IO;
-        }
-        p += n;
-        len -= (size_t)n;
-        off += n;
-    }
-    return 0;
+    return full_io(fd, NULL, buf, len, off);
 }
 
 static int ff_read(void *ctx, uint32_t off, void *buf, size_t len)

@@ -53,6 +53,8 @@ int smpdfu_posix_http_get(const char *url, const smpdfu_posix_http_opts_t *opts,
 #include <curl/curl.h>
 #include <pthread.h>
 
+#include "http_priv.h"
+
 typedef struct {
     smpdfu_posix_http_body_t *out;
     size_t cap;      /* allocated bytes */
@@ -94,10 +96,31 @@ static size_t on_data(char *p, size_t size, size_t n, void *arg)
 static pthread_once_t global_once = PTHREAD_ONCE_INIT;
 static CURLcode global_rc;
 
-/* curl_global_init is not thread-safe; do it once for the process. */
 static void global_init(void)
 {
     global_rc = curl_global_init(CURL_GLOBAL_DEFAULT);
+}
+
+CURLcode smpdfu_posix_curl_global(void)
+{
+    pthread_once(&global_once, global_init);
+    return global_rc;
+}
+
+void smpdfu_posix_curl_common(CURL *c, const char *url)
+{
+    curl_easy_setopt(c, CURLOPT_URL, url);
+    curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
+    curl_easy_setopt(c, CURLOPT_FOLLOWLOCATION, 1L);
+    curl_easy_setopt(c, CURLOPT_MAXREDIRS, 10L);
+#if LIBCURL_VERSION_NUM >= 0x075500
+    curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https");
+    curl_easy_setopt(c, CURLOPT_REDIR_PROTOCOLS_STR, "http,https");
+#else
+    curl_easy_setopt(c, CURLOPT_PROTOCOLS, (long)(CURLPROTO_HTTP | CURLPROTO_HTTPS));
+    curl_easy_setopt(c, CURLOPT_REDIR_PROTOCOLS, (long)(CURLPROTO_HTTP | CURLPROTO_HTTPS));
+#endif
+    curl_easy_setopt(c, CURLOPT_USERAGENT, "smpdfu");
 }
 
 static int map_curl(CURLcode c)
@@ -137,9 +160,9 @@ int smpdfu_posix_http_get(const char *url, const smpdfu_posix_http_opts_t *opts,
                                                        : SMPDFU_HTTP_CONNECT_TIMEOUT_DEFAULT_MS);
     long to = (long)(opts && opts->timeout_ms ? opts->timeout_ms : SMPDFU_HTTP_TIMEOUT_DEFAULT_MS);
 
-    pthread_once(&global_once, global_init);
-    if (global_rc != CURLE_OK) {
-        say(msg, cap, "cannot start libcurl: %s", curl_easy_strerror(global_rc));
+    CURLcode grc = smpdfu_posix_curl_global();
+    if (grc != CURLE_OK) {
+        say(msg, cap, "cannot start libcurl: %s", curl_easy_strerror(grc));
         return SMPDFU_ENOCONN;
     }
     CURL *c = curl_easy_init();
@@ -150,27 +173,15 @@ int smpdfu_posix_http_get(const char *url, const smpdfu_posix_http_opts_t *opts,
     char ebuf[CURL_ERROR_SIZE];
     ebuf[0] = '\0';
     sink_t s = {.out = out, .max = max};
-    curl_easy_setopt(c, CURLOPT_URL, url);
+    smpdfu_posix_curl_common(c, url);
     curl_easy_setopt(c, CURLOPT_ERRORBUFFER, ebuf);
     curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_data);
     curl_easy_setopt(c, CURLOPT_WRITEDATA, &s);
-    curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L); /* no SIGALRM from the resolver */
-    curl_easy_setopt(c, CURLOPT_FOLLOWLOCATION, 1L);
-    curl_easy_setopt(c, CURLOPT_MAXREDIRS, 10L);
-    /* Redirects must not leave http(s) (no file://, ftp://). */
-#if LIBCURL_VERSION_NUM >= 0x075500
-    curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https");
-    curl_easy_setopt(c, CURLOPT_REDIR_PROTOCOLS_STR, "http,https");
-#else
-    curl_easy_setopt(c, CURLOPT_PROTOCOLS, (long)(CURLPROTO_HTTP | CURLPROTO_HTTPS));
-    curl_easy_setopt(c, CURLOPT_REDIR_PROTOCOLS, (long)(CURLPROTO_HTTP | CURLPROTO_HTTPS));
-#endif
     curl_easy_setopt(c, CURLOPT_FAILONERROR, 1L); /* >= 400: no error page in the buffer */
     curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS, cto);
     curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, to);
     /* A Content-Length above the cap is refused before any body arrives. */
     curl_easy_setopt(c, CURLOPT_MAXFILESIZE_LARGE, (curl_off_t)max);
-    curl_easy_setopt(c, CURLOPT_USERAGENT, "smpdfu");
 
     CURLcode cr = curl_easy_perform(c);
     long status = 0;

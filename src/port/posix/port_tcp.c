@@ -17,7 +17,7 @@ static int tcp_connect(int f, const struct addrinfo *a, void *ctx)
         struct pollfd p = {.fd = f, .events = POLLOUT};
         int err = 0;
         socklen_t el = sizeof(err);
-        if (poll(&p, 1, timeout_ms ? (int)timeout_ms : 5000) == 1 &&
+        if (poll(&p, 1, timeout_ms ? (int)timeout_ms : (int)SMPDFU_DEFAULT_CONNECT_TIMEOUT_MS) == 1 &&
             getsockopt(f, SOL_SOCKET, SO_ERROR, &err, &el) == 0 && err == 0) {
             ok = 1;
         } else if (err) {

@@ -127,14 +127,8 @@ static void http_close(smpdfu_posix_stream_t *ps)
 #else
 
 #include <curl/curl.h>
-#include <pthread.h>
 
-static pthread_once_t global_once = PTHREAD_ONCE_INIT;
-
-static void global_init(void)
-{
-    (void)curl_global_init(CURL_GLOBAL_DEFAULT);
-}
+#include "http_priv.h"
 
 static size_t on_header(char *p, size_t size, size_t n, void *arg)
 {
@@ -266,28 +260,17 @@ static int start_transfer(smpdfu_posix_stream_t *ps, uint32_t off)
     if (ps->verbose) {
         fprintf(stderr, "GET %s (Range: bytes=%u-)\n", ps->url, off);
     }
-    curl_easy_setopt(c, CURLOPT_URL, ps->url);
+    smpdfu_posix_curl_common(c, ps->url);
     curl_easy_setopt(c, CURLOPT_HTTPHEADER, (struct curl_slist *)ps->hdrs);
     curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, on_header);
     curl_easy_setopt(c, CURLOPT_HEADERDATA, ps);
     curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_body);
     curl_easy_setopt(c, CURLOPT_WRITEDATA, ps);
-    curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
-    curl_easy_setopt(c, CURLOPT_FOLLOWLOCATION, 1L);
-    curl_easy_setopt(c, CURLOPT_MAXREDIRS, 10L);
-#if LIBCURL_VERSION_NUM >= 0x075500
-    curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https");
-    curl_easy_setopt(c, CURLOPT_REDIR_PROTOCOLS_STR, "http,https");
-#else
-    curl_easy_setopt(c, CURLOPT_PROTOCOLS, (long)(CURLPROTO_HTTP | CURLPROTO_HTTPS));
-    curl_easy_setopt(c, CURLOPT_REDIR_PROTOCOLS, (long)(CURLPROTO_HTTP | CURLPROTO_HTTPS));
-#endif
     curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS, (long)(ps->timeout_s * 1000u));
     /* No overall timeout: the transfer lives as long as the upload. A
      * server that sends nothing for timeout_s seconds ends it. */
     curl_easy_setopt(c, CURLOPT_LOW_SPEED_LIMIT, 1L);
     curl_easy_setopt(c, CURLOPT_LOW_SPEED_TIME, (long)ps->timeout_s);
-    curl_easy_setopt(c, CURLOPT_USERAGENT, "smpdfu");
     curl_multi_add_handle(ps->multi, c);
     return 0;
 }
@@ -407,8 +390,8 @@ int smpdfu_posix_stream_open_url(smpdfu_posix_stream_t *ps, const char *url,
     memset(ps, 0, sizeof(*ps));
     ps->fd = -1;
     ps->is_http = true;
-    ps->timeout_s = timeout_s ? timeout_s : 30u;
-    pthread_once(&global_once, global_init);
+    ps->timeout_s = timeout_s ? timeout_s : SMPDFU_DEFAULT_HTTP_STALL_S;
+    (void)smpdfu_posix_curl_global();
     ps->url = strdup(url);
     ps->multi = curl_multi_init();
     if (!ps->url || !ps->multi) {
