@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "smpdfu/posix.h"
+#include "smpdfu/posix_addr.h"
 #include "smpdfu/posix_args.h"
 #include "smpdfu/posix_loop.h"
 #include "smpdfu/posix_serial.h"
@@ -32,41 +33,18 @@ static int parse_num(const char *s, size_t n, unsigned long max, unsigned long *
     return 0;
 }
 
-/* "HOST:PORT" or "[V6]:PORT" */
+/* "HOST:PORT" or "[V6]:PORT": a host, and a port 1..65535. */
 static int parse_hostport(smpdfu_posix_port_t *p, const char *s, size_t n)
 {
-    const char *colon;
-    const char *h = s;
-    size_t hl;
-    if (n && s[0] == '[') {
-        const char *rb = memchr(s, ']', n);
-        if (!rb || (size_t)(rb - s) + 1 >= n || rb[1] != ':') {
-            return SMPDFU_EUSAGE;
-        }
-        h = s + 1;
-        hl = (size_t)(rb - h);
-        colon = rb + 1;
-    } else {
-        colon = NULL;
-        for (size_t i = 0; i < n; i++) {
-            if (s[i] == ':') {
-                colon = s + i;
-            }
-        }
-        if (!colon) {
-            return SMPDFU_EUSAGE;
-        }
-        hl = (size_t)(colon - s);
-    }
-    size_t pl = n - (size_t)(colon + 1 - s);
-    unsigned long port;
-    if (hl == 0 || hl >= sizeof(p->host) || parse_num(colon + 1, pl, 65535, &port) || port == 0) {
+    char port[24]; /* what parse_num took before it judged the number */
+    unsigned long v;
+    if (smpdfu_posix_addr_split(s, n, p->host, sizeof(p->host), port, sizeof(port)) ||
+        !p->host[0] || parse_num(port, strlen(port), 65535, &v) || v == 0) {
+        p->host[0] = 0;
         return SMPDFU_EUSAGE;
     }
-    memcpy(p->host, h, hl);
-    p->host[hl] = 0;
-    /* port <= 65535 (checked above); the cast tells the compiler so. */
-    snprintf(p->port, sizeof(p->port), "%u", (unsigned)(port & 0xffffu));
+    /* v <= 65535 (checked above); the cast tells the compiler so. */
+    snprintf(p->port, sizeof(p->port), "%u", (unsigned)(v & 0xffffu));
     return 0;
 }
 
