@@ -87,6 +87,17 @@ void smpdfu_posix_port_close(smpdfu_posix_port_t *p);
  * device restarts). */
 int smpdfu_posix_port_send(void *ctx, const uint8_t *data, size_t len);
 
+/* Start a client config for a client on port p: cfg is cleared, then gets
+ * the port's link, smpdfu_posix_port_send with p as its context, and the
+ * caller's memory (request slots, packet storage, receive and framing
+ * buffers: see smpdfu_client_cfg_t for their sizes; all must outlive the
+ * client). The caller sets the rest (timeouts, retries, first_seq, baud for
+ * line pacing, trace) before smpdfu_client_init(). */
+void smpdfu_posix_client_cfg(smpdfu_client_cfg_t *cfg, smpdfu_posix_port_t *p,
+                             smpdfu_req_t *reqs, size_t nreqs, uint8_t *req_mem,
+                             size_t req_mem_len, uint8_t *rx, size_t rx_cap, uint8_t *tx,
+                             size_t tx_cap);
+
 /* Run the engine until done(arg) returns true: poll the descriptor with the
  * engine's next deadline, feed what arrives, tick with smpdfu_posix_now_ms.
  * An EXT port whose link went away is reconnected (ext.reconnect, up to

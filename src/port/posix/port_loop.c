@@ -147,6 +147,25 @@ void smpdfu_posix_port_close(smpdfu_posix_port_t *p)
     }
 }
 
+void smpdfu_posix_client_cfg(smpdfu_client_cfg_t *cfg, smpdfu_posix_port_t *p,
+                             smpdfu_req_t *reqs, size_t nreqs, uint8_t *req_mem,
+                             size_t req_mem_len, uint8_t *rx, size_t rx_cap, uint8_t *tx,
+                             size_t tx_cap)
+{
+    memset(cfg, 0, sizeof(*cfg));
+    cfg->link = p->link;
+    cfg->send = smpdfu_posix_port_send;
+    cfg->send_ctx = p;
+    cfg->reqs = reqs;
+    cfg->nreqs = nreqs;
+    cfg->req_mem = req_mem;
+    cfg->req_mem_len = req_mem_len;
+    cfg->rx_buf = rx;
+    cfg->rx_cap = rx_cap;
+    cfg->tx_buf = tx;
+    cfg->tx_cap = tx_cap;
+}
+
 static bool gone(int e)
 {
     return e == EIO || e == EPIPE || e == ECONNRESET || e == ENXIO || e == ENOTCONN || e == EBADF;
