@@ -199,6 +199,18 @@ int smpdfu_posix_port_send(void *ctx, const uint8_t *data, size_t len)
         p->tx_bytes += (uint32_t)n;
         return 0;
     }
+    int rc = smpdfu_posix_port_write(p, data, len, 2000);
+    if (rc == 0) {
+        p->tx_bytes += (uint32_t)len;
+    }
+    return rc; /* SMPDFU_EIO after 2 s stuck: the timeout retransmits */
+}
+
+int smpdfu_posix_port_write(smpdfu_posix_port_t *p, const uint8_t *data, size_t len, int stall_ms)
+{
+    if (p->fd < 0 || p->closed) {
+        return SMPDFU_ECLOSED;
+    }
     size_t done = 0;
     while (done < len) {
         ssize_t n = p->kind == SMPDFU_POSIX_TCP
@@ -213,8 +225,9 @@ int smpdfu_posix_port_send(void *ctx, const uint8_t *data, size_t len)
         }
         if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
             struct pollfd pf = {.fd = p->fd, .events = POLLOUT};
-            if (poll(&pf, 1, 2000) <= 0) {
-                return SMPDFU_EIO; /* stuck line: let the timeout retransmit */
+            /* stall_ms < 0: wait as long as it takes, a second at a time */
+            if (poll(&pf, 1, stall_ms < 0 ? 1000 : stall_ms) <= 0 && stall_ms >= 0) {
+                return SMPDFU_EIO;
             }
             continue;
         }
@@ -224,7 +237,6 @@ int smpdfu_posix_port_send(void *ctx, const uint8_t *data, size_t len)
         }
         return SMPDFU_EIO;
     }
-    p->tx_bytes += (uint32_t)len;
     return 0;
 }
 
