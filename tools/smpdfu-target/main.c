@@ -15,12 +15,14 @@
 
 #include "smpdfu/version.h"
 #include "smpdfu/boot.h"
+#include "smpdfu/device_layout.h"
 #include "smpdfu/error.h"
 #include "smpdfu/image.h"
 #include "smpdfu/link.h"
 #include "smpdfu/posix.h"
 #include "smpdfu/posix_args.h"
 #include "smpdfu/posix_crypto.h"
+#include "smpdfu/posix_file.h"
 #include "smpdfu/posix_flash.h"
 #include "smpdfu/posix_serve.h"
 #include "smpdfu/rxlines.h"
@@ -349,53 +351,28 @@ static void parse_args(target_t *t, int argc, char **argv)
 
 /* ------------------------------------------------------------- device */
 
-static int read_file(const char *path, uint8_t **data, size_t *len)
-{
-    FILE *f = fopen(path, "rb");
-    long n;
-    if (!f) {
-        return SMPDFU_EFILE;
-    }
-    if (fseek(f, 0, SEEK_END) != 0 || (n = ftell(f)) < 0 || fseek(f, 0, SEEK_SET) != 0) {
-        fclose(f);
-        return SMPDFU_EFILE;
-    }
-    *data = malloc((size_t)n + 1);
-    if (!*data || fread(*data, 1, (size_t)n, f) != (size_t)n) {
-        fclose(f);
-        free(*data);
-        return SMPDFU_EFILE;
-    }
-    fclose(f);
-    *len = (size_t)n;
-    return 0;
-}
-
 static void program_factory(target_t *t, int image)
 {
-    uint8_t *data;
-    size_t len;
+    smpdfu_posix_file_t f;
     const smpdfu_flash_area_t *a = &t->boot.slot[2 * image];
-    errno = 0; /* read_file may fail without setting it (a short read) */
-    if (read_file(t->factory[image], &data, &len) != 0) {
+    errno = 0;
+    int rc = smpdfu_posix_file_open(&f, t->factory[image]);
+    if (rc == SMPDFU_ERANGE) {
+        die("%s (4 GiB or more) does not fit a %u-byte slot", t->factory[image], a->size);
+    } else if (rc != 0) {
         die("cannot read %s: %s", t->factory[image], errno ? strerror(errno) : "empty or unreadable");
     }
+    uint32_t len = f.size;
     if (len > a->size) {
-        die("%s (%zu bytes) does not fit a %u-byte slot", t->factory[image], len, a->size);
+        die("%s (%u bytes) does not fit a %u-byte slot", t->factory[image], len, a->size);
     }
-    size_t whole = len - len % t->write_align;
-    int rc = smpdfu_flash_area_write(&t->pf.flash, a, 0, data, whole);
-    if (rc == 0 && whole < len) {
-        uint8_t tail[SMPDFU_FLASH_MAX_ALIGN];
-        memset(tail, 0xff, sizeof(tail));
-        memcpy(tail, data + whole, len - whole);
-        rc = smpdfu_flash_area_write(&t->pf.flash, a, (uint32_t)whole, tail, t->write_align);
-    }
-    free(data);
+    rc = smpdfu_device_program(&t->pf.flash, a, smpdfu_posix_file_read, &f, len, t->work,
+                               t->work_len);
+    smpdfu_posix_file_close(&f);
     if (rc != 0) {
         die("programming %s: %s", t->factory[image], smpdfu_strerror(rc));
     }
-    logf_(t, "flash: programmed %s into image %d primary (%zu bytes)", t->factory[image], image,
+    logf_(t, "flash: programmed %s into image %d primary (%u bytes)", t->factory[image], image,
           len);
 }
 
@@ -540,25 +517,22 @@ static void boot_device(target_t *t)
 
 static void setup_device(target_t *t)
 {
-    int n = 2 * t->images;
-    uint32_t max_align = t->write_align > 8 ? t->write_align : 8;
     if (t->page_size == 0 || t->slot_size % t->page_size) {
         die("--slot-size must be a multiple of --page-size");
     }
-    /* BOOT_MAX_IMG_SECTORS as Zephyr's MCUboot build sizes it: at least
-     * MCUboot's default, more for slots with more sectors. */
-    uint32_t max_sectors = t->slot_size / t->page_size > 128 ? t->slot_size / t->page_size : 128;
-    /* Scratch mode: a scratch area after the progress page, as many pages
-     * as the slot trailer spans. */
-    uint32_t tsz = smpdfu_trailer_total_size(max_align, max_sectors, 3, t->write_align);
-    uint32_t scratch = t->mode == SMPDFU_BOOT_SWAP_SCRATCH
-                           ? (tsz + t->page_size - 1) / t->page_size * t->page_size
-                           : 0;
     /* Flash file: the slots, the upload progress page, the scratch area
      * (scratch mode), then the other groups' pages (settings). */
-    uint32_t size = (uint32_t)n * t->slot_size + t->page_size + scratch + tg_flash_extra(t->tg, t->page_size);
-    int rc = smpdfu_posix_flash_open(&t->pf, t->flash_path, size, t->page_size, t->write_align,
-                                     0xff);
+    smpdfu_device_layout_cfg_t lc = {(uint32_t)t->images, t->slot_size, t->page_size,
+                                     t->write_align, t->mode,
+                                     tg_flash_extra(t->tg, t->page_size)};
+    smpdfu_device_layout_t lay;
+    memset(&t->boot, 0, sizeof(t->boot));
+    int rc = smpdfu_device_layout(&lc, &t->boot, &lay);
+    if (rc != 0) {
+        die("flash geometry: %s", smpdfu_strerror(rc));
+    }
+    uint32_t size = lay.flash_size;
+    rc = smpdfu_posix_flash_open(&t->pf, t->flash_path, size, t->page_size, t->write_align, 0xff);
     if (rc == SMPDFU_EBUSY) {
         die("%s is in use by another process", t->flash_path);
     } else if (rc == SMPDFU_EFILE) {
@@ -568,19 +542,8 @@ static void setup_device(target_t *t)
         die("flash geometry: %s", smpdfu_strerror(rc));
     }
     smpdfu_posix_hash_init(&t->hash_state, &t->hash);
-    memset(&t->boot, 0, sizeof(t->boot));
     smpdfu_posix_powercut_init(&t->cut, &t->pf.flash, t->power_cut, true);
     t->boot.flash = t->power_cut ? &t->cut.flash : &t->pf.flash;
-    t->boot.max_sectors = max_sectors;
-    t->boot.scratch.off = (uint32_t)n * t->slot_size + t->page_size;
-    t->boot.scratch.size = scratch;
-    t->boot.image_count = (uint8_t)t->images;
-    for (int i = 0; i < n; i++) {
-        t->boot.slot[i].off = (uint32_t)i * t->slot_size;
-        t->boot.slot[i].size = t->slot_size;
-    }
-    t->boot.mode = t->mode;
-    t->boot.max_align = max_align;
     t->boot.hash = &t->hash;
     if (t->key_path) {
         rc = smpdfu_posix_sigkey_load(&t->key, t->key_path, &t->sv);
@@ -595,9 +558,8 @@ static void setup_device(target_t *t)
     if (smpdfu_boot_cfg_check(&t->boot) != 0) {
         die("flash layout does not work (slot too small for the trailer?)");
     }
-    t->progress.off = (uint32_t)n * t->slot_size;
-    t->progress.size = t->page_size;
-    tg_setup(t->tg, &t->pf.flash, t->progress.off + t->page_size + scratch, &t->hash);
+    t->progress = lay.progress;
+    tg_setup(t->tg, &t->pf.flash, lay.extra.off, &t->hash);
     t->work_len = 2u * t->page_size;
     t->work = malloc(t->work_len);
     t->rsp = malloc(t->buf_size);
