@@ -386,14 +386,6 @@ static int verify_sig(void *ctx, const smpdfu_image_info_t *info, const uint8_t 
                                    sizeof(scratch));
 }
 
-static int send_nothing(void *ctx, const uint8_t *p, size_t n)
-{
-    (void)ctx;
-    (void)p;
-    (void)n;
-    return 0;
-}
-
 static void on_reset(void *ctx)
 {
     target_t *t = ctx;
@@ -512,7 +504,6 @@ static void boot_device(target_t *t)
     } else if (rc < 0) {
         logf_(t, "img: reading the progress record failed: %s", smpdfu_strerror(rc));
     }
-    (void)send_nothing;
 }
 
 static void setup_device(target_t *t)
