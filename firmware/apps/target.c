@@ -14,6 +14,7 @@
 
 #include "fw.h"
 #include "smpdfu/boot.h"
+#include "smpdfu/device_layout.h"
 #include "smpdfu/serial.h"
 #include "smpdfu/server.h"
 #include "smpdfu/trailer.h"
@@ -67,6 +68,14 @@ static void on_event(void *ctx, const smpdfu_server_event_t *ev)
                      ev->rc ? ev->rc : ev->err_rc);
 }
 
+/* smpdfu_read_fn over a semihosting file read in order (the programmer
+ * asks for the bytes in order: off is where the file position already is). */
+static int sh_read(void *ctx, uint32_t off, void *buf, size_t len)
+{
+    (void)off;
+    return smpdfu_sh_read(*(const int *)ctx, buf, len) == 0 ? 0 : SMPDFU_EFILE;
+}
+
 static void program_factory(const char *path, int image)
 {
     const smpdfu_flash_area_t *a = &boot.slot[2 * image];
@@ -76,14 +85,8 @@ static void program_factory(const char *path, int image)
         fw_fail(2, "factory image %s: cannot read it, or it does not fit the slot", path);
     }
     /* Page by page through the work buffer, the tail padded with erased bytes. */
-    for (uint32_t off = 0; off < (uint32_t)len; off += PAGE_MAX) {
-        uint32_t n = (uint32_t)len - off < PAGE_MAX ? (uint32_t)len - off : PAGE_MAX;
-        uint32_t padded = (n + flash.flash.write_align - 1) & ~(flash.flash.write_align - 1);
-        memset(work, 0xff, padded);
-        if (smpdfu_sh_read(fd, work, n) != 0 ||
-            smpdfu_flash_area_write(&flash.flash, a, off, work, padded) != 0) {
-            fw_fail(2, "factory image %s: programming failed", path);
-        }
+    if (smpdfu_device_program(&flash.flash, a, sh_read, &fd, (uint32_t)len, work, PAGE_MAX) != 0) {
+        fw_fail(2, "factory image %s: programming failed", path);
     }
     smpdfu_sh_close(fd);
     smpdfu_sh_printf("flash: programmed %s into image %d primary (%ld bytes)", path, image, len);
@@ -99,7 +102,6 @@ static void setup(void)
     if (images < 1 || images > 2 || page > PAGE_MAX || page == 0 || slot % page) {
         fw_fail(2, "bad layout: images 1..2, page <= %u, slot a multiple of the page", PAGE_MAX);
     }
-    uint32_t n = 2 * images;
     if (strcmp(mode, "move") == 0) {
         boot.mode = SMPDFU_BOOT_SWAP_MOVE;
     } else if (strcmp(mode, "scratch") == 0) {
@@ -109,34 +111,27 @@ static void setup(void)
     } else {
         fw_fail(2, "mode=%s: move, scratch or overwrite", mode);
     }
-    boot.max_align = align > 8 ? align : 8;
     /* smpdfu-target's layout, so either can open the other's file: slots,
-     * the progress page, the scratch area (scratch mode: the pages the
-     * trailer spans), then two pages for the settings store (unused here). */
-    boot.max_sectors = slot / page > 128 ? slot / page : 128;
-    uint32_t tsz = smpdfu_trailer_total_size(boot.max_align, boot.max_sectors, 3, align);
-    uint32_t scratch = boot.mode == SMPDFU_BOOT_SWAP_SCRATCH ? (tsz + page - 1) / page * page : 0;
-    boot.scratch.off = n * slot + page;
-    boot.scratch.size = scratch;
-    int rc = smpdfu_cm_flash_open(&flash, fw_arg("flash", "target.flash"),
-                                  n * slot + page + scratch + 2 * page, page, align);
+     * the progress page, the scratch area (scratch mode), then two pages
+     * for the settings store (unused here). */
+    smpdfu_device_layout_cfg_t lc = {images, slot, page, align, boot.mode, 2 * page};
+    smpdfu_device_layout_t lay;
+    if (smpdfu_device_layout(&lc, &boot, &lay) != 0) {
+        fw_fail(2, "bad layout: the flash would pass 4 GiB");
+    }
+    int rc = smpdfu_cm_flash_open(&flash, fw_arg("flash", "target.flash"), lay.flash_size, page,
+                                  align);
     if (rc) {
         fw_fail(2, "flash %s: %s (missing directory, or a file of another size?)",
                 fw_arg("flash", "target.flash"), smpdfu_strerror(rc));
     }
     smpdfu_cm_sha256_hook(&sha_state, &sha);
     boot.flash = &flash.flash;
-    boot.image_count = (uint8_t)images;
-    for (uint32_t i = 0; i < n; i++) {
-        boot.slot[i].off = i * slot;
-        boot.slot[i].size = slot;
-    }
     boot.hash = &sha;
     if (smpdfu_boot_cfg_check(&boot) != 0) {
         fw_fail(2, "the flash layout does not work (slot too small for the trailer?)");
     }
-    progress.off = n * slot;
-    progress.size = page;
+    progress = lay.progress;
     if (flash.created) {
         if (fw_arg("factory", NULL)) {
             program_factory(fw_arg("factory", NULL), 0);

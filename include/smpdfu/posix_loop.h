@@ -17,6 +17,7 @@
 #ifndef SMPDFU_POSIX_LOOP_H
 #define SMPDFU_POSIX_LOOP_H
 
+#include <signal.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -86,6 +87,45 @@ void smpdfu_posix_port_close(smpdfu_posix_port_t *p);
  * away, SMPDFU_EIO for a transient failure (UDP ECONNREFUSED while the
  * device restarts). */
 int smpdfu_posix_port_send(void *ctx, const uint8_t *data, size_t len);
+
+/* Write all of data to a stream port (serial, TCP), waiting for the
+ * descriptor while the kernel buffer is full: for at most stall_ms at a
+ * time (then SMPDFU_EIO, the rest unsent), or as long as it takes
+ * (stall_ms < 0). Returns 0, SMPDFU_ECLOSED (the other end went away:
+ * p->closed is set), SMPDFU_EIO. */
+int smpdfu_posix_port_write(smpdfu_posix_port_t *p, const uint8_t *data, size_t len, int stall_ms);
+
+/* The side that answers, on a port this program opens (the peer asks: the
+ * uplink's gateway behind a UART, a pty or a TCP listener). All hooks take
+ * ctx; any may be NULL. */
+typedef struct {
+    void *ctx;
+    /* The port is open (the first time, or again): reset the decoder. */
+    void (*opened)(void *ctx, smpdfu_posix_port_t *p);
+    /* Bytes arrived; answer with smpdfu_posix_port_write(p, ..). */
+    void (*received)(void *ctx, smpdfu_posix_port_t *p, const uint8_t *data, size_t len);
+    /* EOF or hang-up: the port is closed and will be opened again. */
+    void (*closed)(void *ctx, smpdfu_posix_port_t *p);
+} smpdfu_posix_peer_t;
+
+/* Serve a parsed serial or TCP port until *stop is set (a signal handler):
+ * open it (again every 100 ms while it cannot be opened: the peer is not
+ * there yet, or went away), read what arrives, and after EOF or a hang-up
+ * close it and open it again. *stop is looked at at least every 200 ms.
+ * Returns 0 when stopped (the port closed), SMPDFU_EIO when poll failed. */
+int smpdfu_posix_port_serve(smpdfu_posix_port_t *p, const smpdfu_posix_peer_t *peer,
+                            volatile sig_atomic_t *stop);
+
+/* Start a client config for a client on port p: cfg is cleared, then gets
+ * the port's link, smpdfu_posix_port_send with p as its context, and the
+ * caller's memory (request slots, packet storage, receive and framing
+ * buffers: see smpdfu_client_cfg_t for their sizes; all must outlive the
+ * client). The caller sets the rest (timeouts, retries, first_seq, baud for
+ * line pacing, trace) before smpdfu_client_init(). */
+void smpdfu_posix_client_cfg(smpdfu_client_cfg_t *cfg, smpdfu_posix_port_t *p,
+                             smpdfu_req_t *reqs, size_t nreqs, uint8_t *req_mem,
+                             size_t req_mem_len, uint8_t *rx, size_t rx_cap, uint8_t *tx,
+                             size_t tx_cap);
 
 /* Run the engine until done(arg) returns true: poll the descriptor with the
  * engine's next deadline, feed what arrives, tick with smpdfu_posix_now_ms.

@@ -23,7 +23,9 @@
  *  - client (src/client/uplink.c): I/O-free like the SMP engine (feed bytes,
  *    tick the clock, a send callback) that asks for the image size and
  *    feeds a smpdfu_stream_t with the blocks it wants.
- * The host side is `smpdfu serve-image` (tools/smpdfu/cmd_serve.c).
+ * and the host's answer to one request (smpdfu_uplink_answer, in the codec).
+ * The host program is `smpdfu serve-image` (tools/smpdfu/cmd_serve.c), its
+ * transport the POSIX port (smpdfu_posix_port_serve).
  */
 #ifndef SMPDFU_UPLINK_H
 #define SMPDFU_UPLINK_H
@@ -141,6 +143,28 @@ int smpdfu_uplink_dec_init(smpdfu_uplink_dec_t *d, uint8_t *buf, size_t cap);
  * returns 0: one read may hold several frames. Never fails on input. */
 int smpdfu_uplink_dec_feed(smpdfu_uplink_dec_t *d, const uint8_t *in, size_t n, size_t *used,
                            smpdfu_uplink_frame_t *f);
+
+/* ------------------------------------------------------------ host */
+
+/* What smpdfu_uplink_answer() answered, for the host's log. */
+typedef struct {
+    uint8_t type;  /* SMPDFU_UPLINK_INFO_RSP, SMPDFU_UPLINK_DATA or SMPDFU_UPLINK_ERR */
+    uint16_t code; /* ERR: SMPDFU_UPLINK_ERR_RANGE, _SOURCE or _BAD */
+    uint32_t off;  /* READ: what was asked */
+    uint16_t len;
+    uint32_t n;    /* DATA: bytes sent */
+} smpdfu_uplink_answer_t;
+
+/* The host's answer to one request frame f, encoded into out (cap >=
+ * SMPDFU_UPLINK_FRAME_LEN(4 + the block) for DATA): INFO gets info; READ
+ * gets DATA with the bytes read(read_ctx, off, ..) gives, at most
+ * info->max_block (0: SMPDFU_UPLINK_MAX_BLOCK) and not past info->size; a
+ * READ outside the image gets ERR RANGE, a failed read ERR SOURCE, anything
+ * else ERR BAD. *a (may be NULL) says which. Returns the frame length, or
+ * the encoder's error (out too small). */
+int smpdfu_uplink_answer(const smpdfu_uplink_frame_t *f, const smpdfu_uplink_info_t *info,
+                         smpdfu_read_fn read, void *read_ctx, uint8_t *out, size_t cap,
+                         smpdfu_uplink_answer_t *a);
 
 /* ------------------------------------------------------------ client */
 

@@ -327,3 +327,53 @@ int smpdfu_uplink_dec_feed(smpdfu_uplink_dec_t *d, const uint8_t *in, size_t n, 
     }
     return 0;
 }
+
+int smpdfu_uplink_answer(const smpdfu_uplink_frame_t *f, const smpdfu_uplink_info_t *info,
+                         smpdfu_read_fn read, void *read_ctx, uint8_t *out, size_t cap,
+                         smpdfu_uplink_answer_t *a)
+{
+    smpdfu_uplink_answer_t tmp;
+    uint32_t off;
+    uint16_t len;
+    if (a == NULL) {
+        a = &tmp;
+    }
+    memset(a, 0, sizeof(*a));
+    a->type = SMPDFU_UPLINK_ERR;
+    if (f->type == SMPDFU_UPLINK_INFO) {
+        a->type = SMPDFU_UPLINK_INFO_RSP;
+        return smpdfu_uplink_put_info(f->seq, info, out, cap);
+    }
+    if (f->type != SMPDFU_UPLINK_READ || smpdfu_uplink_parse_read(f, &off, &len) != 0) {
+        a->code = SMPDFU_UPLINK_ERR_BAD;
+        return smpdfu_uplink_put_err(f->seq, SMPDFU_UPLINK_ERR_BAD,
+                                     "unknown or malformed request", out, cap);
+    }
+    a->off = off;
+    a->len = len;
+    if (len == 0 || off >= info->size) {
+        a->code = SMPDFU_UPLINK_ERR_RANGE;
+        return smpdfu_uplink_put_err(f->seq, SMPDFU_UPLINK_ERR_RANGE, "offset outside the image",
+                                     out, cap);
+    }
+    uint32_t n = len;
+    uint32_t block = info->max_block ? info->max_block : SMPDFU_UPLINK_MAX_BLOCK;
+    if (n > block) {
+        n = block;
+    }
+    if (n > info->size - off) {
+        n = info->size - off;
+    }
+    if (cap < SMPDFU_UPLINK_FRAME_LEN(4u + n)) {
+        return SMPDFU_ENOSPC;
+    }
+    /* Read straight into the frame: no copy of the block. */
+    if (read(read_ctx, off, out + SMPDFU_UPLINK_HDR_LEN + 4, n) != 0) {
+        a->code = SMPDFU_UPLINK_ERR_SOURCE;
+        return smpdfu_uplink_put_err(f->seq, SMPDFU_UPLINK_ERR_SOURCE,
+                                     "the host cannot read its image", out, cap);
+    }
+    a->type = SMPDFU_UPLINK_DATA;
+    a->n = n;
+    return smpdfu_uplink_put_data(f->seq, off, NULL, n, out, cap);
+}

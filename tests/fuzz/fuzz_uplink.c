@@ -3,7 +3,9 @@
  * in fuzzer-chosen pieces (every frame delivered must carry a good CRC and
  * lie inside the buffer), and the uplink client + stream driven by the same
  * bytes as host answers (the stream must never hand out the image's last
- * byte unless it verified, and every read must stay inside the image). */
+ * byte unless it verified, and every read must stay inside the image), and
+ * the host's answer to every frame decoded (reads inside the image, no
+ * block larger than max_block, an answer that decodes again). */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -19,6 +21,49 @@ static int sink(void *ctx, const uint8_t *p, size_t n)
     (void)p;
     (void)n;
     return 0;
+}
+
+#define HOST_SIZE 5000u
+#define HOST_BLOCK 700u
+
+static int host_read(void *ctx, uint32_t off, void *buf, size_t len)
+{
+    (void)ctx;
+    if (off > HOST_SIZE || len > HOST_SIZE - off || len > HOST_BLOCK) {
+        abort();
+    }
+    memset(buf, (int)(off & 0xff), len);
+    return off == 4000 ? SMPDFU_EIO : 0; /* one offset the "source" cannot read */
+}
+
+/* What the host answers must stay inside the image and decode again. */
+static void check_answer(const smpdfu_uplink_frame_t *f)
+{
+    static uint8_t out[SMPDFU_UPLINK_FRAME_LEN(SMPDFU_UPLINK_MAX_PAYLOAD)];
+    static uint8_t rx[SMPDFU_UPLINK_FRAME_LEN(SMPDFU_UPLINK_MAX_PAYLOAD)];
+    smpdfu_uplink_info_t info = {HOST_SIZE, HOST_BLOCK, false, {0}};
+    smpdfu_uplink_answer_t a;
+    int n = smpdfu_uplink_answer(f, &info, host_read, NULL, out, sizeof(out), &a);
+    if (n <= 0) {
+        abort();
+    }
+    smpdfu_uplink_dec_t d;
+    smpdfu_uplink_frame_t g;
+    size_t used = 0;
+    smpdfu_uplink_dec_init(&d, rx, sizeof(rx));
+    if (smpdfu_uplink_dec_feed(&d, out, (size_t)n, &used, &g) != 1 || used != (size_t)n ||
+        g.type != a.type || g.seq != f->seq) {
+        abort();
+    }
+    if (a.type == SMPDFU_UPLINK_DATA) {
+        uint32_t off;
+        const uint8_t *p;
+        size_t len;
+        if (smpdfu_uplink_parse_data(&g, &off, &p, &len) != 0 || off != a.off || len != a.n ||
+            len == 0 || len > a.len || len > HOST_BLOCK || off + len > HOST_SIZE) {
+            abort();
+        }
+    }
 }
 
 static void check_frame(const smpdfu_uplink_dec_t *d, const smpdfu_uplink_frame_t *f)
@@ -44,6 +89,7 @@ static void check_frame(const smpdfu_uplink_dec_t *d, const smpdfu_uplink_frame_
         abort();
     }
     (void)smpdfu_uplink_parse_err(f, &code, &p, &n);
+    check_answer(f);
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)

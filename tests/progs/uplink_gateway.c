@@ -193,18 +193,9 @@ int main(int argc, char **argv)
         printf("result: cannot open %s\n", target);
         return 1;
     }
-    smpdfu_client_cfg_t cc = {0};
-    cc.link = port.link;
-    cc.send = smpdfu_posix_port_send;
-    cc.send_ctx = &port;
-    cc.reqs = reqs;
-    cc.nreqs = NREQS;
-    cc.req_mem = req_mem;
-    cc.req_mem_len = sizeof(req_mem);
-    cc.rx_buf = rx;
-    cc.rx_cap = sizeof(rx);
-    cc.tx_buf = tx;
-    cc.tx_cap = sizeof(tx);
+    smpdfu_client_cfg_t cc;
+    smpdfu_posix_client_cfg(&cc, &port, reqs, NREQS, req_mem, sizeof(req_mem), rx, sizeof(rx), tx,
+                            sizeof(tx));
     cc.timeout_ms = 1000;
     cc.retries = 5;
     if (smpdfu_client_init(&cl, &cc)) {

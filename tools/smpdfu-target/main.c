@@ -5,31 +5,26 @@
  * restarts the server from what is on flash. See docs/target.md. */
 #include <arpa/inet.h>
 #include <errno.h>
-#include <fcntl.h>
 #include <getopt.h>
 #include <netdb.h>
-#include <netinet/in.h>
-#include <poll.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/socket.h>
-#include <sys/stat.h>
-#include <termios.h>
-#include <time.h>
-#include <unistd.h>
 
 #include "smpdfu/version.h"
 #include "smpdfu/boot.h"
+#include "smpdfu/device_layout.h"
 #include "smpdfu/error.h"
 #include "smpdfu/image.h"
 #include "smpdfu/link.h"
 #include "smpdfu/posix.h"
 #include "smpdfu/posix_args.h"
 #include "smpdfu/posix_crypto.h"
+#include "smpdfu/posix_file.h"
 #include "smpdfu/posix_flash.h"
+#include "smpdfu/posix_serve.h"
 #include "smpdfu/rxlines.h"
 #include "smpdfu/server.h"
 #include "smpdfu/smp.h"
@@ -37,7 +32,6 @@
 #include "groups.h"
 
 #define MAX_UDP 2
-#define RAW_GAP_MS 100
 
 typedef struct {
     /* options */
@@ -79,40 +73,12 @@ typedef struct {
     bool halted_logged; /* said once per boot that requests go unanswered */
     target_groups_t *tg; /* groups.c: the other groups, serial recovery */
 
-    /* transports */
-    int udp_fd[MAX_UDP];
-    int pty_master, pty_slave;
-    char pty_name[128];
-    smpdfu_link_t ser_link;
-    smpdfu_link_dec_t ser_dec;
-    uint8_t *ser_buf;
-    uint8_t *udp_in;
-    uint8_t *out;
-    size_t out_cap;
-    /* Zephyr's UART receive line buffers (console framing, --rx-bufs > 0) */
-    bool rxl_on;
-    smpdfu_rxlines_t rxl;
-    uint8_t *rxl_mem;
-    const uint8_t *rx_rest; /* bytes of the current read after the line being handled */
-    size_t rx_rest_len;
-    bool rx_rest_taken;     /* the busy loop received them */
-
-    /* reset */
-    bool reset_pending;
-    uint64_t reset_at;
+    /* transports: UDP, the pty, the poll loop, the reset delay */
+    smpdfu_posix_serve_t serve;
     const char *via; /* transport of the request being handled, for the log */
 } target_t;
 
 static volatile sig_atomic_t g_stop;
-
-static void flash_busy(void *ctx, uint64_t us, bool erase);
-
-static uint64_t now_us(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
-}
 
 static void on_signal(int sig)
 {
@@ -385,53 +351,28 @@ static void parse_args(target_t *t, int argc, char **argv)
 
 /* ------------------------------------------------------------- device */
 
-static int read_file(const char *path, uint8_t **data, size_t *len)
-{
-    FILE *f = fopen(path, "rb");
-    long n;
-    if (!f) {
-        return SMPDFU_EFILE;
-    }
-    if (fseek(f, 0, SEEK_END) != 0 || (n = ftell(f)) < 0 || fseek(f, 0, SEEK_SET) != 0) {
-        fclose(f);
-        return SMPDFU_EFILE;
-    }
-    *data = malloc((size_t)n + 1);
-    if (!*data || fread(*data, 1, (size_t)n, f) != (size_t)n) {
-        fclose(f);
-        free(*data);
-        return SMPDFU_EFILE;
-    }
-    fclose(f);
-    *len = (size_t)n;
-    return 0;
-}
-
 static void program_factory(target_t *t, int image)
 {
-    uint8_t *data;
-    size_t len;
+    smpdfu_posix_file_t f;
     const smpdfu_flash_area_t *a = &t->boot.slot[2 * image];
-    errno = 0; /* read_file may fail without setting it (a short read) */
-    if (read_file(t->factory[image], &data, &len) != 0) {
+    errno = 0;
+    int rc = smpdfu_posix_file_open(&f, t->factory[image]);
+    if (rc == SMPDFU_ERANGE) {
+        die("%s (4 GiB or more) does not fit a %u-byte slot", t->factory[image], a->size);
+    } else if (rc != 0) {
         die("cannot read %s: %s", t->factory[image], errno ? strerror(errno) : "empty or unreadable");
     }
+    uint32_t len = f.size;
     if (len > a->size) {
-        die("%s (%zu bytes) does not fit a %u-byte slot", t->factory[image], len, a->size);
+        die("%s (%u bytes) does not fit a %u-byte slot", t->factory[image], len, a->size);
     }
-    size_t whole = len - len % t->write_align;
-    int rc = smpdfu_flash_area_write(&t->pf.flash, a, 0, data, whole);
-    if (rc == 0 && whole < len) {
-        uint8_t tail[SMPDFU_FLASH_MAX_ALIGN];
-        memset(tail, 0xff, sizeof(tail));
-        memcpy(tail, data + whole, len - whole);
-        rc = smpdfu_flash_area_write(&t->pf.flash, a, (uint32_t)whole, tail, t->write_align);
-    }
-    free(data);
+    rc = smpdfu_device_program(&t->pf.flash, a, smpdfu_posix_file_read, &f, len, t->work,
+                               t->work_len);
+    smpdfu_posix_file_close(&f);
     if (rc != 0) {
         die("programming %s: %s", t->factory[image], smpdfu_strerror(rc));
     }
-    logf_(t, "flash: programmed %s into image %d primary (%zu bytes)", t->factory[image], image,
+    logf_(t, "flash: programmed %s into image %d primary (%u bytes)", t->factory[image], image,
           len);
 }
 
@@ -445,20 +386,10 @@ static int verify_sig(void *ctx, const smpdfu_image_info_t *info, const uint8_t 
                                    sizeof(scratch));
 }
 
-static int send_nothing(void *ctx, const uint8_t *p, size_t n)
-{
-    (void)ctx;
-    (void)p;
-    (void)n;
-    return 0;
-}
-
 static void on_reset(void *ctx)
 {
     target_t *t = ctx;
-    t->reset_pending = true;
-    t->reset_at = smpdfu_posix_now_ms() + t->reset_delay_ms;
-    logf_(t, "os reset: rebooting in %u ms", t->reset_delay_ms);
+    smpdfu_posix_serve_reset(&t->serve);
 }
 
 static void on_event(void *ctx, const smpdfu_server_event_t *ev)
@@ -573,30 +504,26 @@ static void boot_device(target_t *t)
     } else if (rc < 0) {
         logf_(t, "img: reading the progress record failed: %s", smpdfu_strerror(rc));
     }
-    (void)send_nothing;
 }
 
 static void setup_device(target_t *t)
 {
-    int n = 2 * t->images;
-    uint32_t max_align = t->write_align > 8 ? t->write_align : 8;
     if (t->page_size == 0 || t->slot_size % t->page_size) {
         die("--slot-size must be a multiple of --page-size");
     }
-    /* BOOT_MAX_IMG_SECTORS as Zephyr's MCUboot build sizes it: at least
-     * MCUboot's default, more for slots with more sectors. */
-    uint32_t max_sectors = t->slot_size / t->page_size > 128 ? t->slot_size / t->page_size : 128;
-    /* Scratch mode: a scratch area after the progress page, as many pages
-     * as the slot trailer spans. */
-    uint32_t tsz = smpdfu_trailer_total_size(max_align, max_sectors, 3, t->write_align);
-    uint32_t scratch = t->mode == SMPDFU_BOOT_SWAP_SCRATCH
-                           ? (tsz + t->page_size - 1) / t->page_size * t->page_size
-                           : 0;
     /* Flash file: the slots, the upload progress page, the scratch area
      * (scratch mode), then the other groups' pages (settings). */
-    uint32_t size = (uint32_t)n * t->slot_size + t->page_size + scratch + tg_flash_extra(t->tg, t->page_size);
-    int rc = smpdfu_posix_flash_open(&t->pf, t->flash_path, size, t->page_size, t->write_align,
-                                     0xff);
+    smpdfu_device_layout_cfg_t lc = {(uint32_t)t->images, t->slot_size, t->page_size,
+                                     t->write_align, t->mode,
+                                     tg_flash_extra(t->tg, t->page_size)};
+    smpdfu_device_layout_t lay;
+    memset(&t->boot, 0, sizeof(t->boot));
+    int rc = smpdfu_device_layout(&lc, &t->boot, &lay);
+    if (rc != 0) {
+        die("flash geometry: %s", smpdfu_strerror(rc));
+    }
+    uint32_t size = lay.flash_size;
+    rc = smpdfu_posix_flash_open(&t->pf, t->flash_path, size, t->page_size, t->write_align, 0xff);
     if (rc == SMPDFU_EBUSY) {
         die("%s is in use by another process", t->flash_path);
     } else if (rc == SMPDFU_EFILE) {
@@ -606,19 +533,8 @@ static void setup_device(target_t *t)
         die("flash geometry: %s", smpdfu_strerror(rc));
     }
     smpdfu_posix_hash_init(&t->hash_state, &t->hash);
-    memset(&t->boot, 0, sizeof(t->boot));
     smpdfu_posix_powercut_init(&t->cut, &t->pf.flash, t->power_cut, true);
     t->boot.flash = t->power_cut ? &t->cut.flash : &t->pf.flash;
-    t->boot.max_sectors = max_sectors;
-    t->boot.scratch.off = (uint32_t)n * t->slot_size + t->page_size;
-    t->boot.scratch.size = scratch;
-    t->boot.image_count = (uint8_t)t->images;
-    for (int i = 0; i < n; i++) {
-        t->boot.slot[i].off = (uint32_t)i * t->slot_size;
-        t->boot.slot[i].size = t->slot_size;
-    }
-    t->boot.mode = t->mode;
-    t->boot.max_align = max_align;
     t->boot.hash = &t->hash;
     if (t->key_path) {
         rc = smpdfu_posix_sigkey_load(&t->key, t->key_path, &t->sv);
@@ -633,9 +549,8 @@ static void setup_device(target_t *t)
     if (smpdfu_boot_cfg_check(&t->boot) != 0) {
         die("flash layout does not work (slot too small for the trailer?)");
     }
-    t->progress.off = (uint32_t)n * t->slot_size;
-    t->progress.size = t->page_size;
-    tg_setup(t->tg, &t->pf.flash, t->progress.off + t->page_size + scratch, &t->hash);
+    t->progress = lay.progress;
+    tg_setup(t->tg, &t->pf.flash, lay.extra.off, &t->hash);
     t->work_len = 2u * t->page_size;
     t->work = malloc(t->work_len);
     t->rsp = malloc(t->buf_size);
@@ -661,188 +576,29 @@ static void setup_device(target_t *t)
     }
     t->pf.erase_ms_per_page = t->erase_ms;
     t->pf.write_us_per_kib = t->write_us_per_kib;
-    t->pf.delay = flash_busy;
-    t->pf.delay_ctx = t;
+    t->pf.delay = smpdfu_posix_serve_busy;
+    t->pf.delay_ctx = &t->serve;
 }
 
 /* --------------------------------------------------------- transports */
 
-/* 0, -1 for a malformed spec, or getaddrinfo()'s EAI_* code (non-zero). */
-static int parse_addr(const char *spec, struct sockaddr_storage *ss, socklen_t *len)
+static void log_line(void *ctx, const char *line)
 {
-    char host[128];
-    const char *port;
-    const char *colon;
-    struct addrinfo hints, *ai;
-    if (spec[0] == '[') {
-        const char *rb = strchr(spec, ']');
-        if (!rb || rb[1] != ':' || (size_t)(rb - spec - 1) >= sizeof(host)) {
-            return -1;
-        }
-        memcpy(host, spec + 1, (size_t)(rb - spec - 1));
-        host[rb - spec - 1] = 0;
-        port = rb + 2;
-    } else {
-        colon = strrchr(spec, ':');
-        if (!colon || (size_t)(colon - spec) >= sizeof(host)) {
-            return -1;
-        }
-        memcpy(host, spec, (size_t)(colon - spec));
-        host[colon - spec] = 0;
-        port = colon + 1;
-    }
-    memset(&hints, 0, sizeof(hints));
-    hints.ai_socktype = SOCK_DGRAM;
-    hints.ai_flags = AI_NUMERICSERV | AI_PASSIVE;
-    int g = getaddrinfo(host[0] ? host : NULL, port, &hints, &ai);
-    if (g != 0) {
-        return g == -1 ? EAI_FAIL : g; /* keep -1 for "malformed" */
-    }
-    memcpy(ss, ai->ai_addr, ai->ai_addrlen);
-    *len = ai->ai_addrlen;
-    freeaddrinfo(ai);
-    return 0;
+    logf_(ctx, "%s", line);
 }
 
-/* 127.0.0.0/8, ::1 and ::ffff:127.0.0.0/104 stay on this machine; any other
- * address (0.0.0.0 and :: included) can be reached from elsewhere. */
-static bool is_loopback(const struct sockaddr_storage *ss)
+static uint32_t rx_size(void *ctx)
 {
-    if (ss->ss_family == AF_INET) {
-        const struct sockaddr_in *a = (const struct sockaddr_in *)ss;
-        return (ntohl(a->sin_addr.s_addr) >> 24) == 127;
-    }
-    if (ss->ss_family == AF_INET6) {
-        const struct in6_addr *a = &((const struct sockaddr_in6 *)ss)->sin6_addr;
-        return IN6_IS_ADDR_LOOPBACK(a) || (IN6_IS_ADDR_V4MAPPED(a) && a->s6_addr[12] == 127);
-    }
-    return false;
+    const target_t *t = ctx;
+    return tg_rx_size(t->tg, t->buf_size);
 }
 
-static void open_udp(target_t *t)
+/* Each received packet: MCUboot halted, in serial recovery, or the
+ * application's server. */
+static void handle(void *ctx, const uint8_t *pkt, size_t len, smpdfu_server_send_fn send,
+                   void *send_ctx, const char *via)
 {
-    for (int i = 0; i < t->nudp; i++) {
-        struct sockaddr_storage ss;
-        socklen_t len;
-        char host[INET6_ADDRSTRLEN], port[16];
-        int g = parse_addr(t->udp_spec[i], &ss, &len);
-        if (g == -1) {
-            die("bad --udp address %s (ADDR:PORT or [V6ADDR]:PORT)", t->udp_spec[i]);
-        } else if (g != 0) {
-            die("--udp %s: %s", t->udp_spec[i], gai_strerror(g));
-        }
-        int fd = socket(ss.ss_family, SOCK_DGRAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
-        if (fd < 0 || bind(fd, (struct sockaddr *)&ss, len) != 0) {
-            die("udp %s: %s", t->udp_spec[i], strerror(errno));
-        }
-        len = sizeof(ss);
-        getsockname(fd, (struct sockaddr *)&ss, &len);
-        getnameinfo((struct sockaddr *)&ss, len, host, sizeof(host), port, sizeof(port),
-                    NI_NUMERICHOST | NI_NUMERICSERV);
-        t->udp_fd[i] = fd;
-        if (!is_loopback(&ss)) {
-            /* Not -q: this is about who else can flash the device. */
-            fprintf(stderr,
-                    "smpdfu-target: warning: SMP on udp %s is reachable from the network. SMP "
-                    "has no authentication: anyone who can send a datagram to this port can "
-                    "upload, boot or erase firmware. Use 127.0.0.1 or [::1] unless that is "
-                    "what you want.\n",
-                    t->udp_spec[i]);
-        }
-        printf(ss.ss_family == AF_INET6 ? "udp: [%s]:%s\n" : "udp: %s:%s\n", host, port);
-    }
-}
-
-static void open_pty(target_t *t)
-{
-    struct termios tio;
-    t->pty_master = posix_openpt(O_RDWR | O_NOCTTY | O_CLOEXEC);
-    if (t->pty_master < 0 || grantpt(t->pty_master) != 0 || unlockpt(t->pty_master) != 0 ||
-        ptsname_r(t->pty_master, t->pty_name, sizeof(t->pty_name)) != 0) {
-        die("cannot create a pty: %s", strerror(errno));
-    }
-    /* Keep the slave open ourselves, in raw mode: no echo of our own output
-     * back to us, and no hang-up when a client closes it. */
-    t->pty_slave = open(t->pty_name, O_RDWR | O_NOCTTY | O_CLOEXEC);
-    if (t->pty_slave < 0 || tcgetattr(t->pty_slave, &tio) != 0) {
-        die("cannot open %s: %s", t->pty_name, strerror(errno));
-    }
-    cfmakeraw(&tio);
-    tcsetattr(t->pty_slave, TCSANOW, &tio);
-    fcntl(t->pty_master, F_SETFL, fcntl(t->pty_master, F_GETFL) | O_NONBLOCK);
-    memset(&t->ser_link, 0, sizeof(t->ser_link));
-    t->ser_link.kind = t->raw_uart ? SMPDFU_LINK_RAW_UART : SMPDFU_LINK_SERIAL;
-    t->ser_link.line_max = SMPDFU_SERIAL_LINE_MAX;
-    t->ser_link.rx_line_max = t->rx_buf_size;
-    /* Zephyr: the whole frame (length, packet, CRC) fits one buf_size net_buf. */
-    t->ser_buf = malloc(tg_rx_max(t->tg, t->buf_size));
-    if (!t->ser_buf) {
-        die("out of memory");
-    }
-    smpdfu_link_dec_init(&t->ser_dec, &t->ser_link, t->ser_buf, t->buf_size);
-    /* Raw UART has no marker to resync on: a partial packet is dropped
-     * after a quiet gap (a receive timeout). Console framing ignores it. */
-    smpdfu_link_dec_set_gap(&t->ser_dec, RAW_GAP_MS);
-    t->rxl_on = !t->raw_uart && t->rx_bufs > 0;
-    if (t->rxl_on) {
-        t->rxl_mem = malloc((size_t)t->rx_bufs * t->rx_buf_size);
-        if (!t->rxl_mem ||
-            smpdfu_rxlines_init(&t->rxl, t->rxl_mem, t->rx_bufs, t->rx_buf_size) != 0) {
-            die("out of memory");
-        }
-    }
-    printf("serial: %s\n", t->pty_name);
-}
-
-typedef struct {
-    target_t *t;
-    int fd;
-    const struct sockaddr_storage *peer;
-    socklen_t peer_len;
-} send_ctx_t;
-
-static int send_udp(void *ctx, const uint8_t *p, size_t n)
-{
-    send_ctx_t *c = ctx;
-    if (sendto(c->fd, p, n, 0, (const struct sockaddr *)c->peer, c->peer_len) < 0) {
-        logf_(c->t, "[udp] send failed: %s", strerror(errno));
-    }
-    return 0; /* a lost datagram is the client's business */
-}
-
-static int send_serial(void *ctx, const uint8_t *p, size_t n)
-{
-    send_ctx_t *c = ctx;
-    target_t *t = c->t;
-    int len = smpdfu_link_encode(&t->ser_link, p, n, t->out, t->out_cap);
-    if (len < 0) {
-        return 0;
-    }
-    size_t done = 0;
-    while (done < (size_t)len) {
-        ssize_t w = write(t->pty_master, t->out + done, (size_t)len - done);
-        if (w < 0 && errno == EINTR) {
-            continue;
-        }
-        if (w < 0 && errno == EAGAIN) {
-            struct pollfd pfd = {t->pty_master, POLLOUT, 0};
-            if (poll(&pfd, 1, 200) <= 0) {
-                logf_(t, "[serial] nobody reads the pty: response dropped");
-                return 0;
-            }
-            continue;
-        }
-        if (w <= 0) {
-            return 0;
-        }
-        done += (size_t)w;
-    }
-    return 0;
-}
-
-static void serve(target_t *t, const uint8_t *pkt, size_t len, smpdfu_server_send_fn send,
-                  send_ctx_t *c, const char *via)
-{
+    target_t *t = ctx;
     if (t->halted) {
         if (!t->halted_logged) {
             /* Once per boot: the client will only see silence. */
@@ -853,206 +609,61 @@ static void serve(target_t *t, const uint8_t *pkt, size_t len, smpdfu_server_sen
         return;
     }
     t->via = via;
-    if (tg_serve(t->tg, pkt, len, send, c)) {
+    if (tg_serve(t->tg, pkt, len, send, send_ctx)) {
         return;
     }
-    smpdfu_server_process(&t->srv, pkt, len, send, c);
+    smpdfu_server_process(&t->srv, pkt, len, send, send_ctx);
 }
 
-static void handle_udp(target_t *t, int fd)
-{
-    for (;;) {
-        struct sockaddr_storage peer;
-        socklen_t plen = sizeof(peer);
-        ssize_t n = recvfrom(fd, t->udp_in, 65536, 0, (struct sockaddr *)&peer, &plen);
-        if (n < 0) {
-            return;
-        }
-        if ((size_t)n > tg_rx_size(t->tg, t->buf_size)) {
-            logf_(t, "[udp] datagram of %zd bytes larger than buf_size %u: dropped", n,
-                  t->buf_size);
-            continue;
-        }
-        send_ctx_t c = {t, fd, &peer, plen};
-        serve(t, t->udp_in, (size_t)n, send_udp, &c, "udp");
-        if (t->reset_pending) {
-            return; /* let the main loop reboot before reading more */
-        }
-    }
-}
-
-static void log_rx_drop(target_t *t, smpdfu_rxlines_event_t ev)
-{
-    const smpdfu_rxlines_stats_t *st = &t->rxl.stats;
-    if (ev == SMPDFU_RXLINES_NO_BUFFER) {
-        logf_(t, "[serial] line dropped: all %u RX line buffers held (%u dropped so far)",
-              t->rx_bufs, st->no_buffer);
-    } else if (ev == SMPDFU_RXLINES_TOO_LONG) {
-        logf_(t, "[serial] line dropped: longer than the %u-byte RX line buffer (%u so far)",
-              t->rx_buf_size, st->too_long);
-    }
-}
-
-/* The SMP side (Zephyr's smp_uart_process_frag): decode each waiting line,
- * free its buffer, then handle a request the line completed. A request may
- * keep the device busy (flash), during which flash_busy() receives more
- * lines into the buffers; they are taken here afterwards. */
-static void take_lines(target_t *t)
-{
-    const uint8_t *line;
-    size_t n;
-    while ((n = smpdfu_rxlines_peek(&t->rxl, &line)) > 0) {
-        size_t pos = 0;
-        int pkt = 0;
-        while (pos < n) {
-            size_t used = 0;
-            int rc = smpdfu_link_dec_feed(&t->ser_dec, line + pos, n - pos, &used);
-            pos += used;
-            if (rc > 0) {
-                pkt = rc;
-            }
-            if (used == 0) {
-                break;
-            }
-        }
-        smpdfu_rxlines_release(&t->rxl);
-        if (pkt > 0) {
-            send_ctx_t c = {t, t->pty_master, NULL, 0};
-            serve(t, smpdfu_link_dec_packet(&t->ser_dec), (size_t)pkt, send_serial, &c,
-                  "serial");
-        }
-    }
-}
-
-/* Bytes read while idle: into the line buffers, each completed line taken at
- * once (the SMP side runs as soon as a line is in). */
-static void rx_lines(target_t *t, const uint8_t *p, size_t n)
-{
-    for (size_t i = 0; i < n; i++) {
-        smpdfu_rxlines_event_t ev = smpdfu_rxlines_rx(&t->rxl, p[i]);
-        log_rx_drop(t, ev);
-        if (ev != SMPDFU_RXLINES_LINE) {
-            continue;
-        }
-        /* What follows in this read was already on the line: if the request
-         * keeps the device busy, it is received during that time. */
-        t->rx_rest = p + i + 1;
-        t->rx_rest_len = n - i - 1;
-        t->rx_rest_taken = false;
-        take_lines(t);
-        bool taken = t->rx_rest_taken;
-        t->rx_rest = NULL;
-        t->rx_rest_len = 0;
-        if (taken) {
-            return; /* take_lines() also took the lines of the busy time */
-        }
-    }
-}
-
-static void rx_busy_bytes(target_t *t, const uint8_t *p, size_t n)
-{
-    for (size_t i = 0; i < n; i++) {
-        log_rx_drop(t, smpdfu_rxlines_rx(&t->rxl, p[i]));
-    }
-}
-
-/* posix flash delay hook: the flash is busy for `us`. With the line buffers
- * on, the receive interrupt goes on storing lines into free buffers, but none
- * is taken until the request is done. */
-static void flash_busy(void *ctx, uint64_t us, bool erase)
+static void reboot(void *ctx)
 {
     target_t *t = ctx;
-    uint64_t end = now_us() + us;
-    if (us >= 100000u) {
-        logf_(t, "flash: busy %llu ms (%s)", (unsigned long long)(us / 1000u),
-              erase ? "erase" : "write");
-    }
-    if (!t->rxl_on) {
-        struct timespec ts = {(time_t)(us / 1000000u), (long)(us % 1000000u) * 1000};
-        while (nanosleep(&ts, &ts) != 0 && errno == EINTR) {
-        }
-        return;
-    }
-    if (t->rx_rest != NULL && !t->rx_rest_taken) {
-        t->rx_rest_taken = true;
-        rx_busy_bytes(t, t->rx_rest, t->rx_rest_len);
-    }
-    for (;;) {
-        uint64_t now = now_us();
-        if (now >= end) {
-            break;
-        }
-        uint64_t left = end - now;
-        struct timespec ts = {(time_t)(left / 1000000u), (long)(left % 1000000u) * 1000};
-        struct pollfd pfd = {t->pty_master, POLLIN, 0};
-        int rc = ppoll(&pfd, 1, &ts, NULL);
-        if (rc > 0 && (pfd.revents & POLLIN)) {
-            uint8_t buf[1024];
-            ssize_t r = read(t->pty_master, buf, sizeof(buf));
-            if (r > 0) {
-                rx_busy_bytes(t, buf, (size_t)r);
-            }
-        } else if (rc > 0) {
-            /* POLLHUP with no reader on the slave side: nothing to receive. */
-            struct timespec rest = ts;
-            while (nanosleep(&rest, &rest) != 0 && errno == EINTR) {
-            }
-        }
-    }
-}
-
-/* Drop a raw partial packet that has been quiet for the gap (and log it). */
-static void rx_stale(target_t *t, uint64_t now)
-{
-    if (smpdfu_link_dec_tick(&t->ser_dec, now) > 0) {
-        logf_(t, "[serial] partial packet dropped after %u ms without bytes (%u so far)",
-              RAW_GAP_MS, t->ser_dec.stale);
-    }
-}
-
-static void handle_pty(target_t *t)
-{
-    uint8_t buf[1024];
-    ssize_t n = read(t->pty_master, buf, sizeof(buf));
-    if (n <= 0) {
-        return;
-    }
-    if (t->rxl_on) {
-        rx_lines(t, buf, (size_t)n);
-        return;
-    }
-    uint64_t now = smpdfu_posix_now_ms();
-    rx_stale(t, now);
-    size_t pos = 0;
-    while (pos < (size_t)n) {
-        size_t used = 0;
-        int rc = smpdfu_link_dec_feed_at(&t->ser_dec, buf + pos, (size_t)n - pos, &used, now);
-        pos += used;
-        if (rc > 0) {
-            send_ctx_t c = {t, t->pty_master, NULL, 0};
-            serve(t, smpdfu_link_dec_packet(&t->ser_dec), (size_t)rc, send_serial, &c, "serial");
-        }
-        if (used == 0) {
-            break;
-        }
-    }
-}
-
-static void do_reset(target_t *t)
-{
-    t->reset_pending = false;
     logf_(t, "reset: running the bootloader");
     boot_device(t);
-    if (t->rxl_on) {
-        /* What arrived while MCUboot swapped was never received. */
-        smpdfu_rxlines_reset(&t->rxl);
-    }
     logf_(t, "reset: %s", t->halted ? "halted" : "application running");
-    if (t->pty_master >= 0) {
-        /* a fresh receiver, sized for what now runs (MCUboot's buffer differs) */
-        smpdfu_link_dec_init(&t->ser_dec, &t->ser_link, t->ser_buf, tg_rx_size(t->tg, t->buf_size));
-    }
     logf_(t, "reset: %s", t->halted ? "halted" : tg_running(t->tg));
+}
+
+static void open_udp(target_t *t)
+{
+    for (int i = 0; i < t->nudp; i++) {
+        char bound[INET6_ADDRSTRLEN + 16];
+        bool loopback;
+        int g;
+        int rc = smpdfu_posix_serve_udp(&t->serve, t->udp_spec[i], bound, sizeof(bound),
+                                        &loopback, &g);
+        if (rc == SMPDFU_EUSAGE) {
+            die("bad --udp address %s (ADDR:PORT or [V6ADDR]:PORT)", t->udp_spec[i]);
+        } else if (rc != 0 && g != 0) {
+            die("--udp %s: %s", t->udp_spec[i], gai_strerror(g));
+        } else if (rc != 0) {
+            die("udp %s: %s", t->udp_spec[i], strerror(errno));
+        }
+        if (!loopback) {
+            /* Not -q: this is about who else can flash the device. */
+            fprintf(stderr,
+                    "smpdfu-target: warning: SMP on udp %s is reachable from the network. SMP "
+                    "has no authentication: anyone who can send a datagram to this port can "
+                    "upload, boot or erase firmware. Use 127.0.0.1 or [::1] unless that is "
+                    "what you want.\n",
+                    t->udp_spec[i]);
+        }
+        printf("udp: %s\n", bound);
+    }
+}
+
+static void open_pty(target_t *t)
+{
+    int rc = smpdfu_posix_serve_pty(&t->serve,
+                                    t->raw_uart ? SMPDFU_LINK_RAW_UART : SMPDFU_LINK_SERIAL);
+    if (rc == SMPDFU_ENOSPC) {
+        die("out of memory");
+    } else if (rc != 0 && t->serve.pty.path[0]) {
+        die("cannot open %s: %s", t->serve.pty.path, strerror(errno));
+    } else if (rc != 0) {
+        die("cannot create a pty: %s", strerror(errno));
+    }
+    printf("serial: %s\n", t->serve.pty.path);
 }
 
 int main(int argc, char **argv)
@@ -1066,10 +677,6 @@ int main(int argc, char **argv)
     if (!t) {
         return 2;
     }
-    t->pty_master = t->pty_slave = -1;
-    for (int i = 0; i < MAX_UDP; i++) {
-        t->udp_fd[i] = -1;
-    }
     t->tg = tg_take_args(&argc, argv);
     parse_args(t, argc, argv);
     setvbuf(stdout, NULL, _IOLBF, 0);
@@ -1079,22 +686,31 @@ int main(int argc, char **argv)
     sigaction(SIGTERM, &sa, NULL);
     sigaction(SIGINT, &sa, NULL);
     signal(SIGPIPE, SIG_IGN);
-    /* SIGTERM/SIGINT are held back except inside the main loop's ppoll(), so
-     * one that arrives between the stop check and the wait is not lost (it
-     * ends the wait at once). */
+    /* SIGTERM/SIGINT are held back except inside the loop's wait, so one
+     * that arrives between the stop check and the wait is not lost (it ends
+     * the wait at once). */
     sigset_t stop_sigs, run_mask;
     sigemptyset(&stop_sigs);
     sigaddset(&stop_sigs, SIGTERM);
     sigaddset(&stop_sigs, SIGINT);
     sigprocmask(SIG_BLOCK, &stop_sigs, &run_mask);
 
-    setup_device(t);
-    t->udp_in = malloc(65536);
-    t->out_cap = 4 * (size_t)t->buf_size + 1024;
-    t->out = malloc(t->out_cap);
-    if (!t->udp_in || !t->out) {
+    smpdfu_posix_serve_cfg_t sc;
+    memset(&sc, 0, sizeof(sc));
+    sc.buf_size = t->buf_size;
+    sc.rx_max = tg_rx_max(t->tg, t->buf_size);
+    sc.rx_bufs = t->rx_bufs;
+    sc.rx_buf_size = t->rx_buf_size;
+    sc.reset_delay_ms = t->reset_delay_ms;
+    sc.handle = handle;
+    sc.rx_size = rx_size;
+    sc.reboot = reboot;
+    sc.log = log_line;
+    sc.ctx = t;
+    if (smpdfu_posix_serve_init(&t->serve, &sc) != 0) {
         die("out of memory");
     }
+    setup_device(t);
     boot_device(t);
     open_udp(t);
     if (t->serial) {
@@ -1103,74 +719,16 @@ int main(int argc, char **argv)
     printf("ready\n");
     fflush(stdout);
 
-    while (!g_stop) {
-        struct pollfd pfd[MAX_UDP + 1];
-        int np = 0, timeout = -1;
-        for (int i = 0; i < t->nudp; i++) {
-            pfd[np].fd = t->udp_fd[i];
-            pfd[np].events = POLLIN;
-            np++;
-        }
-        if (t->pty_master >= 0) {
-            pfd[np].fd = t->pty_master;
-            pfd[np].events = POLLIN;
-            np++;
-        }
-        uint64_t now = smpdfu_posix_now_ms();
-        if (t->reset_pending) {
-            if (now >= t->reset_at) {
-                do_reset(t);
-                continue;
-            }
-            timeout = (int)(t->reset_at - now);
-        }
-        if (t->rxl_on && smpdfu_rxlines_peek(&t->rxl, NULL) > 0) {
-            /* Lines received while a UDP request kept the flash busy. */
-            take_lines(t);
-            continue;
-        }
-        if (t->pty_master >= 0) {
-            rx_stale(t, now);
-            uint64_t at = smpdfu_link_dec_stale_at(&t->ser_dec);
-            if (at != UINT64_MAX) {
-                int left = at > now ? (int)(at - now) : 0;
-                if (timeout < 0 || left < timeout) {
-                    timeout = left;
-                }
-            }
-        }
-        struct timespec ts = {timeout / 1000, (long)(timeout % 1000) * 1000000L};
-        int rc = ppoll(pfd, (nfds_t)np, timeout < 0 ? NULL : &ts, &run_mask);
-        if (rc < 0) {
-            if (errno == EINTR) {
-                continue;
-            }
-            break;
-        }
-        for (int i = 0; i < np; i++) {
-            if (!(pfd[i].revents & (POLLIN | POLLERR | POLLHUP))) {
-                continue;
-            }
-            if (pfd[i].fd == t->pty_master) {
-                handle_pty(t);
-            } else {
-                handle_udp(t, pfd[i].fd);
-            }
-        }
-    }
-    if (t->rxl_on) {
-        const smpdfu_rxlines_stats_t *st = &t->rxl.stats;
+    /* A ppoll() failure ends the loop like a stop: exit 0. */
+    (void)smpdfu_posix_serve_run(&t->serve, &g_stop, &run_mask);
+
+    const smpdfu_rxlines_stats_t *st = smpdfu_posix_serve_rx_stats(&t->serve);
+    if (st) {
         logf_(t, "serial rx: %u lines, %u dropped for want of a buffer, %u too long",
               st->lines, st->no_buffer, st->too_long);
     }
     logf_(t, "stopping");
-    for (int i = 0; i < t->nudp; i++) {
-        close(t->udp_fd[i]);
-    }
-    if (t->pty_master >= 0) {
-        close(t->pty_master);
-        close(t->pty_slave);
-    }
+    smpdfu_posix_serve_close(&t->serve);
     smpdfu_posix_flash_close(&t->pf);
     if (t->have_key) {
         smpdfu_posix_sigkey_free(&t->key);
@@ -1179,10 +737,6 @@ int main(int argc, char **argv)
     tg_free(t->tg);
     free(t->work);
     free(t->rsp);
-    free(t->ser_buf);
-    free(t->rxl_mem);
-    free(t->udp_in);
-    free(t->out);
     free(t);
     return 0;
 }

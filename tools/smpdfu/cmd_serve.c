@@ -4,14 +4,10 @@
  * a serial line (a pty, a UART adapter) or a TCP socket (QEMU's chardev).
  * The host is stateless: every good request gets its answer; a link that
  * goes away is opened again until the process is stopped. */
-#include <errno.h>
-#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
-#include <unistd.h>
 
 #include "cli.h"
 #include "smpdfu/posix.h"
@@ -28,89 +24,86 @@ static void on_signal(int sig)
     stop = 1;
 }
 
-static void pause_ms(unsigned ms)
-{
-    struct timespec ts = {ms / 1000, (long)(ms % 1000) * 1000000L};
-    nanosleep(&ts, NULL);
-}
-
 typedef struct {
     const smpdfu_cli_t *cli;
+    const char *path;
     img_source_t src;
     smpdfu_uplink_info_t info;
-    uint32_t max_block;
+    smpdfu_uplink_dec_t dec;
+    bool announced;
     uint32_t requests, bytes_sent;
 } serve_t;
 
-static int answer(serve_t *sv, const smpdfu_uplink_frame_t *f, uint8_t *out, size_t cap)
+static uint8_t rxbuf[SMPDFU_UPLINK_FRAME_LEN(SMPDFU_UPLINK_MAX_PAYLOAD)];
+static uint8_t out[SMPDFU_UPLINK_FRAME_LEN(SMPDFU_UPLINK_MAX_PAYLOAD)];
+
+static void opened(void *ctx, smpdfu_posix_port_t *p)
 {
-    uint32_t off;
-    uint16_t len;
-    switch (f->type) {
-    case SMPDFU_UPLINK_INFO:
-        if (sv->cli->verbose) {
-            fprintf(stderr, "serve-image: INFO seq=%u -> size %u\n", f->seq, sv->info.size);
-        }
-        return smpdfu_uplink_put_info(f->seq, &sv->info, out, cap);
-    case SMPDFU_UPLINK_READ:
-        if (smpdfu_uplink_parse_read(f, &off, &len) != 0) {
-            break;
-        }
-        if (len == 0 || off >= sv->info.size) {
-            if (sv->cli->verbose) {
-                fprintf(stderr, "serve-image: READ seq=%u off=%u len=%u -> out of range\n", f->seq,
-                        off, len);
-            }
-            return smpdfu_uplink_put_err(f->seq, SMPDFU_UPLINK_ERR_RANGE, "offset outside the image",
-                                         out, cap);
-        } else {
-            uint32_t n = len;
-            if (n > sv->max_block) {
-                n = sv->max_block;
-            }
-            if (n > sv->info.size - off) {
-                n = sv->info.size - off;
-            }
-            uint8_t *dst = out + SMPDFU_UPLINK_HDR_LEN + 4;
-            int rc = sv->src.src.read(sv->src.src.ctx, off, dst, n);
-            if (rc) {
-                return smpdfu_uplink_put_err(f->seq, SMPDFU_UPLINK_ERR_SOURCE,
-                                             "the host cannot read its image", out, cap);
-            }
-            sv->requests++;
-            sv->bytes_sent += n;
-            if (sv->cli->verbose) {
-                fprintf(stderr, "serve-image: READ seq=%u off=%u len=%u -> %u bytes\n", f->seq, off,
-                        len, n);
-            }
-            return smpdfu_uplink_put_data(f->seq, off, NULL, n, out, cap);
-        }
-    default:
-        break;
+    serve_t *sv = ctx;
+    (void)p;
+    smpdfu_uplink_dec_init(&sv->dec, rxbuf, sizeof(rxbuf));
+    if (!sv->cli->quiet) {
+        fprintf(stderr, "serve-image: %u bytes of %s on %s\n", sv->info.size, sv->path,
+                sv->cli->conn);
     }
-    return smpdfu_uplink_put_err(f->seq, SMPDFU_UPLINK_ERR_BAD, "unknown or malformed request", out,
-                                 cap);
+    if (!sv->announced) {
+        printf("ready\n");
+        fflush(stdout);
+        sv->announced = true;
+    }
 }
 
-static int write_all(int fd, const uint8_t *p, size_t n)
+static void closed(void *ctx, smpdfu_posix_port_t *p)
 {
-    while (n) {
-        ssize_t w = write(fd, p, n);
-        if (w < 0) {
-            if (errno == EINTR) {
-                continue;
-            }
-            if (errno == EAGAIN) {
-                struct pollfd pf = {fd, POLLOUT, 0};
-                poll(&pf, 1, 1000);
-                continue;
-            }
-            return -1;
-        }
-        p += w;
-        n -= (size_t)w;
+    serve_t *sv = ctx;
+    (void)p;
+    if (!sv->cli->quiet) {
+        fprintf(stderr, "serve-image: %s closed, opening it again\n", sv->cli->conn);
     }
-    return 0;
+}
+
+static void say(const serve_t *sv, const smpdfu_uplink_frame_t *f, const smpdfu_uplink_answer_t *a)
+{
+    if (!sv->cli->verbose) {
+        return;
+    }
+    if (a->type == SMPDFU_UPLINK_INFO_RSP) {
+        fprintf(stderr, "serve-image: INFO seq=%u -> size %u\n", f->seq, sv->info.size);
+    } else if (a->type == SMPDFU_UPLINK_DATA) {
+        fprintf(stderr, "serve-image: READ seq=%u off=%u len=%u -> %u bytes\n", f->seq, a->off,
+                a->len, a->n);
+    } else if (a->code == SMPDFU_UPLINK_ERR_RANGE) {
+        fprintf(stderr, "serve-image: READ seq=%u off=%u len=%u -> out of range\n", f->seq,
+                a->off, a->len);
+    }
+}
+
+static void received(void *ctx, smpdfu_posix_port_t *p, const uint8_t *in, size_t len)
+{
+    serve_t *sv = ctx;
+    size_t pos = 0;
+    for (;;) { /* until the decoder has no whole frame left, even after all of in */
+        size_t used = 0;
+        smpdfu_uplink_frame_t f;
+        int got = smpdfu_uplink_dec_feed(&sv->dec, in + pos, len - pos, &used, &f);
+        pos += used;
+        if (!got) {
+            break;
+        }
+        smpdfu_uplink_answer_t a;
+        int n = smpdfu_uplink_answer(&f, &sv->info, sv->src.src.read, sv->src.src.ctx, out,
+                                     sizeof(out), &a);
+        if (a.type == SMPDFU_UPLINK_DATA) {
+            sv->requests++;
+            sv->bytes_sent += a.n;
+        }
+        say(sv, &f, &a);
+        /* Wait as long as the peer takes to read; a failure is seen as the
+         * hang-up by the next read. */
+        if (n > 0 && smpdfu_posix_port_write(p, out, (size_t)n, -1) != 0) {
+            break;
+        }
+    }
 }
 
 int smpdfu_cmd_serve_image(const smpdfu_cli_t *cli, int argc, char **argv)
@@ -158,7 +151,7 @@ int smpdfu_cmd_serve_image(const smpdfu_cli_t *cli, int argc, char **argv)
     static serve_t sv;
     memset(&sv, 0, sizeof(sv));
     sv.cli = cli;
-    sv.max_block = block;
+    sv.path = path;
     if (img_source_open(&sv.src, cli, path)) {
         return SMPDFU_EXIT_FAIL;
     }
@@ -179,77 +172,12 @@ int smpdfu_cmd_serve_image(const smpdfu_cli_t *cli, int argc, char **argv)
     signal(SIGINT, on_signal);
     signal(SIGTERM, on_signal);
     signal(SIGPIPE, SIG_IGN);
-    static uint8_t rxbuf[SMPDFU_UPLINK_FRAME_LEN(SMPDFU_UPLINK_MAX_PAYLOAD)];
-    static uint8_t out[SMPDFU_UPLINK_FRAME_LEN(SMPDFU_UPLINK_MAX_PAYLOAD)];
-    smpdfu_uplink_dec_t dec;
-    smpdfu_uplink_dec_init(&dec, rxbuf, sizeof(rxbuf));
-    bool announced = false;
-    int status = SMPDFU_EXIT_OK;
-    while (!stop) {
-        if (port.fd < 0) {
-            if (smpdfu_posix_port_open(&port, SMPDFU_DEFAULT_TIMEOUT_MS) != 0) {
-                /* The gateway is not there (yet, or again): try again. */
-                pause_ms(100);
-                continue;
-            }
-            port.closed = false;
-            smpdfu_uplink_dec_init(&dec, rxbuf, sizeof(rxbuf));
-            if (!cli->quiet) {
-                fprintf(stderr, "serve-image: %u bytes of %s on %s\n", sv.info.size, path,
-                        cli->conn);
-            }
-            if (!announced) {
-                printf("ready\n");
-                fflush(stdout);
-                announced = true;
-            }
-        }
-        struct pollfd pf = {port.fd, POLLIN, 0};
-        int pr = poll(&pf, 1, 200);
-        if (pr < 0) {
-            if (errno == EINTR) {
-                continue;
-            }
-            status = SMPDFU_EXIT_FAIL;
-            break;
-        }
-        if (pr == 0) {
-            continue;
-        }
-        uint8_t in[512];
-        ssize_t r = read(port.fd, in, sizeof(in));
-        if (r <= 0) {
-            if (r < 0 && (errno == EINTR || errno == EAGAIN)) {
-                continue;
-            }
-            /* EOF or hang-up: the gateway went away; wait for it again. */
-            if (!cli->quiet) {
-                fprintf(stderr, "serve-image: %s closed, opening it again\n", cli->conn);
-            }
-            smpdfu_posix_port_close(&port);
-            port.fd = -1;
-            pause_ms(100);
-            continue;
-        }
-        size_t pos = 0;
-        for (;;) { /* until the decoder has no whole frame left, even after all of in */
-            size_t used = 0;
-            smpdfu_uplink_frame_t f;
-            int got = smpdfu_uplink_dec_feed(&dec, in + pos, (size_t)r - pos, &used, &f);
-            pos += used;
-            if (!got) {
-                break;
-            }
-            int n = answer(&sv, &f, out, sizeof(out));
-            if (n > 0 && write_all(port.fd, out, (size_t)n) != 0) {
-                break; /* the next read sees the hang-up */
-            }
-        }
-    }
+    smpdfu_posix_peer_t peer = {&sv, opened, received, closed};
+    int status = smpdfu_posix_port_serve(&port, &peer, &stop) == 0 ? SMPDFU_EXIT_OK
+                                                                     : SMPDFU_EXIT_FAIL;
     if (!cli->quiet) {
         fprintf(stderr, "serve-image: served %u blocks, %u bytes\n", sv.requests, sv.bytes_sent);
     }
-    smpdfu_posix_port_close(&port);
     img_source_close(&sv.src);
     return status;
 }

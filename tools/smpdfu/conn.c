@@ -105,18 +105,8 @@ int conn_open(conn_t *k, const smpdfu_cli_t *cli)
         return SMPDFU_EXIT_FAIL;
     }
     smpdfu_client_cfg_t cfg;
-    memset(&cfg, 0, sizeof(cfg));
-    cfg.link = k->port.link;
-    cfg.send = smpdfu_posix_port_send;
-    cfg.send_ctx = &k->port;
-    cfg.reqs = k->reqs;
-    cfg.nreqs = CONN_SLOTS;
-    cfg.req_mem = k->req_mem;
-    cfg.req_mem_len = sizeof(k->req_mem);
-    cfg.rx_buf = k->rx;
-    cfg.rx_cap = sizeof(k->rx);
-    cfg.tx_buf = k->tx;
-    cfg.tx_cap = sizeof(k->tx);
+    smpdfu_posix_client_cfg(&cfg, &k->port, k->reqs, CONN_SLOTS, k->req_mem, sizeof(k->req_mem),
+                            k->rx, sizeof(k->rx), k->tx, sizeof(k->tx));
     cfg.timeout_ms = conn_timeout(k);
     cfg.retries = conn_retries(k);
     if (k->port.kind == SMPDFU_POSIX_SERIAL) {

@@ -625,18 +625,8 @@ static void dev_start(gw_t *g, gwdev_t *d)
         return;
     }
     smpdfu_client_cfg_t cc;
-    memset(&cc, 0, sizeof(cc));
-    cc.link = d->port.link;
-    cc.send = smpdfu_posix_port_send;
-    cc.send_ctx = &d->port;
-    cc.reqs = d->reqs;
-    cc.nreqs = DEV_SLOTS;
-    cc.req_mem = d->req_mem;
-    cc.req_mem_len = sizeof(d->req_mem);
-    cc.rx_buf = d->rx;
-    cc.rx_cap = sizeof(d->rx);
-    cc.tx_buf = d->tx;
-    cc.tx_cap = sizeof(d->tx);
+    smpdfu_posix_client_cfg(&cc, &d->port, d->reqs, DEV_SLOTS, d->req_mem, sizeof(d->req_mem), d->rx,
+                            sizeof(d->rx), d->tx, sizeof(d->tx));
     smpdfu_req_opts_t o = dev_opts(d);
     cc.timeout_ms = o.timeout_ms;
     cc.retries = SMPDFU_DEFAULT_RETRIES;

@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "smpdfu/posix.h"
+#include "smpdfu/posix_addr.h"
 #include "smpdfu/posix_args.h"
 #include "smpdfu/posix_loop.h"
 #include "smpdfu/posix_serial.h"
@@ -32,41 +33,18 @@ static int parse_num(const char *s, size_t n, unsigned long max, unsigned long *
     return 0;
 }
 
-/* "HOST:PORT" or "[V6]:PORT" */
+/* "HOST:PORT" or "[V6]:PORT": a host, and a port 1..65535. */
 static int parse_hostport(smpdfu_posix_port_t *p, const char *s, size_t n)
 {
-    const char *colon;
-    const char *h = s;
-    size_t hl;
-    if (n && s[0] == '[') {
-        const char *rb = memchr(s, ']', n);
-        if (!rb || (size_t)(rb - s) + 1 >= n || rb[1] != ':') {
-            return SMPDFU_EUSAGE;
-        }
-        h = s + 1;
-        hl = (size_t)(rb - h);
-        colon = rb + 1;
-    } else {
-        colon = NULL;
-        for (size_t i = 0; i < n; i++) {
-            if (s[i] == ':') {
-                colon = s + i;
-            }
-        }
-        if (!colon) {
-            return SMPDFU_EUSAGE;
-        }
-        hl = (size_t)(colon - s);
-    }
-    size_t pl = n - (size_t)(colon + 1 - s);
-    unsigned long port;
-    if (hl == 0 || hl >= sizeof(p->host) || parse_num(colon + 1, pl, 65535, &port) || port == 0) {
+    char port[24]; /* what parse_num took before it judged the number */
+    unsigned long v;
+    if (smpdfu_posix_addr_split(s, n, p->host, sizeof(p->host), port, sizeof(port)) ||
+        !p->host[0] || parse_num(port, strlen(port), 65535, &v) || v == 0) {
+        p->host[0] = 0;
         return SMPDFU_EUSAGE;
     }
-    memcpy(p->host, h, hl);
-    p->host[hl] = 0;
-    /* port <= 65535 (checked above); the cast tells the compiler so. */
-    snprintf(p->port, sizeof(p->port), "%u", (unsigned)(port & 0xffffu));
+    /* v <= 65535 (checked above); the cast tells the compiler so. */
+    snprintf(p->port, sizeof(p->port), "%u", (unsigned)(v & 0xffffu));
     return 0;
 }
 
@@ -169,6 +147,25 @@ void smpdfu_posix_port_close(smpdfu_posix_port_t *p)
     }
 }
 
+void smpdfu_posix_client_cfg(smpdfu_client_cfg_t *cfg, smpdfu_posix_port_t *p,
+                             smpdfu_req_t *reqs, size_t nreqs, uint8_t *req_mem,
+                             size_t req_mem_len, uint8_t *rx, size_t rx_cap, uint8_t *tx,
+                             size_t tx_cap)
+{
+    memset(cfg, 0, sizeof(*cfg));
+    cfg->link = p->link;
+    cfg->send = smpdfu_posix_port_send;
+    cfg->send_ctx = p;
+    cfg->reqs = reqs;
+    cfg->nreqs = nreqs;
+    cfg->req_mem = req_mem;
+    cfg->req_mem_len = req_mem_len;
+    cfg->rx_buf = rx;
+    cfg->rx_cap = rx_cap;
+    cfg->tx_buf = tx;
+    cfg->tx_cap = tx_cap;
+}
+
 static bool gone(int e)
 {
     return e == EIO || e == EPIPE || e == ECONNRESET || e == ENXIO || e == ENOTCONN || e == EBADF;
@@ -202,6 +199,18 @@ int smpdfu_posix_port_send(void *ctx, const uint8_t *data, size_t len)
         p->tx_bytes += (uint32_t)n;
         return 0;
     }
+    int rc = smpdfu_posix_port_write(p, data, len, 2000);
+    if (rc == 0) {
+        p->tx_bytes += (uint32_t)len;
+    }
+    return rc; /* SMPDFU_EIO after 2 s stuck: the timeout retransmits */
+}
+
+int smpdfu_posix_port_write(smpdfu_posix_port_t *p, const uint8_t *data, size_t len, int stall_ms)
+{
+    if (p->fd < 0 || p->closed) {
+        return SMPDFU_ECLOSED;
+    }
     size_t done = 0;
     while (done < len) {
         ssize_t n = p->kind == SMPDFU_POSIX_TCP
@@ -216,8 +225,9 @@ int smpdfu_posix_port_send(void *ctx, const uint8_t *data, size_t len)
         }
         if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
             struct pollfd pf = {.fd = p->fd, .events = POLLOUT};
-            if (poll(&pf, 1, 2000) <= 0) {
-                return SMPDFU_EIO; /* stuck line: let the timeout retransmit */
+            /* stall_ms < 0: wait as long as it takes, a second at a time */
+            if (poll(&pf, 1, stall_ms < 0 ? 1000 : stall_ms) <= 0 && stall_ms >= 0) {
+                return SMPDFU_EIO;
             }
             continue;
         }
@@ -227,7 +237,6 @@ int smpdfu_posix_port_send(void *ctx, const uint8_t *data, size_t len)
         }
         return SMPDFU_EIO;
     }
-    p->tx_bytes += (uint32_t)len;
     return 0;
 }
 
