@@ -10,6 +10,7 @@
 #include <termios.h>
 #include <unistd.h>
 
+#include "smpdfu/posix_pty.h"
 #include "linkemu_modes.h"
 #include "linkemu_time.h"
 
@@ -45,49 +46,6 @@ typedef struct {
     uint64_t tr_byte, tr_line; /* index of the next byte / line to leave the queue */
 } sdir_t;
 
-typedef struct {
-    int master;  /* our end */
-    int slave;   /* held open so the master never sees a hangup while the peer is away */
-    char path[128];
-} pty_t;
-
-static int pty_raw(int fd)
-{
-    struct termios t;
-    if (tcgetattr(fd, &t)) {
-        return SMPDFU_ENOCONN;
-    }
-    cfmakeraw(&t);
-    return tcsetattr(fd, TCSANOW, &t) ? SMPDFU_ENOCONN : 0;
-}
-
-static int pty_create(pty_t *p)
-{
-    p->master = posix_openpt(O_RDWR | O_NOCTTY | O_NONBLOCK | O_CLOEXEC);
-    p->slave = -1;
-    if (p->master < 0) {
-        return SMPDFU_ENOCONN;
-    }
-    if (grantpt(p->master) || unlockpt(p->master) || ptsname_r(p->master, p->path, sizeof(p->path))) {
-        return SMPDFU_ENOCONN;
-    }
-    p->slave = open(p->path, O_RDWR | O_NOCTTY | O_CLOEXEC);
-    if (p->slave < 0) {
-        return SMPDFU_ENOCONN;
-    }
-    return pty_raw(p->slave);
-}
-
-static void pty_close(pty_t *p)
-{
-    if (p->master >= 0) {
-        close(p->master);
-    }
-    if (p->slave >= 0) {
-        close(p->slave);
-    }
-    p->master = p->slave = -1;
-}
 
 /* Take bytes from the source into the queue, stamping each with its arrival
  * time at the far end. Returns SMPDFU_ECLOSED when the source went away. */
@@ -219,7 +177,7 @@ static uint64_t sdir_next(const sdir_t *d)
 
 typedef struct {
     const smpdfu_linkemu_cfg_t *cfg;
-    pty_t client, target;
+    smpdfu_posix_pty_t client, target;
     int target_fd;      /* target.master, or the opened cfg->target_pty */
     smpdfu_linkemu_stats_t st[2];
     sdir_t dir[2];
@@ -234,8 +192,8 @@ static void serial_close(void *ctx)
     if (e->cfg->target_pty && e->target_fd >= 0) {
         close(e->target_fd);
     }
-    pty_close(&e->target);
-    pty_close(&e->client);
+    smpdfu_posix_pty_close(&e->target);
+    smpdfu_posix_pty_close(&e->client);
     free(e);
 }
 
@@ -316,23 +274,23 @@ int smpdfu_linkemu_serial_open(const smpdfu_linkemu_cfg_t *cfg, FILE *out, smpdf
         return SMPDFU_ENOSPC;
     }
     e->cfg = cfg;
-    e->client = (pty_t){.master = -1, .slave = -1};
-    e->target = (pty_t){.master = -1, .slave = -1};
+    e->client = (smpdfu_posix_pty_t){.master = -1, .slave = -1};
+    e->target = (smpdfu_posix_pty_t){.master = -1, .slave = -1};
     e->target_fd = -1;
-    int rc = pty_create(&e->client);
+    int rc = smpdfu_posix_pty_open(&e->client);
     if (rc) {
         fprintf(out, "error: cannot create the client pty\n");
         goto fail;
     }
     if (cfg->target_pty) {
         e->target_fd = open(cfg->target_pty, O_RDWR | O_NOCTTY | O_NONBLOCK | O_CLOEXEC);
-        if (e->target_fd < 0 || pty_raw(e->target_fd)) {
+        if (e->target_fd < 0 || smpdfu_posix_tty_raw(e->target_fd)) {
             fprintf(out, "error: cannot open target pty %s: %s\n", cfg->target_pty, strerror(errno));
             rc = SMPDFU_ENOCONN;
             goto fail;
         }
     } else {
-        rc = pty_create(&e->target);
+        rc = smpdfu_posix_pty_open(&e->target);
         if (rc) {
             fprintf(out, "error: cannot create the target pty\n");
             goto fail;

@@ -12,6 +12,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "smpdfu/posix_addr.h"
 #include "linkemu_modes.h"
 #include "linkemu_time.h"
 
@@ -106,36 +107,14 @@ static void dq_free(dq_t *q)
     }
 }
 
+/* A HOST:PORT the emulator may use: resolved by the port's one parser, and
+ * on this machine unless --allow-remote. */
 static int parse_addr(const char *spec, bool allow_remote, struct sockaddr_storage *ss, socklen_t *len)
 {
-    char host[256];
-    const char *colon = strrchr(spec, ':');
-    if (!colon || colon == spec || (size_t)(colon - spec) >= sizeof(host)) {
+    if (smpdfu_posix_addr_resolve(spec, SOCK_DGRAM, false, ss, len, NULL) != 0) {
         return SMPDFU_EINVAL;
     }
-    const char *h = spec;
-    size_t hl = (size_t)(colon - spec);
-    if (h[0] == '[' && hl >= 2 && h[hl - 1] == ']') {
-        h++;
-        hl -= 2;
-    }
-    memcpy(host, h, hl);
-    host[hl] = '\0';
-    struct addrinfo hints = {.ai_socktype = SOCK_DGRAM, .ai_flags = AI_NUMERICSERV};
-    struct addrinfo *ai = NULL;
-    if (getaddrinfo(host, colon + 1, &hints, &ai) || !ai) {
-        return SMPDFU_EINVAL;
-    }
-    memcpy(ss, ai->ai_addr, ai->ai_addrlen);
-    *len = ai->ai_addrlen;
-    freeaddrinfo(ai);
-    bool loop = false;
-    if (ss->ss_family == AF_INET) {
-        loop = (ntohl(((struct sockaddr_in *)ss)->sin_addr.s_addr) >> 24) == 127;
-    } else if (ss->ss_family == AF_INET6) {
-        loop = !memcmp(&((struct sockaddr_in6 *)ss)->sin6_addr, &in6addr_loopback, sizeof(struct in6_addr));
-    }
-    return (loop || allow_remote) ? 0 : SMPDFU_EINVAL;
+    return (allow_remote || smpdfu_posix_addr_is_loopback(ss)) ? 0 : SMPDFU_EINVAL;
 }
 
 /* One trace line: a copy of g written at `out` (LK_NEVER: not written, `why`
