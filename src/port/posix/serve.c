@@ -396,6 +396,9 @@ static void do_reset(smpdfu_posix_serve_t *s)
     if (s->pty.master >= 0) {
         /* a fresh receiver, sized for what now runs (MCUboot's buffer differs) */
         smpdfu_link_dec_init(&s->ser_dec, &s->ser_link, s->ser_buf, rx_size(s));
+        /* init clears the quiet gap: without it a raw-UART partial packet
+         * after the first reboot would never be dropped. */
+        smpdfu_link_dec_set_gap(&s->ser_dec, SMPDFU_POSIX_SERVE_RAW_GAP_MS);
     }
 }
 
