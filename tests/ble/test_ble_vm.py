@@ -49,10 +49,10 @@ def make_payload(root):
             shutil.copy2(os.path.realpath(lib), dst)
     shutil.copy2(os.path.join(SOURCE, "tests", "ble", "vm_test.sh"), os.path.join(pl, "run"))
     hashes = {}
-    hashes["v1"] = make_image(os.path.join(pl, "app-v1.bin"), "1.0.0", 20000, 1)
-    hashes["v2"] = make_image(os.path.join(pl, "app-v2.bin"), "2.0.0", 24000, 2)
-    hashes["v3"] = make_image(os.path.join(pl, "app-v3.bin"), "3.0.0", 30000, 3)
-    hashes["big"] = make_image(os.path.join(pl, "app-big.bin"), "4.0.0", 200000, 4)
+    hashes["v1"] = make_image(os.path.join(pl, "app-v1.bin"), "1.0.0", 20000, 1).hash
+    hashes["v2"] = make_image(os.path.join(pl, "app-v2.bin"), "2.0.0", 24000, 2).hash
+    hashes["v3"] = make_image(os.path.join(pl, "app-v3.bin"), "3.0.0", 30000, 3).hash
+    hashes["big"] = make_image(os.path.join(pl, "app-big.bin"), "4.0.0", 200000, 4).hash
     return hashes
 
 

@@ -15,7 +15,7 @@ class GatewayBase(FwCase):
     def setUp(self):
         super().setUp()
         self.board = self.boards[0]
-        self.v1_hash = make_image(self.path("v1.bin"), "1.0.0", 20000, 1)
+        self.v1_hash = make_image(self.path("v1.bin"), "1.0.0", 20000, 1).hash
         self.t = self.track(HostTarget(self.tmp, ["--factory", self.path("v1.bin"), "--slot-size",
                                                   "384K", "--buf-size", "2048"]))
         le = self.track(Proc([LINKEMU, "serial"] + self.uplink_line, "smpdfu-linkemu (uplink)"))

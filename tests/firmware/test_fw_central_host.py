@@ -18,7 +18,7 @@ class CentralToHost(FwCase):
         self.board = self.boards[0]
         info = fw_info(self.board)
         self.new_hash = image_hash(info["image0"])
-        self.v1_hash = make_image(self.path("v1.bin"), "1.0.0", 20000, 1)
+        self.v1_hash = make_image(self.path("v1.bin"), "1.0.0", 20000, 1).hash
 
     def target(self, extra=(), raw=False):
         return self.track(HostTarget(self.tmp, ["--factory", self.path("v1.bin"), "--slot-size",

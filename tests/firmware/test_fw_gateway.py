@@ -16,7 +16,7 @@ from gwlib import GatewayBase  # noqa: E402
 class Gateway(GatewayBase):
     def test_256k_with_uplink_cut_and_restored(self):
         big = self.path("big.bin")
-        big_hash = make_image(big, "3.0.0", 262144, 7)
+        big_hash = make_image(big, "3.0.0", 262144, 7).hash
         size = os.path.getsize(big)
         self.assertGreaterEqual(size, 256 * 1024)
         s = self.serve(big)

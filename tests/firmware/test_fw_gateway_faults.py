@@ -46,7 +46,7 @@ class LossyUplink(GatewayBase):
         """On the Cortex-M3 board when built (its UART1 and IRQ numbers)."""
         self.board = self.boards[-1]
         img = self.path("img.bin")
-        img_hash = make_image(img, "3.0.0", 48000, 9)
+        img_hash = make_image(img, "3.0.0", 48000, 9).hash
         self.serve(img)
         q = self.central(["uplink-timeout=500"])
         status = q.wait_exit()

@@ -22,7 +22,7 @@ class McuToMcu(FwCase):
         self.board = self.boards[0]
         self.info = fw_info(self.board)
         self.new_hash = image_hash(self.info["image0"])
-        self.v1_hash = make_image(self.path("v1.bin"), "1.0.0", 20000, 1)
+        self.v1_hash = make_image(self.path("v1.bin"), "1.0.0", 20000, 1).hash
 
     def line(self, extra=()):
         args = list(extra) if "--baud" in extra else ["--baud", "0"] + list(extra)

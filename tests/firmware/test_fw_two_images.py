@@ -22,8 +22,8 @@ class TwoImages(FwCase):
         info = fw_info(self.board)
         self.app_hash = image_hash(info["image0"])
         self.net_hash = image_hash(info["image1"])
-        self.v1_hash = make_image(self.path("v1.bin"), "1.0.0", 20000, 1)
-        self.net1_hash = make_image(self.path("net1.bin"), "1.0.0", 8000, 11)
+        self.v1_hash = make_image(self.path("v1.bin"), "1.0.0", 20000, 1).hash
+        self.net1_hash = make_image(self.path("net1.bin"), "1.0.0", 8000, 11).hash
 
     def central(self, pty):
         q = self.track(run_qemu(self.board, "central", ["images=2"], ["-serial", pty],

@@ -42,7 +42,7 @@ class MultiGatewayTest(unittest.TestCase):
     def test_three_gateways_one_broker(self):
         p = lambda n: os.path.join(self.d, n)  # noqa: E731
         make_image(p("v1.bin"), "1.0.0", 20000, 1)
-        v2 = make_image(p("v2.bin"), "2.0.0", 40000, 2)
+        v2 = make_image(p("v2.bin"), "2.0.0", 40000, 2).hash
         with open(p("v2.bin"), "rb") as f:
             url = self.http.add("/v2.bin", f.read())
         fleet = {}

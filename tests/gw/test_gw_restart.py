@@ -26,7 +26,7 @@ class RestartTest(unittest.TestCase):
         self.procs, self.targets, self.gws = [], [], []
         self.http = HttpServer()
         make_image(self.path("v1.bin"), "1.0.0", 20000, 1)
-        self.v2 = make_image(self.path("v2.bin"), "2.0.0", 240000, 2)
+        self.v2 = make_image(self.path("v2.bin"), "2.0.0", 240000, 2).hash
         with open(self.path("v2.bin"), "rb") as f:
             self.url = self.http.add("/v2.bin", f.read())
         self.broker = Broker(self.d, tls=make_ca(self.d)).start()

@@ -146,15 +146,18 @@ def wait_blocked_in_poll(pid, timeout=PATIENCE):
 
 
 class Proc:
-    """A child process. Threads collect its stdout lines (out), its stderr
-    lines (err) and both in the order they came (lines); every wait ends on
-    a line or on the end of the output, PATIENCE (or timeout) only bounds a
-    wait for what is not coming. A process that announces itself prints
-    'key: value' lines and then 'ready' on stdout: wait_ready() reads them
-    into info."""
+    """A child process. A thread collects its stdout lines (out), its stderr
+    lines (err) and both in the order they came (lines). It reads stderr
+    before stdout: what the child wrote to stderr before a stdout line (a
+    boot log before 'ready') is in err once that line is in out. Every wait
+    ends on a line or on the end of the output; patience (PATIENCE unless
+    given) only bounds a wait for what is not coming. A process that
+    announces itself prints 'key: value' lines and then 'ready' on stdout:
+    wait_ready() reads them into info."""
 
-    def __init__(self, cmd, name=None, env=None, stdin=subprocess.DEVNULL):
+    def __init__(self, cmd, name=None, env=None, stdin=subprocess.DEVNULL, patience=PATIENCE):
         self.cmd = list(cmd)
+        self.patience = patience
         self.name = name or os.path.basename(cmd[0])
         self.out, self.err, self.lines = [], [], []
         self.info = {}
@@ -162,32 +165,51 @@ class Proc:
         self.open = 2
         self.p = subprocess.Popen(self.cmd, stdin=stdin, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env)
         self.pid = self.p.pid
-        self.readers = [threading.Thread(target=self._read, args=(s, into), daemon=True)
-                        for s, into in ((self.p.stdout, self.out), (self.p.stderr, self.err))]
+        self.readers = [threading.Thread(target=self._read, daemon=True)]
         for th in self.readers:
             th.start()
 
-    def _read(self, stream, into):
-        for raw in stream:
-            line = raw.decode(errors="replace").rstrip("\r\n")
+    def _read(self):
+        err, out = self.p.stderr.fileno(), self.p.stdout.fileno()
+        into = {err: self.err, out: self.out}
+        buf = {err: b"", out: b""}
+        live = [err, out]
+
+        def take(fd):
+            data = os.read(fd, 65536)
+            buf[fd] += data
+            *done, buf[fd] = buf[fd].split(b"\n")
+            if not data:
+                done, buf[fd] = done + ([buf[fd]] if buf[fd] else []), b""
+                live.remove(fd)
             with self.cond:
-                into.append(line)
-                self.lines.append(line)
+                for raw in done:
+                    line = raw.decode(errors="replace").rstrip("\r")
+                    into[fd].append(line)
+                    self.lines.append(line)
+                if not data:
+                    self.open -= 1
                 self.cond.notify_all()
-        with self.cond:
-            self.open -= 1
-            self.cond.notify_all()
+
+        while live:
+            r, _, _ = select.select(live, [], [])
+            if err in r or out in r and err in live:
+                # All that stderr holds, before stdout: it was written before this stdout line.
+                while err in live and select.select([err], [], [], 0)[0]:
+                    take(err)
+            if out in r:
+                take(out)
 
     def log(self, stream="lines"):
         """A copy of the lines so far ("out", "err" or both: "lines")."""
         with self.cond:
             return list(getattr(self, stream))
 
-    def wait_index(self, pred, stream="lines", after=0, count=1, timeout=PATIENCE):
+    def wait_index(self, pred, stream="lines", after=0, count=1, timeout=None):
         """Index of the count-th line of stream (from index after on) for
         which pred(line) is true; None when the output ended (the process
         exited) or timeout passed first."""
-        deadline = time.monotonic() + timeout
+        deadline = time.monotonic() + (self.patience if timeout is None else timeout)
         seen, found = after, 0
         with self.cond:
             while True:
@@ -203,7 +225,7 @@ class Proc:
                     return None
                 self.cond.wait(left)
 
-    def wait_line(self, pred, stream="lines", after=0, count=1, timeout=PATIENCE):
+    def wait_line(self, pred, stream="lines", after=0, count=1, timeout=None):
         """The line wait_index() finds; AssertionError, with the log, when it
         does not come."""
         i = self.wait_index(pred, stream, after, count, timeout)
@@ -213,7 +235,7 @@ class Proc:
                 "\n".join(self.log()[-40:])))
         return getattr(self, stream)[i]
 
-    def wait_match(self, pattern, after=0, timeout=PATIENCE):
+    def wait_match(self, pattern, after=0, timeout=None):
         """(index, match) of the first stdout line from index after on that
         the regular expression pattern matches."""
         rx = re.compile(pattern)
@@ -222,7 +244,7 @@ class Proc:
             raise AssertionError("%s: no line matching %r:\n%s" % (self.name, pattern, "\n".join(self.log()[-40:])))
         return i, rx.search(self.out[i])
 
-    def wait_ready(self, timeout=PATIENCE):
+    def wait_ready(self, timeout=None):
         """Wait for the 'ready' line; the 'key: value' lines before it go to info."""
         i = self.wait_index(lambda l: l.strip() == "ready", "out", timeout=timeout)
         if i is None:
@@ -245,11 +267,11 @@ class Proc:
         if self.p.poll() is None:
             self.p.send_signal(sig)
 
-    def wait_exit(self, timeout=PATIENCE):
+    def wait_exit(self, timeout=None):
         """The exit status; the process is killed and AssertionError raised
         when it does not end."""
         try:
-            rc = self.p.wait(timeout)
+            rc = self.p.wait(self.patience if timeout is None else timeout)
         except subprocess.TimeoutExpired:
             self.kill()
             raise AssertionError("%s did not exit:\n%s" % (self.name, "\n".join(self.log()[-40:])))
@@ -298,7 +320,13 @@ class Target:
         self.proc = None
         self.udp_addr = self.udp_port = self.pty = None
 
-    def start(self, timeout=PATIENCE):
+    def start(self, timeout=PATIENCE, **transport):
+        """Start it (udp=, serial=, raw= given here replace the constructor's)
+        and wait for its ready line; returns self."""
+        for k, v in transport.items():
+            if k not in ("udp", "serial", "raw"):
+                raise TypeError("Target.start: no option %r" % k)
+            setattr(self, k, v)
         cmd = [TARGET, "--flash", self.flash] + self.args
         if self.udp:
             cmd += ["--udp", self.udp]
@@ -477,17 +505,18 @@ NOISE = bytes([0x03, 0x00, 0x01, 0x00, 0x00, 0x00, 0x42, 0x00])
 
 class NoiseBridge:
     """client <-> a pty pair of ours (path) <-> the target's pty, for raw
-    UART. Before forwarding a write of the client, with probability p
-    (random.Random(seed)), a burst of noise goes to the client, and with
-    probability p another one to the target. bursts counts them."""
+    UART. Before forwarding a write of the client: with first, a burst of
+    noise goes to the client before the first write only; then, with
+    probability p each (random.Random(seed)), a burst goes to the client and
+    another to the target. bursts counts them."""
 
-    def __init__(self, target_pty, p, seed, noise=NOISE):
+    def __init__(self, target_pty, p=0.0, seed=0, first=False, noise=NOISE):
         self.master, self.slave = os.openpty()
         tty.setraw(self.slave)
         self.path = os.ttyname(self.slave)
         self.dev = os.open(target_pty, os.O_RDWR | os.O_NOCTTY)
         tty.setraw(self.dev)
-        self.p, self.rng, self.noise = p, random.Random(seed), noise
+        self.p, self.rng, self.first, self.noise = p, random.Random(seed), first, noise
         self.bursts = 0
         self.stop_r, self.stop_w = os.pipe()
         self.th = threading.Thread(target=self._run, daemon=True)
@@ -505,6 +534,9 @@ class NoiseBridge:
                     except OSError:
                         data = b""  # the client closed its side: wait for the next one
                     if data:
+                        if self.first and self.bursts == 0:
+                            os.write(self.master, self.noise)
+                            self.bursts += 1
                         if self.rng.random() < self.p:
                             os.write(self.master, self.noise)
                             self.bursts += 1

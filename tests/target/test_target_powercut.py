@@ -10,7 +10,6 @@ import sys
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "lib"))
 import harness  # noqa: E402
-import smp  # noqa: E402
 import tcase  # noqa: E402
 
 IMG = 1

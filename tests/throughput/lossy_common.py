@@ -96,9 +96,9 @@ class LossyCase(unittest.TestCase):
 
     def make_images(self):
         if not hasattr(self, "v2_hash"):
-            self.v1_hash = make_image(self.path("v1.bin"), "1.0.0", 4000, 1)
+            self.v1_hash = make_image(self.path("v1.bin"), "1.0.0", 4000, 1).hash
             # 40 KiB: a few dozen chunks, each a chance for the link to spoil it.
-            self.v2_hash = make_image(self.path("v2.bin"), "2.0.0", 40000, 2)
+            self.v2_hash = make_image(self.path("v2.bin"), "2.0.0", 40000, 2).hash
 
     def cli(self, conn, *args, timeout=300):
         p = subprocess.run([SMPDFU, "--json", "--conn", conn] + list(args), capture_output=True,

@@ -87,7 +87,7 @@ class Base(E2ECase):
         super().setUp()
         self.root = self.path("root")
         os.makedirs(os.path.join(self.root, "d"))
-        self.v1_hash = make_image(self.path("v1.bin"), "1.0.0", 8000, 1)
+        self.v1_hash = make_image(self.path("v1.bin"), "1.0.0", 8000, 1).hash
 
     def dev(self, extra=()):
         self.t = self.target(SLOT + ["--factory", self.path("v1.bin"), "--fs-root", self.root,
@@ -347,7 +347,7 @@ class Resume(Base):
 class Recovery(Base):
     def test_one_image(self):
         self.dev()
-        v2 = make_image(self.path("v2.bin"), "2.0.0", 30000, 2)
+        v2 = make_image(self.path("v2.bin"), "2.0.0", 30000, 2).hash
         out = self.ok("dfu", "--recovery", self.path("v2.bin"), json_out=True)
         self.assertEqual((out["status"], out["running"], out["entered_by_reset"]), ("ok", "2.0.0", True))
         a = slot(image_list(self.conn), 0, 0)
@@ -360,7 +360,7 @@ class Recovery(Base):
         self.t = self.target(SLOT + ["--factory", self.path("v1.bin"), "--buf-size", "1024"],
                              serial=True)
         self.conn = self.t.conn("serial")
-        v2 = make_image(self.path("v2.bin"), "2.0.0", 30000, 2)
+        v2 = make_image(self.path("v2.bin"), "2.0.0", 30000, 2).hash
         out = self.ok("dfu", "--recovery", self.path("v2.bin"), json_out=True)
         self.assertEqual(out["running"], "2.0.0")
         self.assertEqual(slot(image_list(self.conn), 0, 0)["hash"], v2)
@@ -368,8 +368,8 @@ class Recovery(Base):
     def test_two_images(self):
         make_image(self.path("n1.bin"), "1.0.0", 5000, 11)
         self.dev(["--images", "2", "--factory1", self.path("n1.bin")])
-        v2 = make_image(self.path("v2.bin"), "2.0.0", 30000, 2)
-        n2 = make_image(self.path("n2.bin"), "2.1.0", 9000, 12)
+        v2 = make_image(self.path("v2.bin"), "2.0.0", 30000, 2).hash
+        n2 = make_image(self.path("n2.bin"), "2.1.0", 9000, 12).hash
         self.ok("dfu", "--recovery", self.path("v2.bin"), "--image1", self.path("n2.bin"))
         imgs = image_list(self.conn)
         self.assertEqual(slot(imgs, 0, 0)["hash"], v2)
@@ -385,7 +385,7 @@ class Recovery(Base):
     def test_bricked_device_already_in_recovery(self):
         self.t = self.target(SLOT + ["--recovery-no-app"])
         self.conn = self.t.conn()
-        v2 = make_image(self.path("v2.bin"), "2.0.0", 30000, 2)
+        v2 = make_image(self.path("v2.bin"), "2.0.0", 30000, 2).hash
         out = self.ok("dfu", "--recovery", self.path("v2.bin"), json_out=True)
         self.assertFalse(out["entered_by_reset"])
         self.assertEqual(slot(image_list(self.conn), 0, 0)["hash"], v2)

@@ -113,7 +113,7 @@ class WithDevice(unittest.TestCase):
         self.v1 = os.path.join(d, "v1.bin")
         self.v2 = os.path.join(d, "v2.bin")
         make_image(self.v1, "1.0.0", 3000, 1)
-        self.v2_hash = make_image(self.v2, "2.0.0", 20000, 2)
+        self.v2_hash = make_image(self.v2, "2.0.0", 20000, 2).hash
         self.t = Proc([TARGET, "-q", "--flash", os.path.join(d, "flash"), "--factory", self.v1,
                        "--udp", "127.0.0.1:0", "--reset-delay-ms", "200"])
         self.conn = "udp:" + self.t.info["udp"]
