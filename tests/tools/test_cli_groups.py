@@ -9,20 +9,13 @@ packet content or counts."""
 import hashlib
 import json
 import os
-import select
-import signal
-import socket
-import struct
 import sys
-import threading
 import unittest
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "client"))
-sys.path.insert(0, os.path.join(HERE, "..", "throughput"))
 from e2e_common import E2ECase, Target, image_list, make_image, slot, smpdfu  # noqa: E402
-from lossy_common import Proc  # noqa: E402
-from tools import LINKEMU  # noqa: E402
+from harness import LINKEMU, Proc, Relay, smp_hdr  # noqa: E402
 
 SLOT = ["--slot-size", "131072", "--reset-delay-ms", "0"]
 
@@ -34,52 +27,6 @@ def data(n, seed):
         block = hashlib.sha256(block).digest()
         out += block
     return bytes(out[:n])
-
-
-def smp_hdr(d):
-    op, _flags, _len, group, _seq, cid = struct.unpack(">BBHHBB", d[:8])
-    return op & 7, group, cid
-
-
-class Relay:
-    """UDP relay client <-> target; on_c2t(datagram) returns False to drop it."""
-
-    def __init__(self, target_port, on_c2t):
-        self.on_c2t = on_c2t
-        self.up = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-        self.up.bind(("127.0.0.1", 0))
-        self.down = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-        self.down.connect(("127.0.0.1", target_port))
-        self.port = self.up.getsockname()[1]
-        self.client = None
-        self.stop_r, self.stop_w = os.pipe()
-        self.th = threading.Thread(target=self._run, daemon=True)
-        self.th.start()
-
-    def _run(self):
-        while True:
-            r, _, _ = select.select([self.up, self.down, self.stop_r], [], [])
-            if self.stop_r in r:
-                return
-            if self.up in r:
-                d, self.client = self.up.recvfrom(65536)
-                if self.on_c2t(d):
-                    self.down.send(d)
-            if self.down in r:
-                try:
-                    d = self.down.recv(65536)
-                except ConnectionRefusedError:
-                    continue
-                if self.client:
-                    self.up.sendto(d, self.client)
-
-    def close(self):
-        os.write(self.stop_w, b"x")
-        self.th.join(5)
-        for s in (self.up, self.down):
-            s.close()
-        os.close(self.stop_r)
-        os.close(self.stop_w)
 
 
 class Base(E2ECase):
@@ -244,7 +191,7 @@ class Lossy(Base):
     def test_fs_through_lossy_link(self):
         self.dev()
         emu = Proc([LINKEMU, "udp", "--listen", "127.0.0.1:0", "--target",
-                    "127.0.0.1:%d" % self.t.udp_port, "--loss", "0.03", "--seed", "7"])
+                    "127.0.0.1:%d" % self.t.udp_port, "--loss", "0.03", "--seed", "7"]).wait_ready()
         try:
             conn = "udp:" + emu.info["listen"]
             body = data(3 * 1024 * 1024, "lossy")
@@ -287,7 +234,7 @@ class Resume(Base):
                     return False
             return seen[0] < 300
 
-        relay = Relay(self.t.udp_port, pass_c2t)
+        relay = Relay(self.t.udp_port, lambda way, d: way == "c2t" and not pass_c2t(d))
         try:
             rc, out, err = smpdfu("udp:127.0.0.1:%d" % relay.port, "fs", "upload", src, "/d/up.bin",
                                   extra=["--timeout", "0.3", "--retries", "1"])
@@ -322,7 +269,7 @@ class Resume(Base):
                     self.t.kill()
             return seen[0] < 400
 
-        relay = Relay(self.t.udp_port, pass_c2t)
+        relay = Relay(self.t.udp_port, lambda way, d: way == "c2t" and not pass_c2t(d))
         dst = self.path("dn.bin")
         try:
             rc, out, err = smpdfu("udp:127.0.0.1:%d" % relay.port, "fs", "download", "/d/dn.bin",
