@@ -79,7 +79,7 @@ def main():
         v1 = os.path.join(tmp, "v1.bin")
         v2 = os.path.join(tmp, "v2.bin")
         make_image(v1, "1.0.0", 4000, 1)
-        v2_hash = make_image(v2, "2.0.0", a.size, 2)
+        v2_hash = make_image(v2, "2.0.0", a.size, 2).hash
         times = {}
         for noisy in (False, True):
             name = "noisy (loss %g, flip %g)" % (a.loss, a.flip) if noisy else "clean"
