@@ -13,8 +13,10 @@ import random
 import subprocess
 import sys
 
-BUILD = os.environ.get("SMPDFU_BUILD", "./build")
-ORACLE = os.path.join(BUILD, "serial_oracle")
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib"))
+from harness import tool  # noqa: E402
+
+ORACLE = tool("serial_oracle")
 
 
 def frame(pkt, line_max=127):

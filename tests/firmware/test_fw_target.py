@@ -21,7 +21,7 @@ class TargetFirmware(FwCase):
 
     def start(self, baud="0"):
         le = self.track(Proc([LINKEMU, "serial", "--baud", baud], "smpdfu-linkemu"))
-        le.wait_line(lambda l: l == "ready", 30)
+        le.wait_line(lambda l: l == "ready", timeout=30)
         client = next(l[8:] for l in le.log() if l.startswith("client: "))
         target = next(l[8:] for l in le.log() if l.startswith("target: "))
         self.q = self.track(run_qemu(self.board, "target",

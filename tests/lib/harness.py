@@ -184,7 +184,7 @@ class Proc:
                 live.remove(fd)
             with self.cond:
                 for raw in done:
-                    line = raw.decode(errors="replace").rstrip("\r")
+                    line = raw.decode(errors="replace").rstrip()
                     into[fd].append(line)
                     self.lines.append(line)
                 if not data:
@@ -557,6 +557,26 @@ class NoiseBridge:
 
 
 # ------------------------------------------------------------------ tests
+
+class Tally:
+    """The checks of a test script that counts them itself: check() counts
+    one (printing "FAIL: what" when cond is false); summary() prints
+    "N passed, M failed" and returns the exit status."""
+
+    def __init__(self):
+        self.passed = self.failed = 0
+
+    def check(self, cond, what):
+        if cond:
+            self.passed += 1
+        else:
+            self.failed += 1
+            print("FAIL:", what)
+
+    def summary(self):
+        print("%d passed, %d failed" % (self.passed, self.failed))
+        return 1 if self.failed else 0
+
 
 class Case(unittest.TestCase):
     """A test that runs processes. run() learns from the result object (the
