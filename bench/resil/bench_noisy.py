@@ -33,12 +33,12 @@ def one_run(build, tmp, v1, v2, v2_hash, noisy, seed, loss, flip, target_args):
     smpdfu = os.path.join(build, "smpdfu")
     flash = os.path.join(tmp, "flash-%d-%d.bin" % (noisy, seed))
     t = Proc([os.path.join(build, "smpdfu-target"), "-q", "--flash", flash, "--factory", v1,
-              "--serial"] + target_args)
+              "--serial"] + target_args).wait_ready()
     emu_cmd = [os.path.join(build, "smpdfu-linkemu"), "serial", "--target-pty", t.info["serial"],
                "--baud", "1000000", "--seed", str(seed)]
     if noisy:
         emu_cmd += ["--loss", str(loss), "--flip", str(flip)]
-    emu = Proc(emu_cmd)
+    emu = Proc(emu_cmd).wait_ready()
     conn = "serial:%s,baud=1000000" % emu.info["client"]
     try:
         t0 = time.monotonic()

@@ -13,7 +13,7 @@ import sys
 import unittest
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "lib"))
-from tools import BUILD, SOURCE, make_image  # noqa: E402
+from harness import BUILD, SOURCE, make_image  # noqa: E402
 
 VMDIR = os.environ.get("SMPDFU_BLE_VM_DIR", os.path.join(SOURCE, "build", "ble-vm"))
 VM = os.path.join(SOURCE, "scripts", "ble-vm")
