@@ -13,7 +13,7 @@ import sys
 import unittest
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "lib"))
-from harness import BUILD, SOURCE, make_image  # noqa: E402
+from harness import BUILD, SOURCE, main, make_image  # noqa: E402
 
 VMDIR = os.environ.get("SMPDFU_BLE_VM_DIR", os.path.join(SOURCE, "build", "ble-vm"))
 VM = os.path.join(SOURCE, "scripts", "ble-vm")
@@ -135,8 +135,4 @@ class BleVm(unittest.TestCase):
 
 
 if __name__ == "__main__":
-    r = unittest.main(exit=False, verbosity=2).result
-    n = r.testsRun - len(r.skipped)
-    bad = len(r.failures) + len(r.errors)
-    print("%d passed, %d failed" % (n - bad, bad))
-    sys.exit(1 if bad else 0)
+    main()

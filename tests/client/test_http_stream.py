@@ -11,11 +11,10 @@ import re
 import subprocess
 import sys
 import threading
-import unittest
 
 sys.path.insert(0, os.path.dirname(__file__))
 from e2e_common import SMPDFU, E2ECase, Target, image_list, slot, smpdfu  # noqa: E402
-from harness import make_image  # noqa: E402
+from harness import main, make_image  # noqa: E402
 
 SIZE = 300000
 
@@ -252,7 +251,4 @@ class HttpStream(E2ECase):
 
 
 if __name__ == "__main__":
-    r = unittest.main(exit=False, verbosity=2).result
-    bad = len(r.failures) + len(r.errors)
-    print("%d passed, %d failed" % (r.testsRun - bad - len(r.skipped), bad))
-    sys.exit(1 if bad else 0)
+    main()

@@ -13,11 +13,10 @@ import json
 import subprocess
 import sys
 import threading
-import unittest
 
 sys.path.insert(0, os.path.dirname(__file__))
 from e2e_common import BUILD, MKIMAGE, SMPDFU, E2ECase, Target, image_list, slot  # noqa: E402
-from harness import LINKEMU, Proc  # noqa: E402
+from harness import LINKEMU, Proc, main  # noqa: E402
 
 GATEWAY = os.path.join(BUILD, "uplink_gateway")
 SIZE = 300000  # payload: the image is over 256 KiB
@@ -283,8 +282,4 @@ class Uplink(E2ECase):
 
 
 if __name__ == "__main__":
-    r = unittest.main(exit=False, verbosity=2).result
-    n = r.testsRun
-    bad = len(r.failures) + len(r.errors)
-    print("%d passed, %d failed" % (n - bad - len(r.skipped), bad))
-    sys.exit(1 if bad else 0)
+    main()

@@ -19,7 +19,7 @@ import threading
 import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "lib"))
-from harness import BUILD, LINKEMU, MKIMAGE, SMPDFU, TARGET, Case, Proc, Target, make_image, tool  # noqa: E402,F401
+from harness import BUILD, LINKEMU, MKIMAGE, SMPDFU, TARGET, Case, Proc, Target, main, make_image, tool  # noqa: E402,F401
 
 GW = tool("smpdfu-gw")
 MOSQUITTO = shutil.which("mosquitto") or "/usr/sbin/mosquitto"
@@ -390,11 +390,3 @@ class GwCase(Case):
                    flash=self.path(name + ".flash"))
         self.targets.append(self.track(t))
         return t.start(serial=serial)
-
-
-def run_main(mod_globals):
-    import unittest
-    r = unittest.main(exit=False, verbosity=2).result
-    bad = len(r.failures) + len(r.errors)
-    print("%d passed, %d failed" % (r.testsRun - bad - len(r.skipped), bad))
-    sys.exit(1 if bad else 0)

@@ -9,7 +9,7 @@ import sys
 
 sys.path.insert(0, os.path.dirname(__file__))
 from gwlib import (Cloud, Gateway, GwCase, dead_udp, image_doc, linkemu_serial,  # noqa: E402
-                   linkemu_udp, make_image, run_main)
+                   linkemu_udp, make_image, main)
 
 
 class FleetTest(GwCase):
@@ -88,4 +88,4 @@ class FleetTest(GwCase):
 
 
 if __name__ == "__main__":
-    run_main(globals())
+    main()

@@ -7,7 +7,7 @@ import os
 import sys
 
 sys.path.insert(0, os.path.dirname(__file__))
-from gwlib import Cloud, Gateway, GwCase, image_doc, make_image, run_main  # noqa: E402
+from gwlib import Cloud, Gateway, GwCase, image_doc, make_image, main  # noqa: E402
 
 GATEWAYS, PER = 3, 2
 
@@ -52,4 +52,4 @@ class MultiGatewayTest(GwCase):
 
 
 if __name__ == "__main__":
-    run_main(globals())
+    main()

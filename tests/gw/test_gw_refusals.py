@@ -13,7 +13,7 @@ import sys
 
 sys.path.insert(0, os.path.dirname(__file__))
 from gwlib import (MKIMAGE, Cloud, Gateway, GwCase, image_doc, make_image,  # noqa: E402
-                   run_main)
+                   main)
 
 
 class RefusalTest(GwCase):  # plain mqtt: the TLS path is in test_gw_fleet
@@ -101,4 +101,4 @@ class RefusalTest(GwCase):  # plain mqtt: the TLS path is in test_gw_fleet
 
 
 if __name__ == "__main__":
-    run_main(globals())
+    main()

@@ -9,7 +9,7 @@ import sys
 
 sys.path.insert(0, os.path.dirname(__file__))
 from gwlib import (Cloud, Gateway, GwCase, image_doc, linkemu_udp,  # noqa: E402
-                   make_image, run_main)
+                   make_image, main)
 
 N = 4
 
@@ -88,4 +88,4 @@ class RestartTest(GwCase):
 
 
 if __name__ == "__main__":
-    run_main(globals())
+    main()

@@ -578,6 +578,16 @@ class Tally:
         return 1 if self.failed else 0
 
 
+def main():
+    """unittest.main for a test file, then the closing line CTest's summary
+    reads ("N passed, M failed", skipped tests in neither); exits 1 on a
+    failure."""
+    r = unittest.main(exit=False, verbosity=2).result
+    bad = len(r.failures) + len(r.errors)
+    print("%d passed, %d failed" % (r.testsRun - bad - len(r.skipped), bad))
+    sys.exit(1 if bad else 0)
+
+
 class Case(unittest.TestCase):
     """A test that runs processes. run() learns from the result object (the
     public API: its errors and failures) whether this test failed, and then

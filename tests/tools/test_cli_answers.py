@@ -17,7 +17,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "client"))
 sys.path.insert(0, os.path.join(HERE, "..", "lib"))
 from e2e_common import E2ECase, MKIMAGE, SMPDFU, TARGET, Target, image_list, slot, smpdfu  # noqa: E402
-from harness import LINKEMU as LINKEMU_PATH, Proc, Relay, run, smp_hdr  # noqa: E402
+from harness import LINKEMU as LINKEMU_PATH, Proc, Relay, main, run, smp_hdr  # noqa: E402
 
 SLOT = ["--slot-size", "65536", "--reset-delay-ms", "0"]
 
@@ -371,13 +371,6 @@ class TargetWords(unittest.TestCase):
         self.assertIn("no answer", cerr)
         # The target's log says why, once, though two requests came.
         self.assertEqual(err.count("request ignored: halted in the bootloader"), 1, err)
-
-
-def main():
-    res = unittest.main(verbosity=2, exit=False).result
-    failed = len(res.failures) + len(res.errors)
-    print("%d passed, %d failed" % (res.testsRun - failed - len(res.skipped), failed))
-    sys.exit(1 if failed else 0)
 
 
 if __name__ == "__main__":

@@ -10,12 +10,11 @@ import hashlib
 import json
 import os
 import sys
-import unittest
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "client"))
 from e2e_common import E2ECase, Target, image_list, make_image, slot, smpdfu  # noqa: E402
-from harness import LINKEMU, Proc, Relay, smp_hdr  # noqa: E402
+from harness import LINKEMU, Proc, Relay, main, smp_hdr  # noqa: E402
 
 SLOT = ["--slot-size", "131072", "--reset-delay-ms", "0"]
 
@@ -336,13 +335,6 @@ class Recovery(Base):
         out = self.ok("dfu", "--recovery", self.path("v2.bin"), json_out=True)
         self.assertFalse(out["entered_by_reset"])
         self.assertEqual(slot(image_list(self.conn), 0, 0)["hash"], v2)
-
-
-def main():
-    res = unittest.main(verbosity=2, exit=False).result
-    failed = len(res.failures) + len(res.errors)
-    print("%d passed, %d failed" % (res.testsRun - failed - len(res.skipped), failed))
-    sys.exit(1 if failed else 0)
 
 
 if __name__ == "__main__":
