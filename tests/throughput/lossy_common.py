@@ -51,6 +51,17 @@ class LossyCase(Case):
                            text=True, timeout=timeout)
         return p.returncode, p.stdout, p.stderr
 
+    def assert_v2_running(self, conn, retries):
+        """The state read after a DFU, over the same link (--retries
+        retries): v2 in slot 0, active and confirmed."""
+        q = subprocess.run([SMPDFU, "--json", "--retries", str(retries), "--conn", conn, "image", "list"],
+                           capture_output=True, text=True, timeout=600)
+        self.assertEqual(q.returncode, 0, q.stderr)
+        imgs = {(e["image"], e["slot"]): e for e in json.loads(q.stdout)["images"]}
+        self.assertEqual(imgs[(0, 0)]["hash"], self.v2_hash)
+        self.assertTrue(imgs[(0, 0)]["active"])
+        self.assertTrue(imgs[(0, 0)]["confirmed"])
+
     def upload_and_check(self, conn, emu, extra=(), upload_args=()):
         """Upload v2 over the lossy link; the device must hold exactly v2 in
         slot 1 and report the hash match. Returns (result, linkemu stats)."""
