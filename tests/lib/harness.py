@@ -6,15 +6,18 @@ and images:
   SMPDFU_BUILD that CTest sets for every Python test; else this checkout
   and its build/), tool(name), SMPDFU, TARGET, LINKEMU, MKIMAGE;
 - make_image(): an MCUboot image through scripts/mkimage.py, as an Image;
-- smpdfu() / image_list() / slot(): the CLI as a user runs it;
-- Proc: any child process, its stdout and stderr lines collected by threads;
-  waits end on a line or on the exit, never on a time;
-- Target: smpdfu-target on a flash file (UDP, console or raw pty);
+- smpdfu() / run() / image_list() / slot() / reset(): the CLI as a user runs it;
+- Proc: any child process, its stdout and stderr lines collected by a
+  thread (stderr first); waits end on a line or on the exit, never on a time;
+- Target: smpdfu-target on a flash file (UDP, console or raw pty), its
+  request log, sync() and stop() (after wait_blocked_in_poll());
 - Relay (UDP, drops by content), tcp_bridge (a pty over TCP) and
   NoiseBridge (header-shaped noise on a raw UART): what tests put between
   the CLI and the device;
 - Case: a unittest.TestCase that prints its processes' logs when it failed,
-  told by the public result object.
+  told by the public result object; main(): unittest.main and the closing
+  "N passed, M failed" line; Tally: the same line for scripts that count
+  their own checks.
 """
 import hashlib
 import json
