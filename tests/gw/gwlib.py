@@ -370,6 +370,8 @@ class GwCase(Case):
 
     def tearDown(self):
         for g in self.gws:
+            if g.proc:
+                self.track(g.proc)  # its log is shown if the test failed
             g.kill()
         if self.cloud:
             self.cloud.close()
