@@ -18,9 +18,9 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "..", "tests", "lib"))
 sys.path.insert(0, os.path.join(HERE, "..", "..", "tests", "ble"))
 sys.path.insert(0, os.path.join(HERE, "..", "throughput"))
-from tools import BUILD, SOURCE  # noqa: E402
+from harness import BUILD, SOURCE  # noqa: E402
 import test_ble_vm  # noqa: E402
-from bench_throughput import Proc  # noqa: E402
+from bench_throughput import ready  # noqa: E402
 
 SIZE = 200000  # image payload, as the VM test's large image
 
@@ -29,9 +29,9 @@ def linkemu_run(window, image, factory, tmp):
     flash = os.path.join(tmp, "flash.bin")
     if os.path.exists(flash):
         os.unlink(flash)
-    t = Proc([os.path.join(BUILD, "smpdfu-target"), "-q", "--flash", flash, "--factory", factory, "--slot-size",
+    t = ready([os.path.join(BUILD, "smpdfu-target"), "-q", "--flash", flash, "--factory", factory, "--slot-size",
               "2M", "--buf-size", "384", "--buf-count", "4", "--udp", "127.0.0.1:0"])
-    e = Proc([os.path.join(BUILD, "smpdfu-linkemu"), "ble", "--listen", "127.0.0.1:0", "--target", t.info["udp"],
+    e = ready([os.path.join(BUILD, "smpdfu-linkemu"), "ble", "--listen", "127.0.0.1:0", "--target", t.info["udp"],
               "--mtu", "517", "--ll-max", "27", "--phy", "1M"])
     try:
         r = subprocess.run([os.path.join(BUILD, "smpdfu"), "--json", "--conn", "udp:%s,mtu=384" % e.info["listen"],

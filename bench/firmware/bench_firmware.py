@@ -40,7 +40,7 @@ def one(tmp, board, image, link, who):
                    raw=link["raw"], flash=flash)
     le = Proc([LINKEMU, "serial", "--target-pty", t.pty, "--baud", str(link["baud"])], "linkemu")
     try:
-        le.wait_line(lambda l: l == "ready", 30)
+        le.wait_line(lambda l: l == "ready", timeout=30)
         client = next(l[8:] for l in le.log() if l.startswith("client: "))
         size = os.path.getsize(image)
         if who == "cli":

@@ -114,7 +114,6 @@ def run_one(kind, n, size, do_cli):
     finally:
         for lp in links:
             lp.kill()
-            lp.wait()
         for t in targets:
             t.stop()
         broker.stop()

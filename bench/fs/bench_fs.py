@@ -45,15 +45,15 @@ def start(sc, tmp):
              "--buf-count", "4", "--fs-root", root]
     emu = os.path.join(bt.BUILD, "smpdfu-linkemu")
     if sc["link"] == "console":
-        t = bt.Proc(targs + ["--serial"])
-        e = bt.Proc([emu, "serial", "--target-pty", t.info["serial"], "--baud", str(sc["baud"])])
+        t = bt.ready(targs + ["--serial"])
+        e = bt.ready([emu, "serial", "--target-pty", t.info["serial"], "--baud", str(sc["baud"])])
         return [t, e], "serial:%s,baud=%d" % (e.info["client"], sc["baud"])
-    t = bt.Proc(targs + ["--udp", "127.0.0.1:0"])
+    t = bt.ready(targs + ["--udp", "127.0.0.1:0"])
     ea = [emu, "ble" if sc["link"] == "ble" else "udp", "--listen", "127.0.0.1:0", "--target",
           t.info["udp"]]
     if sc["link"] == "udp":
         ea += ["--latency", "%g" % (sc["rtt"] / 2.0)]
-    e = bt.Proc(ea)
+    e = bt.ready(ea)
     conn = "udp:%s" % e.info["listen"]
     if sc["link"] == "ble":
         conn += ",mtu=2048"

@@ -33,12 +33,12 @@ def one_run(build, tmp, v1, v2, v2_hash, noisy, seed, loss, flip, target_args):
     smpdfu = os.path.join(build, "smpdfu")
     flash = os.path.join(tmp, "flash-%d-%d.bin" % (noisy, seed))
     t = Proc([os.path.join(build, "smpdfu-target"), "-q", "--flash", flash, "--factory", v1,
-              "--serial"] + target_args)
+              "--serial"] + target_args).wait_ready()
     emu_cmd = [os.path.join(build, "smpdfu-linkemu"), "serial", "--target-pty", t.info["serial"],
                "--baud", "1000000", "--seed", str(seed)]
     if noisy:
         emu_cmd += ["--loss", str(loss), "--flip", str(flip)]
-    emu = Proc(emu_cmd)
+    emu = Proc(emu_cmd).wait_ready()
     conn = "serial:%s,baud=1000000" % emu.info["client"]
     try:
         t0 = time.monotonic()
@@ -79,7 +79,7 @@ def main():
         v1 = os.path.join(tmp, "v1.bin")
         v2 = os.path.join(tmp, "v2.bin")
         make_image(v1, "1.0.0", 4000, 1)
-        v2_hash = make_image(v2, "2.0.0", a.size, 2)
+        v2_hash = make_image(v2, "2.0.0", a.size, 2).hash
         times = {}
         for noisy in (False, True):
             name = "noisy (loss %g, flip %g)" % (a.loss, a.flip) if noisy else "clean"

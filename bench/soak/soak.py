@@ -14,7 +14,7 @@ gives, per profile, successes, and the median / p95 / max DFU time as a
 multiple of the clean median. The figures are measurements, not assertions:
 the exit status is 1 only when a DFU did not end with the right image.
 
-  soak.py [--count N] [--only SUBSTR] [--build DIR] [--markdown] [--seed S]
+  soak.py [--count N] [--only SUBSTR] [--markdown] [--seed S]   (tools: $SMPDFU_BUILD, else build/release)
 
 Profiles:
   serial-noisy   console framing, 1 Mbaud, 1 % of lines lost, 1e-3 bytes flipped
@@ -29,147 +29,24 @@ import argparse
 import json
 import os
 import random
-import select
-import signal
 import statistics
-import subprocess
 import sys
 import tempfile
-import threading
 import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-SOURCE = os.environ.get("SMPDFU_SOURCE", os.path.normpath(os.path.join(HERE, "..", "..")))
-BUILD = os.environ.get("SMPDFU_BUILD", os.path.join(SOURCE, "build", "release"))
-MKIMAGE = os.path.join(SOURCE, "scripts", "mkimage.py")
+# scripts/test runs the soak without SMPDFU_BUILD: the release tree is its default.
+os.environ.setdefault("SMPDFU_BUILD", os.path.join(
+    os.environ.get("SMPDFU_SOURCE") or os.path.normpath(os.path.join(HERE, "..", "..")), "build", "release"))
+sys.path.insert(0, os.path.join(HERE, "..", "..", "tests", "lib"))
+from harness import BUILD, NoiseBridge, Proc, make_image, smpdfu as run_cli, tool  # noqa: E402
+
 KiB = 1024
 
 
-class Proc:
-    """A child that prints 'key: value' lines and then 'ready' on stdout."""
-
-    def __init__(self, cmd, timeout=20):
-        self.cmd = cmd
-        self.p = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, bufsize=0)
-        self.info = {}
-        self.buf = b""
-        # stderr is the target's request log: kept, and watched for events.
-        self.log, self.cond = [], threading.Condition()
-        self.reader = threading.Thread(target=self._read_log, daemon=True)
-        self.reader.start()
-        while True:
-            line = self.readline(timeout)
-            if line is None:
-                err = self.kill()
-                raise RuntimeError("%s did not get ready: %s" % (os.path.basename(cmd[0]), err))
-            if line == "ready":
-                return
-            k, _, v = line.partition(": ")
-            self.info[k] = v
-
-    def _read_log(self):
-        for raw in self.p.stderr:
-            with self.cond:
-                self.log.append(raw.decode(errors="replace").rstrip())
-                self.cond.notify_all()
-        with self.cond:
-            self.log.append(None)  # EOF
-            self.cond.notify_all()
-
-    def wait_log(self, pred, count=1, timeout=300):
-        """Blocks until `count` log lines satisfy pred (or the log ends);
-        returns True when they did."""
-        with self.cond:
-            def seen():
-                return sum(1 for l in self.log if l is not None and pred(l))
-            self.cond.wait_for(lambda: seen() >= count or (self.log and self.log[-1] is None), timeout)
-            return seen() >= count
-
-    def readline(self, timeout):
-        deadline = time.monotonic() + timeout
-        while b"\n" not in self.buf:
-            r, _, _ = select.select([self.p.stdout], [], [], max(0.0, deadline - time.monotonic()))
-            chunk = os.read(self.p.stdout.fileno(), 4096) if r else b""
-            if not chunk:
-                return None
-            self.buf += chunk
-        line, _, self.buf = self.buf.partition(b"\n")
-        return line.decode().strip()
-
-    def kill(self, sig=signal.SIGKILL):
-        if self.p.poll() is None:
-            self.p.send_signal(sig)
-        self.p.wait()
-        self.reader.join()
-        return "\n".join(l for l in self.log if l)
-
-
-# v1 write response header announcing 256 bytes: what a burst of line noise
-# looks like at its worst (a plausible header that swallows what follows).
-NOISE = bytes([0x03, 0x00, 0x01, 0x00, 0x00, 0x00, 0x42, 0x00])
-
-
-class NoiseBridge:
-    """client <-> a pty pair of ours <-> the target's pty, for raw UART. Before
-    forwarding a write of the client, with probability p (seeded), a burst of
-    header-shaped noise goes to the client, and with probability p another one
-    to the target: neither side has a marker to resync on, so each must drop
-    the phantom packet after a quiet gap and the client retransmit."""
-
-    def __init__(self, target_pty, p, seed):
-        import tty
-        self.master, self.slave = os.openpty()
-        tty.setraw(self.slave)
-        self.path = os.ttyname(self.slave)
-        self.dev = os.open(target_pty, os.O_RDWR | os.O_NOCTTY)
-        tty.setraw(self.dev)
-        self.p, self.rng = p, random.Random(seed)
-        self.bursts = 0
-        self.stop_r, self.stop_w = os.pipe()
-        self.th = threading.Thread(target=self.run, daemon=True)
-        self.th.start()
-
-    def run(self):
-        while True:
-            r, _, _ = select.select([self.master, self.dev, self.stop_r], [], [])
-            if self.stop_r in r:
-                return
-            try:
-                if self.master in r:
-                    try:
-                        data = os.read(self.master, 4096)
-                    except OSError:
-                        data = b""  # the client closed its side: wait for the next one
-                    if data:
-                        if self.rng.random() < self.p:
-                            os.write(self.master, NOISE)
-                            self.bursts += 1
-                        if self.rng.random() < self.p:
-                            os.write(self.dev, NOISE)
-                            self.bursts += 1
-                        os.write(self.dev, data)
-                if self.dev in r:
-                    os.write(self.master, os.read(self.dev, 4096))
-            except OSError:
-                return  # the target went away (restart): this bridge is done
-
-    def close(self):
-        os.write(self.stop_w, b"x")
-        self.th.join(5)
-        for fd in (self.master, self.slave, self.dev, self.stop_r, self.stop_w):
-            os.close(fd)
-
-
-def make_image(path, version, size, seed):
-    out = subprocess.run([sys.executable, MKIMAGE, "sign", "--version", version, "--payload-size",
-                          str(size), "--seed", str(seed), "--json", path],
-                         check=True, capture_output=True, text=True).stdout
-    info = json.loads(out)
-    return info.get("image_hash") or info["hash"]
-
-
-def tool(name):
-    return os.path.join(BUILD, name)
+def ready(cmd):
+    """cmd started, its 'key: value' lines read up to 'ready'."""
+    return Proc(cmd).wait_ready(20)
 
 
 class Device:
@@ -188,7 +65,7 @@ class Device:
         args = [tool("smpdfu-target"), "--flash", self.flash] + list(self.profile["target"])
         if factory:
             args += ["--factory", self.v1]
-        self.target = Proc(args + list(extra))
+        self.target = ready(args + list(extra))
         pty = self.target.info.get("serial")
         if self.profile["link"] == "bridge":
             if self.emu is not None:
@@ -196,16 +73,16 @@ class Device:
             self.emu = NoiseBridge(pty, self.profile["noise"], self.profile.get("seed", 0))
         elif self.profile["link"] in ("console", "raw"):
             if self.emu is None:
-                self.emu = Proc([tool("smpdfu-linkemu"), "serial", "--target-pty", pty] + self.profile["emu"])
+                self.emu = ready([tool("smpdfu-linkemu"), "serial", "--target-pty", pty] + self.profile["emu"])
             else:
                 # The target's pty is new after a restart: a new emulator in front of it,
                 # with a new client pty (the client reconnects by path on each run).
-                self.emu.kill(signal.SIGTERM)
-                self.emu = Proc([tool("smpdfu-linkemu"), "serial", "--target-pty", pty] + self.profile["emu"])
+                self.emu.stop()
+                self.emu = ready([tool("smpdfu-linkemu"), "serial", "--target-pty", pty] + self.profile["emu"])
         elif self.profile["link"] == "udp":
             if self.emu is not None:
-                self.emu.kill(signal.SIGTERM)
-            self.emu = Proc([tool("smpdfu-linkemu"), "udp", "--listen", "127.0.0.1:0", "--target",
+                self.emu.stop()
+            self.emu = ready([tool("smpdfu-linkemu"), "udp", "--listen", "127.0.0.1:0", "--target",
                              self.target.info["udp"]] + self.profile["emu"])
 
     def conn(self):
@@ -228,22 +105,20 @@ class Device:
         if isinstance(self.emu, NoiseBridge):
             self.emu.close()
         elif self.emu is not None:
-            self.emu.kill(signal.SIGTERM)
+            self.emu.stop()
         self.emu = None
 
     def close(self):
         if isinstance(self.emu, NoiseBridge):
             self.emu.close()
         elif self.emu is not None:
-            self.emu.kill(signal.SIGTERM)
+            self.emu.stop()
         if self.target is not None:
-            self.target.kill(signal.SIGTERM)
+            self.target.stop()
 
 
 def smpdfu(conn, *args, timeout=600):
-    p = subprocess.run([tool("smpdfu"), "--json", "--conn", conn] + list(args), capture_output=True,
-                       text=True, timeout=timeout)
-    return p.returncode, p.stdout, p.stderr
+    return run_cli(conn, *args, timeout=timeout, json_out=True)
 
 
 def slot0(dev):
@@ -290,15 +165,14 @@ def killed_disturb(dev, v2, rng):
     number of upload requests and restarted, then the rerun's swap is cut by
     power at a random flash step (the target's --power-cut-after) and the
     target restarted once more. Plain reruns (the caller) finish the job."""
-    cli = subprocess.Popen([tool("smpdfu"), "--json", "--conn", dev.conn(), "dfu", v2],
-                           stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    dev.target.wait_log(lambda l: " img upload " in l, count=rng.randint(3, 30))
+    cli = Proc([tool("smpdfu"), "--json", "--conn", dev.conn(), "dfu", v2])
+    dev.target.wait_index(lambda l: " img upload " in l, "err", count=rng.randint(3, 30), timeout=300)
     dev.target.kill()
-    cli.communicate()
+    cli.wait_exit(600)
     dev.start_target(extra=["--power-cut-after", str(rng.randint(1, 40))])
     smpdfu(dev.conn(), "dfu", v2)
     dev.target.p.wait()  # the cut ended it (or the DFU finished and the run goes on)
-    dev.target.kill(signal.SIGTERM)
+    dev.target.stop()
     dev.start_target()
     return False
 
@@ -354,7 +228,7 @@ def main():
             v1 = os.path.join(tmp, "v1.bin")
             v2 = os.path.join(tmp, "v2-%s.bin" % prof["name"])
             make_image(v1, "1.0.0", 4000, 1)
-            v2_hash = make_image(v2, "2.0.0", prof["size"], 2)
+            v2_hash = make_image(v2, "2.0.0", prof["size"], 2).hash
             clean = dict(prof, emu=prof.get("clean_emu", []), target=prof.get("clean_target", prof["target"]),
                          disturb=None, noise=prof.get("clean_noise", 0.0))
             ref = []

@@ -22,17 +22,15 @@ import json
 import os
 import platform
 import re
-import select
-import signal
 import subprocess
 import sys
 import tempfile
 import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-SOURCE = os.environ.get("SMPDFU_SOURCE", os.path.normpath(os.path.join(HERE, "..", "..")))
-BUILD = os.environ.get("SMPDFU_BUILD", os.path.join(SOURCE, "build"))
-MKIMAGE = os.path.join(SOURCE, "scripts", "mkimage.py")
+sys.path.insert(0, os.path.join(HERE, "..", "..", "tests", "lib"))
+import harness  # noqa: E402
+from harness import BUILD, SOURCE  # noqa: E402
 
 KiB = 1024
 
@@ -55,45 +53,14 @@ SCENARIOS = [
 RESP = 17
 
 
-class Proc:
-    """A child that prints 'key: value' lines and then 'ready' on stdout."""
-
-    def __init__(self, cmd, timeout=10):
-        self.cmd = cmd
-        self.p = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, bufsize=0)
-        self.info = {}
-        buf = b""
-        deadline = time.monotonic() + timeout
-        while True:
-            while b"\n" not in buf:
-                left = deadline - time.monotonic()
-                r, _, _ = select.select([self.p.stdout], [], [], max(0.0, left))
-                chunk = os.read(self.p.stdout.fileno(), 4096) if r else b""
-                if not chunk:
-                    self.stop()
-                    raise RuntimeError("%s did not get ready" % os.path.basename(cmd[0]))
-                buf += chunk
-            line, _, buf = buf.partition(b"\n")
-            line = line.decode().strip()
-            if line == "ready":
-                return
-            k, _, v = line.partition(": ")
-            self.info[k] = v
-
-    def stop(self):
-        if self.p.poll() is None:
-            self.p.send_signal(signal.SIGTERM)
-            try:
-                self.p.wait(5)
-            except subprocess.TimeoutExpired:
-                self.p.kill()
-                self.p.wait()
+def ready(cmd, timeout=10):
+    """cmd started (a harness.Proc), its 'key: value' lines read up to 'ready'."""
+    return harness.Proc(cmd).wait_ready(timeout)
 
 
 def make_image(path, size):
     # payload = size - 512 header - TLVs (~48); the exact file size is read back.
-    subprocess.run([sys.executable, MKIMAGE, "sign", "--version", "2.0.0", "--payload-size",
-                    str(max(1024, size - 600)), "--seed", "7", path], check=True, capture_output=True)
+    harness.make_image(path, "2.0.0", max(1024, size - 600), 7)
     return os.path.getsize(path)
 
 
@@ -133,20 +100,20 @@ def run_one(sc, window, image, size, tmp):
     try:
         if sc["link"] in ("console", "raw"):
             targs.append("--serial" if sc["link"] == "console" else "--raw-uart")
-            t = Proc(targs)
+            t = ready(targs)
             procs.append(t)
-            e = Proc([emu_bin, "serial", "--target-pty", t.info["serial"], "--baud", str(sc["baud"])])
+            e = ready([emu_bin, "serial", "--target-pty", t.info["serial"], "--baud", str(sc["baud"])])
             procs.append(e)
             conn = "serial:%s,baud=%d%s" % (e.info["client"], sc["baud"], ",raw" if sc["link"] == "raw" else "")
         else:
             targs += ["--udp", "127.0.0.1:0"]
-            t = Proc(targs)
+            t = ready(targs)
             procs.append(t)
             ea = [emu_bin, "ble" if sc["link"] == "ble" else "udp", "--listen", "127.0.0.1:0",
                   "--target", t.info["udp"]]
             if sc["link"] == "udp":
                 ea += ["--latency", "%g" % (sc["rtt"] / 2.0)]
-            e = Proc(ea)
+            e = ready(ea)
             procs.append(e)
             conn = "udp:%s" % e.info["listen"]
             if sc["link"] == "ble":

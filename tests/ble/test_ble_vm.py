@@ -13,7 +13,7 @@ import sys
 import unittest
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "lib"))
-from tools import BUILD, SOURCE, make_image  # noqa: E402
+from harness import BUILD, SOURCE, main, make_image  # noqa: E402
 
 VMDIR = os.environ.get("SMPDFU_BLE_VM_DIR", os.path.join(SOURCE, "build", "ble-vm"))
 VM = os.path.join(SOURCE, "scripts", "ble-vm")
@@ -49,10 +49,10 @@ def make_payload(root):
             shutil.copy2(os.path.realpath(lib), dst)
     shutil.copy2(os.path.join(SOURCE, "tests", "ble", "vm_test.sh"), os.path.join(pl, "run"))
     hashes = {}
-    hashes["v1"] = make_image(os.path.join(pl, "app-v1.bin"), "1.0.0", 20000, 1)
-    hashes["v2"] = make_image(os.path.join(pl, "app-v2.bin"), "2.0.0", 24000, 2)
-    hashes["v3"] = make_image(os.path.join(pl, "app-v3.bin"), "3.0.0", 30000, 3)
-    hashes["big"] = make_image(os.path.join(pl, "app-big.bin"), "4.0.0", 200000, 4)
+    hashes["v1"] = make_image(os.path.join(pl, "app-v1.bin"), "1.0.0", 20000, 1).hash
+    hashes["v2"] = make_image(os.path.join(pl, "app-v2.bin"), "2.0.0", 24000, 2).hash
+    hashes["v3"] = make_image(os.path.join(pl, "app-v3.bin"), "3.0.0", 30000, 3).hash
+    hashes["big"] = make_image(os.path.join(pl, "app-big.bin"), "4.0.0", 200000, 4).hash
     return hashes
 
 
@@ -135,8 +135,4 @@ class BleVm(unittest.TestCase):
 
 
 if __name__ == "__main__":
-    r = unittest.main(exit=False, verbosity=2).result
-    n = r.testsRun - len(r.skipped)
-    bad = len(r.failures) + len(r.errors)
-    print("%d passed, %d failed" % (n - bad, bad))
-    sys.exit(1 if bad else 0)
+    main()

@@ -4,15 +4,12 @@
 import json
 import os
 import re
-import select
-import socket
 import sys
-import threading
-import tty
 import unittest
 
 sys.path.insert(0, os.path.dirname(__file__))
 from e2e_common import E2ECase, image_list, reset, slot, smpdfu  # noqa: E402
+from harness import tcp_bridge  # noqa: E402
 
 
 class Serial(E2ECase):
@@ -69,43 +66,12 @@ class Serial(E2ECase):
         self.assertIn("the device refused", err)
 
 
-def serve_pty_over_tcp(pty_path):
-    """A tiny ser2net: one TCP client <-> the target's pty. Returns the port."""
-    ls = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    ls.bind(("127.0.0.1", 0))
-    ls.listen(4)
-    fd = os.open(pty_path, os.O_RDWR | os.O_NOCTTY)
-    tty.setraw(fd)
-
-    def run():
-        while True:
-            try:
-                conn, _ = ls.accept()
-            except OSError:
-                return
-            with conn:
-                while True:
-                    r, _, _ = select.select([conn, fd], [], [], 30)
-                    if not r:
-                        break
-                    if conn in r:
-                        data = conn.recv(4096)
-                        if not data:
-                            break
-                        os.write(fd, data)
-                    if fd in r:
-                        conn.sendall(os.read(fd, 4096))
-
-    threading.Thread(target=run, daemon=True).start()
-    return ls, ls.getsockname()[1]
-
-
 class SerialOverTcp(E2ECase):
     def test_dfu_over_tcp(self):
         """A UART exposed over TCP (QEMU, Renode, ser2net): console framing."""
         self.images()
         t = self.target(["--factory", self.path("v1.bin")], udp=None, serial=True)
-        ls, port = serve_pty_over_tcp(t.pty)
+        ls, port = tcp_bridge(t.pty)
         self.addCleanup(ls.close)
         c = "tcp:127.0.0.1:%d" % port
         rc, out, err = smpdfu(c, "dfu", self.path("v2.bin"), json_out=True)

@@ -99,7 +99,7 @@ class SeedFlow(E2ECase):
 
     def test_already_pending_error_in_words(self):
         self.images()
-        v3 = make_image(self.path("v3.bin"), "3.0.0", 5000, 3)
+        v3 = make_image(self.path("v3.bin"), "3.0.0", 5000, 3).hash
         t = self.target(["--factory", self.path("v1.bin")])
         c = t.conn()
         self.assertEqual(smpdfu(c, "dfu", self.path("v2.bin"), "--mode", "upload-only")[0], 0)
@@ -224,8 +224,8 @@ class Resume(E2ECase):
 class TwoImages(E2ECase):
     def test_app_and_netcore(self):
         self.images()
-        n1 = make_image(self.path("n1.bin"), "1.0.0", 8000, 11)
-        n2 = make_image(self.path("n2.bin"), "1.1.0", 12000, 12)
+        n1 = make_image(self.path("n1.bin"), "1.0.0", 8000, 11).hash
+        n2 = make_image(self.path("n2.bin"), "1.1.0", 12000, 12).hash
         # 4 slots listed: the state answer needs more than Zephyr's default 384 bytes
         t = self.target(["--images", "2", "--buf-size", "2048", "--factory", self.path("v1.bin"), "--factory1", self.path("n1.bin")])
         c = t.conn()

@@ -11,12 +11,10 @@ import re
 import subprocess
 import sys
 import threading
-import time
-import unittest
 
 sys.path.insert(0, os.path.dirname(__file__))
 from e2e_common import SMPDFU, E2ECase, Target, image_list, slot, smpdfu  # noqa: E402
-from tools import make_image  # noqa: E402
+from harness import main, make_image  # noqa: E402
 
 SIZE = 300000
 
@@ -104,18 +102,6 @@ def run_rss(cmd, tmpdir):
         return p.returncode, o.read(), e.read(), ru.ru_maxrss
 
 
-def sync_log(t):
-    """The target's log is read by a thread: send a marker echo and wait
-    for its line, so every earlier request's line is in t.lines()."""
-    rc, _, err = smpdfu(t.conn(), "os", "echo", "log-marker")
-    assert rc == 0, err
-    deadline = time.monotonic() + 30
-    while not [l for l in t.lines() if " os echo " in l]:
-        assert time.monotonic() < deadline, "the target never logged the marker echo"
-        time.sleep(0.02)
-    return t.lines()
-
-
 class HttpStream(E2ECase):
     def setUp(self):
         super().setUp()
@@ -133,7 +119,7 @@ class HttpStream(E2ECase):
                             "--buf-size", "1024"] + list(extra))
 
     def upload_offsets(self, t):
-        return [int(x) for x in re.findall(r" img upload .*-> off=(\d+)", "\n".join(sync_log(t)))]
+        return [int(x) for x in re.findall(r" img upload .*-> off=(\d+)", "\n".join(t.sync(t.conn())))]
 
     def test_dfu_with_range(self):
         t = self.dev()
@@ -265,7 +251,4 @@ class HttpStream(E2ECase):
 
 
 if __name__ == "__main__":
-    r = unittest.main(exit=False, verbosity=2).result
-    bad = len(r.failures) + len(r.errors)
-    print("%d passed, %d failed" % (r.testsRun - bad - len(r.skipped), bad))
-    sys.exit(1 if bad else 0)
+    main()

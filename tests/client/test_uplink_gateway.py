@@ -10,16 +10,13 @@ import socket
 import re
 import select
 import json
-import signal
 import subprocess
 import sys
 import threading
-import time
-import unittest
 
 sys.path.insert(0, os.path.dirname(__file__))
-from e2e_common import BUILD, MKIMAGE, SMPDFU, E2ECase, Target, image_list, slot, smpdfu  # noqa: E402
-from tools import LINKEMU  # noqa: E402
+from e2e_common import BUILD, MKIMAGE, SMPDFU, E2ECase, Target, image_list, slot  # noqa: E402
+from harness import LINKEMU, Proc, main  # noqa: E402
 
 GATEWAY = os.path.join(BUILD, "uplink_gateway")
 SIZE = 300000  # payload: the image is over 256 KiB
@@ -74,74 +71,6 @@ class CutProxy:
         self.ls.close()
 
 
-class Proc:
-    """A process whose stdout lines are collected by a thread; wait_for()
-    blocks until a line matches (or the process ends)."""
-
-    def __init__(self, cmd):
-        self.p = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-        self.lines = []
-        self.err = []
-        self.cv = threading.Condition()
-        threading.Thread(target=self._read, args=(self.p.stdout, self.lines), daemon=True).start()
-        threading.Thread(target=self._read, args=(self.p.stderr, self.err), daemon=True).start()
-
-    def _read(self, f, into):
-        for line in f:
-            with self.cv:
-                into.append(line.rstrip("\n"))
-                self.cv.notify_all()
-        with self.cv:
-            self.cv.notify_all()
-
-    def wait_for(self, pattern, start=0, timeout=120):
-        """Index and match of the first line from `start` matching pattern."""
-        rx = re.compile(pattern)
-        deadline = time.monotonic() + timeout
-        with self.cv:
-            while True:
-                for i in range(start, len(self.lines)):
-                    m = rx.search(self.lines[i])
-                    if m:
-                        return i, m
-                if self.p.poll() is not None and self.p.stdout.closed:
-                    break
-                left = deadline - time.monotonic()
-                if left <= 0:
-                    break
-                self.cv.wait(min(left, 1.0))
-        raise AssertionError("no line matching %r; got:\n%s\nstderr:\n%s" % (
-            pattern, "\n".join(self.lines[-30:]), "\n".join(self.err[-20:])))
-
-    def finish(self, timeout=120):
-        return self.p.wait(timeout)
-
-    def kill(self, sig=signal.SIGKILL):
-        if self.p.poll() is None:
-            self.p.send_signal(sig)
-            self.p.wait(10)
-
-    def close(self):
-        self.kill()
-        for f in (self.p.stdout, self.p.stderr):
-            try:
-                f.close()
-            except (OSError, ValueError):
-                pass
-
-
-def sync_log(t):
-    """The target's log is read by a thread: send a marker echo and wait
-    for its line, so every earlier request's line is in t.lines()."""
-    rc, _, err = smpdfu(t.conn(), "os", "echo", "log-marker")
-    assert rc == 0, err
-    deadline = time.monotonic() + 30
-    while not [l for l in t.lines() if " os echo " in l]:
-        assert time.monotonic() < deadline, "the target never logged the marker echo"
-        time.sleep(0.02)
-    return t.lines()
-
-
 class Uplink(E2ECase):
     def setUp(self):
         super().setUp()
@@ -154,12 +83,12 @@ class Uplink(E2ECase):
 
     def tearDown(self):
         for p in self.procs:
-            p.close()
+            p.kill()
         super().tearDown()
 
     def start(self, cmd):
-        p = Proc(cmd)
-        self.procs.append(p)
+        p = Proc(cmd, patience=120)
+        self.procs.append(self.track(p))
         return p
 
     def dev(self, args=(), flash=None):
@@ -172,17 +101,17 @@ class Uplink(E2ECase):
 
     def gateway(self, t, *args, uplink="tcp"):
         g = self.start([GATEWAY, "--target", t.conn(), "--uplink", uplink] + list(args))
-        _, m = g.wait_for(r"^uplink: (\S+)")
+        _, m = g.wait_match(r"^uplink: (\S+)")
         return g, m.group(1)
 
     def serve(self, spec, image="v2.bin", extra=()):
         s = self.start([SMPDFU, "--conn", spec, "serve-image", self.path(image)] + list(extra))
-        s.wait_for(r"^ready$")
+        s.wait_match(r"^ready$")
         return s
 
     def result(self, g):
-        _, m = g.wait_for(r"^result: (.*)$")
-        rc = g.finish()
+        _, m = g.wait_match(r"^result: (.*)$")
+        rc = g.wait_exit()
         return rc, m.group(1)
 
     def test_dfu_over_tcp_uplink(self):
@@ -190,11 +119,11 @@ class Uplink(E2ECase):
         g, spec = self.gateway(t)
         self.serve(spec)
         rc, res = self.result(g)
-        self.assertEqual((rc, res), (0, "ok"), "\n".join(g.lines[-20:]))
+        self.assertEqual((rc, res), (0, "ok"), "\n".join(g.out[-20:]))
         # The file sha came with INFO, the window stayed at 8 KiB.
-        _, m = g.wait_for(r"^info size=(\d+) sha=(\d)")
+        _, m = g.wait_match(r"^info size=(\d+) sha=(\d)")
         self.assertEqual((int(m.group(1)), m.group(2)), (self.size, "1"))
-        _, m = g.wait_for(r"^ram: stream (\d+) window (\d+) crc (\d+) .* total (\d+)")
+        _, m = g.wait_match(r"^ram: stream (\d+) window (\d+) crc (\d+) .* total (\d+)")
         self.assertLessEqual(int(m.group(2)), 8192)
         self.assertLessEqual(int(m.group(4)), 12 * 1024)
         self.assert_slot0(image_list(t.conn()), self.v2_hash, True)
@@ -205,7 +134,7 @@ class Uplink(E2ECase):
         self.assertTrue(spec.startswith("serial:/dev/"), spec)
         self.serve(spec)
         rc, res = self.result(g)
-        self.assertEqual((rc, res), (0, "ok"), "\n".join(g.lines[-20:]))
+        self.assertEqual((rc, res), (0, "ok"), "\n".join(g.out[-20:]))
         self.assertEqual(slot(image_list(t.conn()), 0, 1)["hash"], self.v2_hash)
 
     def test_already_uploaded(self):
@@ -220,8 +149,8 @@ class Uplink(E2ECase):
         g, spec = self.gateway(t)
         self.serve(spec)
         rc, res = self.result(g)
-        self.assertEqual((rc, res), (0, "ok"), "\n".join(g.lines[-20:]))
-        ups = [l for l in sync_log(t) if " img upload " in l]
+        self.assertEqual((rc, res), (0, "ok"), "\n".join(g.out[-20:]))
+        ups = [l for l in t.sync(t.conn()) if " img upload " in l]
         self.assertIn("already there", ups[-1])
         self.assert_slot0(image_list(t.conn()), self.v2_hash, True)
 
@@ -241,15 +170,15 @@ class Uplink(E2ECase):
         self.assertTrue(proxy.cut.is_set(), "the uplink never carried a third of the image")
         s.kill()
         # The uplink is gone: the gateway's requests go unanswered.
-        j, _ = g.wait_for(r"^disconnected$", i)
-        j, _ = g.wait_for(r"^uplink retry \d+$", j)
+        j, _ = g.wait_match(r"^disconnected$", i)
+        j, _ = g.wait_match(r"^uplink retry \d+$", j)
         self.serve(spec)
-        k, _ = g.wait_for(r"^connected$", j)
-        g.wait_for(r"^uplink back \d+$", k)
+        k, _ = g.wait_match(r"^connected$", j)
+        g.wait_match(r"^uplink back \d+$", k)
         rc, res = self.result(g)
-        self.assertEqual((rc, res), (0, "ok"), "\n".join(g.lines[-20:]))
+        self.assertEqual((rc, res), (0, "ok"), "\n".join(g.out[-20:]))
         # The upload itself never started over.
-        _, m = g.wait_for(r"^uplink retries \d+ dropped \d+; upload go_backs \d+ restarts (\d+)")
+        _, m = g.wait_match(r"^uplink retries \d+ dropped \d+; upload go_backs \d+ restarts (\d+)")
         self.assertEqual(m.group(1), "0")
         self.assert_slot0(image_list(t.conn()), self.v2_hash, True)
 
@@ -267,17 +196,17 @@ class Uplink(E2ECase):
         self.serve(spec)
         i = 0
         while True:
-            i, m = g.wait_for(r"^progress (\d+)/\d+$", i + 1)
+            i, m = g.wait_match(r"^progress (\d+)/\d+$", i + 1)
             if int(m.group(1)) > 150000:
                 break
         t.kill()
         t2 = Target(self.dir, ["--slot-size", "512K", "--buf-size", "1024"], flash=t.flash)
         self.targets.append(t2)
         t2.start(udp="127.0.0.1:%d" % port)
-        g.wait_for(r"^uplink refetch (\d+)$", i)
+        g.wait_match(r"^uplink refetch (\d+)$", i)
         rc, res = self.result(g)
-        self.assertEqual((rc, res), (0, "ok"), "\n".join(g.lines[-30:]))
-        ups = [l for l in sync_log(t2) if " img upload " in l]
+        self.assertEqual((rc, res), (0, "ok"), "\n".join(g.out[-30:]))
+        ups = [l for l in t2.sync(t2.conn()) if " img upload " in l]
         self.assertFalse([l for l in ups if "(new)" in l], ups[:5])
         self.assert_slot0(image_list(t2.conn()), self.v2_hash, True)
 
@@ -290,12 +219,12 @@ class Uplink(E2ECase):
         g, spec = self.gateway(t, "--mode", "upload-only", "--timeout-ms", "100", uplink="pty")
         emu = self.start([LINKEMU, "serial", "--target-pty", spec.split(":", 1)[1], "--baud", "1000000",
                           "--loss", "0.01", "--flip", "0.00005", "--seed", "7"])
-        _, m = emu.wait_for(r"^client: (\S+)")
-        emu.wait_for(r"^ready$")
+        _, m = emu.wait_match(r"^client: (\S+)")
+        emu.wait_match(r"^ready$")
         self.serve("serial:%s,baud=1000000" % m.group(1))
         rc, res = self.result(g)
-        self.assertEqual((rc, res), (0, "ok"), "\n".join(g.lines[-20:]))
-        _, m = g.wait_for(r"^uplink retries (\d+) dropped (\d+)")
+        self.assertEqual((rc, res), (0, "ok"), "\n".join(g.out[-20:]))
+        _, m = g.wait_match(r"^uplink retries (\d+) dropped (\d+)")
         self.assertGreater(int(m.group(1)), 0)
         self.assertEqual(slot(image_list(t.conn()), 0, 1)["hash"], self.v2_hash)
 
@@ -316,7 +245,7 @@ class Uplink(E2ECase):
         g, spec = self.gateway(t, "--mode", "upload-only", "--key", keys[0] + ".pub")
         self.serve(spec, image="s.bin")
         rc, res = self.result(g)
-        self.assertEqual((rc, res), (0, "ok"), "\n".join(g.lines[-20:]))
+        self.assertEqual((rc, res), (0, "ok"), "\n".join(g.out[-20:]))
         self.assertEqual(slot(image_list(t.conn()), 0, 1)["hash"], h)
         t2 = self.dev(flash=self.path("flash2.bin"))
         g, spec = self.gateway(t2, "--mode", "upload-only", "--key", keys[1] + ".pub")
@@ -325,7 +254,7 @@ class Uplink(E2ECase):
         self.assertEqual(rc, 1)
         self.assertIn("SMPDFU_EIMG_KEY", res)
         size = os.path.getsize(self.path("s.bin"))
-        offs = [int(x) for x in re.findall(r" img upload .*-> off=(\d+)", "\n".join(sync_log(t2)))]
+        offs = [int(x) for x in re.findall(r" img upload .*-> off=(\d+)", "\n".join(t2.sync(t2.conn())))]
         self.assertTrue(offs and max(offs) < size)
         self.assertIsNone(slot(image_list(t2.conn()), 0, 1))
 
@@ -343,7 +272,7 @@ class Uplink(E2ECase):
         self.assertIn("SMPDFU_EIMG_HASH_MISMATCH", res)
         # The device got everything but the final chunk: its upload offset
         # never reached the size, and it lists no image in slot 1.
-        offs = [int(x) for x in re.findall(r" img upload .*-> off=(\d+)", "\n".join(sync_log(t)))]
+        offs = [int(x) for x in re.findall(r" img upload .*-> off=(\d+)", "\n".join(t.sync(t.conn())))]
         self.assertTrue(offs)
         self.assertLess(max(offs), self.size)
         self.assertGreater(max(offs), self.size - 4 * 8192)  # nearly all of it
@@ -353,8 +282,4 @@ class Uplink(E2ECase):
 
 
 if __name__ == "__main__":
-    r = unittest.main(exit=False, verbosity=2).result
-    n = r.testsRun
-    bad = len(r.failures) + len(r.errors)
-    print("%d passed, %d failed" % (n - bad - len(r.skipped), bad))
-    sys.exit(1 if bad else 0)
+    main()

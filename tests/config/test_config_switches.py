@@ -19,7 +19,9 @@ import subprocess
 import sys
 import tempfile
 
-SRC = os.environ.get("SMPDFU_SOURCE") or os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib"))
+from harness import SOURCE as SRC, Tally  # noqa: E402
+
 HERE = os.path.join(SRC, "tests", "config")
 LIB_DIRS = ["src/core", "src/client", "src/server"]
 WARN = ["-Wall", "-Wextra", "-Wshadow", "-Wstrict-prototypes", "-Wmissing-prototypes", "-Wpointer-arith",
@@ -27,16 +29,8 @@ WARN = ["-Wall", "-Wextra", "-Wshadow", "-Wstrict-prototypes", "-Wmissing-protot
 PRINTF = re.compile(r"\b_*(v?s?n?printf|v?as?printf|v?fprintf|v?dprintf|_printf_\w+|_vfprintf_r|_svfprintf_r|"
                     r"_vfiprintf_r|_svfiprintf_r|_sprintf_r|_snprintf_r|_vsnprintf_r)\b")
 
-passed = failed = 0
-
-
-def check(ok, what):
-    global passed, failed
-    if ok:
-        passed += 1
-    else:
-        failed += 1
-        print("FAIL: " + what)
+TALLY = Tally()
+check = TALLY.check
 
 
 def sources():
@@ -103,8 +97,7 @@ def main():
         arm(tmp)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
-    print("%d passed, %d failed" % (passed, failed))
-    return 1 if failed else 0
+    return TALLY.summary()
 
 
 if __name__ == "__main__":

@@ -27,8 +27,10 @@ import time
 
 import cbor2
 
-BUILD = os.environ.get("SMPDFU_BUILD", "build")
-ORACLE = os.path.join(BUILD, "cbor_oracle")
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib"))
+from harness import tool  # noqa: E402
+
+ORACLE = tool("cbor_oracle")
 COUNT = 400
 UNDEF = cbor2.undefined
 TAGS = [15, 40000, 70000, 5000000000]  # numbers cbor2 leaves as CBORTag

@@ -11,23 +11,12 @@ import subprocess
 import sys
 import tempfile
 
-SRC = os.environ.get("SMPDFU_SOURCE", os.path.join(os.path.dirname(__file__), "..", ".."))
-BUILD = os.environ.get("SMPDFU_BUILD", os.path.join(SRC, "build"))
-SMPDFU = os.path.join(BUILD, "smpdfu")
-MKIMAGE = os.path.join(SRC, "scripts", "mkimage.py")
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib"))
+from harness import MKIMAGE, SMPDFU, Tally  # noqa: E402
 PY = sys.executable
 
-passed = 0
-failed = 0
-
-
-def check(cond, what):
-    global passed, failed
-    if cond:
-        passed += 1
-    else:
-        failed += 1
-        print("FAIL:", what)
+TALLY = Tally()
+check = TALLY.check
 
 
 def mk(*args):
@@ -228,8 +217,7 @@ def main():
     check(p.returncode == 0 and "image list" in p.stdout and "upload" in p.stdout and "verified" in p.stdout,
           "text output explains the hashes")
 
-    print("%d passed, %d failed" % (passed, failed))
-    return 1 if failed else 0
+    return TALLY.summary()
 
 
 if __name__ == "__main__":

@@ -13,18 +13,11 @@ import random
 import subprocess
 import sys
 
-BUILD = os.environ.get("SMPDFU_BUILD", "./build")
-ORACLE = os.path.join(BUILD, "serial_oracle")
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib"))
+from harness import tool  # noqa: E402
+from smp import serial_encode as frame  # noqa: E402  (the independent client's framing)
 
-
-def frame(pkt, line_max=127):
-    raw = (len(pkt) + 2).to_bytes(2, "big") + pkt + binascii.crc_hqx(pkt, 0).to_bytes(2, "big")
-    text = base64.b64encode(raw)
-    per = (line_max - 3) // 4 * 4
-    out = b""
-    for i in range(0, len(text), per):
-        out += (b"\x06\x09" if i == 0 else b"\x04\x14") + text[i:i + per] + b"\n"
-    return out
+ORACLE = tool("serial_oracle")
 
 
 def frame_per_line(pkt, rng):

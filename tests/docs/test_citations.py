@@ -14,7 +14,9 @@ import os
 import re
 import sys
 
-SRC = os.environ.get("SMPDFU_SOURCE", os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", ".."))
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib"))
+from harness import SOURCE as SRC, Tally  # noqa: E402
+
 DOC = os.path.join(SRC, "docs", "protocol.md")
 SCAN = ["src", "include", "tools", "tests", "scripts", "docs", "bench", "cmake", "README.md", "CMakeLists.txt"]
 SKIP_DIRS = {"corpus", "build", ".git", "__pycache__"}
@@ -33,17 +35,8 @@ AFTER_DOC = re.compile(r"protocol\.md\s*(§?)(" + NUM + r")((?:" + SEP + r"§?" 
 BARE = re.compile(r"§(" + NUM + r")(?:\s*[-–]\s*§(" + NUM + r"))?")
 OTHER_DOC = re.compile(r"(?:\bRFC\s*\d+|[\w./-]+\.(?:md|rst|txt|pdf))\s*\(?$")
 
-passed = 0
-failed = 0
-
-
-def check(cond, what):
-    global passed, failed
-    if cond:
-        passed += 1
-    else:
-        failed += 1
-        print("FAIL:", what)
+TALLY = Tally()
+check = TALLY.check
 
 
 def key(ref):
@@ -143,7 +136,7 @@ def main():
             doc = f.read()
     except OSError as e:
         check(False, "docs/protocol.md is readable (%s)" % e)
-        print("%d passed, %d failed" % (passed, failed))
+        TALLY.summary()
         return 1
     secs = headings(doc)
     have = set(secs)
@@ -191,8 +184,7 @@ def main():
     with open(readme, encoding="utf-8") as f:
         check("](docs/protocol.md)" in f.read(), "README links docs/protocol.md")
 
-    print("%d passed, %d failed" % (passed, failed))
-    return 1 if failed else 0
+    return TALLY.summary()
 
 
 if __name__ == "__main__":

@@ -16,21 +16,15 @@ import subprocess
 import sys
 import tempfile
 
-SRC = os.environ.get("SMPDFU_SOURCE") or os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib"))
+from harness import SOURCE as SRC, Tally  # noqa: E402
+
 DOC = os.path.join(SRC, "docs", "porting.md")
 FLAGS = ["-std=c99", "-Wall", "-Wextra", "-Werror", "-pedantic", "-Os"]
 SDK_WORDS = ("Zephyr", "nRF Connect SDK", "ESP-IDF")
 
-passed = failed = 0
-
-
-def check(ok, what):
-    global passed, failed
-    if ok:
-        passed += 1
-    else:
-        failed += 1
-        print("FAIL: " + what)
+TALLY = Tally()
+check = TALLY.check
 
 
 def blocks(text):
@@ -84,8 +78,7 @@ def main():
             check(r.returncode == 0, "the linked program runs")
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
-    print("%d passed, %d failed" % (passed, failed))
-    return 1 if failed else 0
+    return TALLY.summary()
 
 
 if __name__ == "__main__":

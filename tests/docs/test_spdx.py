@@ -5,7 +5,10 @@ import os
 import subprocess
 import sys
 
-ROOT = os.path.abspath(os.environ.get("SMPDFU_SOURCE", os.path.join(os.path.dirname(__file__), "..", "..")))
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib"))
+from harness import SOURCE  # noqa: E402
+
+ROOT = os.path.abspath(SOURCE)
 TAG = "SPDX-License-Identifier: Apache-2.0"
 # What counts as source: code, build files, scripts.
 EXTS = (".c", ".h", ".py", ".cmake", ".in", ".S", ".s", ".ld", ".bash", ".sh")

@@ -11,20 +11,13 @@ skipped, with the command above in the message, only when no build is there.
 """
 import json
 import os
-import queue
-import select
 import shutil
-import socket
-import subprocess
 import sys
 import tempfile
-import threading
-import time
-import tty
-import unittest
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "lib"))
-from tools import BUILD, LINKEMU, SMPDFU, SOURCE, TARGET, make_image  # noqa: E402,F401
+import harness  # noqa: E402
+from harness import BUILD, LINKEMU, SMPDFU, SOURCE, TARGET, Case, Proc, Target, make_image, slot, tcp_bridge  # noqa: E402,F401
 
 BOARDS = ["mps2-an505", "mps2-an385"]
 FW_ROOT = os.environ.get("SMPDFU_FW_ROOT", os.path.join(SOURCE, "build"))
@@ -48,9 +41,7 @@ def fw_info(board):
 
 
 def smpdfu(conn, *args, timeout=LIMIT, json_out=False):
-    cmd = [SMPDFU] + (["--conn", conn] if conn else []) + (["--json"] if json_out else []) + list(args)
-    p = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout)
-    return p.returncode, p.stdout, p.stderr
+    return harness.smpdfu(conn, *args, timeout=timeout, json_out=json_out)
 
 
 def image_hash(path):
@@ -62,95 +53,7 @@ def image_hash(path):
 
 
 def image_list(conn):
-    rc, out, err = smpdfu(conn, "image", "list", json_out=True)
-    if rc != 0:
-        raise AssertionError("image list over %s failed: %s" % (conn, err))
-    return json.loads(out)["images"]
-
-
-def slot(images, image, slot_no):
-    for e in images:
-        if e.get("image", 0) == image and e["slot"] == slot_no:
-            return e
-    return None
-
-
-class Proc:
-    """A child process whose stdout and stderr lines are collected in order."""
-
-    def __init__(self, cmd, name):
-        self.name = name
-        self.cmd = cmd
-        self.lines = []
-        self.lock = threading.Lock()
-        self.q = queue.Queue()
-        self.proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
-                                     stderr=subprocess.PIPE)
-        self.open_streams = 2
-        self.threads = [threading.Thread(target=self._drain, args=(s,), daemon=True)
-                        for s in (self.proc.stdout, self.proc.stderr)]
-        for t in self.threads:
-            t.start()
-
-    def _drain(self, stream):
-        for raw in stream:
-            line = raw.decode(errors="replace").rstrip()
-            with self.lock:
-                self.lines.append(line)
-            self.q.put(line)
-        self.q.put(None)
-
-    def log(self):
-        with self.lock:
-            return list(self.lines)
-
-    def wait_line(self, pred, timeout=LIMIT, after=0):
-        """The first line (seen so far or coming, from index `after` on) for
-        which pred(line) is true; AssertionError when the process ends first."""
-        seen = after
-        deadline = time.monotonic() + timeout
-        while True:
-            with self.lock:
-                cur = list(self.lines)
-            for line in cur[seen:]:
-                if pred(line):
-                    return line
-            seen = len(cur)
-            try:
-                item = self.q.get(timeout=max(0.0, deadline - time.monotonic()))
-            except queue.Empty:
-                raise AssertionError("%s: no such line within %d s:\n%s" % (
-                    self.name, timeout, "\n".join(self.log()[-40:])))
-            if item is None:
-                self.open_streams -= 1
-                if self.open_streams == 0:
-                    with self.lock:
-                        cur = list(self.lines)
-                    for line in cur[seen:]:
-                        if pred(line):
-                            return line
-                    raise AssertionError("%s ended (status %s) before the line came:\n%s" % (
-                        self.name, self.proc.wait(10), "\n".join(self.log()[-40:])))
-
-    def wait_exit(self, timeout=LIMIT):
-        try:
-            return self.proc.wait(timeout)
-        except subprocess.TimeoutExpired:
-            self.stop()
-            raise AssertionError("%s did not exit:\n%s" % (self.name, "\n".join(self.log()[-40:])))
-
-    def stop(self):
-        if self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(10)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait(10)
-        for t in self.threads:
-            t.join(10)  # EOF comes with the exit
-        self.proc.stdout.close()
-        self.proc.stderr.close()
+    return harness.image_list(conn, timeout=LIMIT)
 
 
 def qemu_cmd(board, app, args, serial):
@@ -163,57 +66,20 @@ def qemu_cmd(board, app, args, serial):
 
 
 def run_qemu(board, app, args, serial, name=None):
-    return Proc(qemu_cmd(board, app, args, serial), name or "%s on %s" % (app, board))
+    return Proc(qemu_cmd(board, app, args, serial), name or "%s on %s" % (app, board), patience=LIMIT)
 
 
-class HostTarget:
-    """smpdfu-target with a pty (console or raw) and a UDP port for state reads."""
+class HostTarget(Target):
+    """smpdfu-target with a pty (console, or raw) and a UDP port for state
+    reads (conn()), no reset delay; started."""
 
     def __init__(self, tmp, args, raw=False, flash=None):
-        self.flash = flash or os.path.join(tmp, "host-target.flash")
-        cmd = [TARGET, "--flash", self.flash, "--udp", "127.0.0.1:0",
-               "--raw-uart" if raw else "--serial", "--reset-delay-ms", "0"] + list(args)
-        self.p = Proc(cmd, "smpdfu-target")
-        self.p.wait_line(lambda l: l == "ready", 30)
-        log = self.p.log()
-        self.pty = next(l[8:] for l in log if l.startswith("serial: "))
-        self.udp = "udp:127.0.0.1:" + next(l.rsplit(":", 1)[1] for l in log if l.startswith("udp: "))
-
-    def stop(self):
-        self.p.stop()
+        super().__init__(tmp, ["--reset-delay-ms", "0"] + list(args),
+                         flash=flash or os.path.join(tmp, "host-target.flash"), serial=not raw, raw=raw)
+        self.start(30)
 
 
-def tcp_bridge(pty_path):
-    """One TCP client <-> a pty (what ser2net does): lets QEMU's UART connect
-    to a TCP socket (-chardev socket,host=...,port=...). Returns (listener, port)."""
-    ls = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    ls.bind(("127.0.0.1", 0))
-    ls.listen(4)
-    fd = os.open(pty_path, os.O_RDWR | os.O_NOCTTY)
-    tty.setraw(fd)
-
-    def run():
-        while True:
-            try:
-                conn, _ = ls.accept()
-            except OSError:
-                return
-            with conn:
-                while True:
-                    r, _, _ = select.select([conn, fd], [], [])
-                    if conn in r:
-                        data = conn.recv(4096)
-                        if not data:
-                            break
-                        os.write(fd, data)
-                    if fd in r:
-                        conn.sendall(os.read(fd, 4096))
-
-    threading.Thread(target=run, daemon=True).start()
-    return ls, ls.getsockname()[1]
-
-
-class FwCase(unittest.TestCase):
+class FwCase(Case):
     """Skips (with the build command) when no firmware is built."""
 
     def setUp(self):
@@ -233,25 +99,17 @@ class FwCase(unittest.TestCase):
         self.procs = []
 
     def tearDown(self):
-        failed = self._failed()
         for p in reversed(self.procs):
             p.stop()
-            if failed:
-                sys.stderr.write("--- %s\n%s\n" % (p.name, "\n".join(p.log()[-60:])))
         self.tmpd.cleanup()
-
-    def _failed(self):
-        res = getattr(self, "_outcome", None)
-        result = getattr(res, "result", None)
-        errs = getattr(result, "errors", []) + getattr(result, "failures", [])
-        return any(t is self for t, _ in errs)
 
     def path(self, name):
         return os.path.join(self.tmp, name)
 
     def track(self, p):
-        self.procs.append(p.p if isinstance(p, HostTarget) else p)
-        return p
+        """p (a Proc or a HostTarget) is stopped at the end, its log shown if the test fails."""
+        self.procs.append(p)
+        return super().track(p)
 
     def assert_slot0(self, images, hash_, confirmed=True, image=0):
         s0 = slot(images, image, 0)

@@ -15,18 +15,18 @@ class GatewayBase(FwCase):
     def setUp(self):
         super().setUp()
         self.board = self.boards[0]
-        self.v1_hash = make_image(self.path("v1.bin"), "1.0.0", 20000, 1)
+        self.v1_hash = make_image(self.path("v1.bin"), "1.0.0", 20000, 1).hash
         self.t = self.track(HostTarget(self.tmp, ["--factory", self.path("v1.bin"), "--slot-size",
                                                   "384K", "--buf-size", "2048"]))
         le = self.track(Proc([LINKEMU, "serial"] + self.uplink_line, "smpdfu-linkemu (uplink)"))
-        le.wait_line(lambda l: l == "ready", 30)
+        le.wait_line(lambda l: l == "ready", timeout=30)
         self.up_host = next(l[8:] for l in le.log() if l.startswith("client: "))
         self.up_mcu = next(l[8:] for l in le.log() if l.startswith("target: "))
 
     def serve(self, image):
         s = self.track(Proc([SMPDFU, "--conn", "serial:" + self.up_host, "serve-image", image],
                             "serve-image"))
-        s.wait_line(lambda l: l == "ready", 30)
+        s.wait_line(lambda l: l == "ready", timeout=30)
         return s
 
     def central(self, args=()):

@@ -16,7 +16,7 @@ from gwlib import GatewayBase  # noqa: E402
 class Gateway(GatewayBase):
     def test_256k_with_uplink_cut_and_restored(self):
         big = self.path("big.bin")
-        big_hash = make_image(big, "3.0.0", 262144, 7)
+        big_hash = make_image(big, "3.0.0", 262144, 7).hash
         size = os.path.getsize(big)
         self.assertGreaterEqual(size, 256 * 1024)
         s = self.serve(big)
@@ -35,7 +35,7 @@ class Gateway(GatewayBase):
         ram = [l for l in log if l.startswith("ram: gateway buffers")]
         self.assertEqual(len(ram), 1, log)
         self.assertIn("window 8192,", ram[0])   # what the firmware holds of the image
-        imgs = image_list(self.t.udp)
+        imgs = image_list(self.t.conn())
         self.assert_slot0(imgs, big_hash, True)
         self.assertEqual(slot(imgs, 0, 1)["hash"], self.v1_hash)
 

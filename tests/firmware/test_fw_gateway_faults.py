@@ -28,10 +28,10 @@ class GatewayFaults(GatewayBase):
         self.assertEqual(status, 1, log)
         self.assertTrue(any(l.startswith("dfu: failed (image 0)") for l in log), log)
         # the device never got the last byte: no upload answer reached the size
-        tlog = self.t.p.log()
+        tlog = self.t.proc.log()
         self.assertTrue(any(" img upload " in l for l in tlog), tlog)
         self.assertFalse([l for l in tlog if "-> off=%d " % size in l])
-        imgs = image_list(self.t.udp)
+        imgs = image_list(self.t.conn())
         self.assert_slot0(imgs, self.v1_hash, True)
         self.assertIsNone(slot(imgs, 0, 1), imgs)
 
@@ -46,7 +46,7 @@ class LossyUplink(GatewayBase):
         """On the Cortex-M3 board when built (its UART1 and IRQ numbers)."""
         self.board = self.boards[-1]
         img = self.path("img.bin")
-        img_hash = make_image(img, "3.0.0", 48000, 9)
+        img_hash = make_image(img, "3.0.0", 48000, 9).hash
         self.serve(img)
         q = self.central(["uplink-timeout=500"])
         status = q.wait_exit()
@@ -55,7 +55,7 @@ class LossyUplink(GatewayBase):
         stats = [l for l in log if l.startswith("uplink: ") and " resends, " in l]
         self.assertEqual(len(stats), 1, log)
         self.assertGreater(int(stats[0].split()[1]), 0, stats)   # losses happened and were repaired
-        self.assert_slot0(image_list(self.t.udp), img_hash, True)
+        self.assert_slot0(image_list(self.t.conn()), img_hash, True)
 
 
 if __name__ == "__main__":

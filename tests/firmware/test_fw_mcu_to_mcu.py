@@ -22,12 +22,12 @@ class McuToMcu(FwCase):
         self.board = self.boards[0]
         self.info = fw_info(self.board)
         self.new_hash = image_hash(self.info["image0"])
-        self.v1_hash = make_image(self.path("v1.bin"), "1.0.0", 20000, 1)
+        self.v1_hash = make_image(self.path("v1.bin"), "1.0.0", 20000, 1).hash
 
     def line(self, extra=()):
         args = list(extra) if "--baud" in extra else ["--baud", "0"] + list(extra)
         p = self.track(Proc([LINKEMU, "serial"] + args, "smpdfu-linkemu"))
-        p.wait_line(lambda l: l == "ready", 30)
+        p.wait_line(lambda l: l == "ready", timeout=30)
         log = p.log()
         client = next(l[8:] for l in log if l.startswith("client: "))
         target = next(l[8:] for l in log if l.startswith("target: "))
@@ -61,7 +61,7 @@ class McuToMcu(FwCase):
         # the flash file is smpdfu-target's format: the host tool sees the same state
         tq.stop()
         ht = self.track(HostTarget(self.tmp, ["--slot-size", str(SLOT)], flash=self.path("t.flash")))
-        self.assert_slot0(image_list(ht.udp), self.new_hash, True)
+        self.assert_slot0(image_list(ht.conn()), self.new_hash, True)
 
     def test_mcu_to_mcu_raw_uart_other_board(self):
         """Raw UART framing; the target on the Cortex-M3 board when built."""

@@ -17,11 +17,11 @@ class TargetFirmware(FwCase):
     def setUp(self):
         super().setUp()
         self.board = self.boards[0]
-        self.v1_hash = make_image(self.path("v1.bin"), "1.0.0", 20000, 1)
+        self.v1_hash = make_image(self.path("v1.bin"), "1.0.0", 20000, 1).hash
 
     def start(self, baud="0"):
         le = self.track(Proc([LINKEMU, "serial", "--baud", baud], "smpdfu-linkemu"))
-        le.wait_line(lambda l: l == "ready", 30)
+        le.wait_line(lambda l: l == "ready", timeout=30)
         client = next(l[8:] for l in le.log() if l.startswith("client: "))
         target = next(l[8:] for l in le.log() if l.startswith("target: "))
         self.q = self.track(run_qemu(self.board, "target",
@@ -32,7 +32,7 @@ class TargetFirmware(FwCase):
         return "serial:" + client
 
     def test_host_cli_dfu(self):
-        v2_hash = make_image(self.path("v2.bin"), "2.0.0", 60000, 2)
+        v2_hash = make_image(self.path("v2.bin"), "2.0.0", 60000, 2).hash
         conn = self.start()
         rc, out, err = smpdfu(conn, "dfu", self.path("v2.bin"), json_out=True)
         self.assertEqual(rc, 0, err)
@@ -43,7 +43,7 @@ class TargetFirmware(FwCase):
         self.assertEqual(slot(imgs, 0, 1)["hash"], self.v1_hash)
 
     def test_upload_resumes_after_machine_reset(self):
-        v2_hash = make_image(self.path("v2.bin"), "2.0.0", 90000, 3)
+        v2_hash = make_image(self.path("v2.bin"), "2.0.0", 90000, 3).hash
         conn = self.start(baud="115200")  # paced, so the cut lands mid-way
         up = self.track(Proc([SMPDFU, "--conn", conn, "image", "upload", self.path("v2.bin")],
                              "smpdfu image upload"))

@@ -22,8 +22,8 @@ class TwoImages(FwCase):
         info = fw_info(self.board)
         self.app_hash = image_hash(info["image0"])
         self.net_hash = image_hash(info["image1"])
-        self.v1_hash = make_image(self.path("v1.bin"), "1.0.0", 20000, 1)
-        self.net1_hash = make_image(self.path("net1.bin"), "1.0.0", 8000, 11)
+        self.v1_hash = make_image(self.path("v1.bin"), "1.0.0", 20000, 1).hash
+        self.net1_hash = make_image(self.path("net1.bin"), "1.0.0", 8000, 11).hash
 
     def central(self, pty):
         q = self.track(run_qemu(self.board, "central", ["images=2"], ["-serial", pty],
@@ -46,11 +46,11 @@ class TwoImages(FwCase):
         t = self.track(HostTarget(self.tmp, ["--images", "2", "--slot-size", "128K", "--buf-size", "1024", "--factory",
                                              self.path("v1.bin"), "--factory1", self.path("net1.bin")]))
         self.central(t.pty)
-        self.check(t.udp)
+        self.check(t.conn())
 
     def test_to_target_firmware(self):
         p = self.track(Proc([LINKEMU, "serial", "--baud", "0"], "smpdfu-linkemu"))
-        p.wait_line(lambda l: l == "ready", 30)
+        p.wait_line(lambda l: l == "ready", timeout=30)
         client = next(l[8:] for l in p.log() if l.startswith("client: "))
         target = next(l[8:] for l in p.log() if l.startswith("target: "))
         tq = self.track(run_qemu(self.board, "target",

@@ -17,14 +17,14 @@
 #include "smpdfu/posix_crypto.h"
 #include "smpdfu/posix_flash.h"
 
+#include "flash_guard.h"
+
 #define SLOT (8u * 1024u)
 #define PAGE 512u
 #define SCRATCH (4u * PAGE) /* the 1584-byte trailer spans four pages */
 #define FLASH (2u * SLOT + SCRATCH + PAGE)
 
 static uint8_t mem[FLASH];
-static smpdfu_ram_flash_t ram;
-static smpdfu_flash_t guard;
 static smpdfu_boot_cfg_t boot;
 static smpdfu_posix_hash_state_t hs;
 static smpdfu_hash_t hash;
@@ -32,54 +32,15 @@ static uint8_t work[2 * PAGE];
 static uint8_t image_a[4096], image_b[4096];
 static size_t len_a, len_b;
 
-static void check_range(uint32_t off, size_t len)
+static bool guard_allows(uint32_t off, size_t len)
 {
     const smpdfu_flash_area_t *areas[] = {&boot.slot[0], &boot.slot[1], &boot.scratch};
     for (int i = 0; i < 3; i++) {
         if (off >= areas[i]->off && off + len <= areas[i]->off + areas[i]->size) {
-            return;
+            return true;
         }
     }
-    abort();
-}
-
-static int g_read(void *ctx, uint32_t off, void *buf, size_t len)
-{
-    (void)ctx;
-    return ram.flash.read(ram.flash.ctx, off, buf, len);
-}
-
-static int g_write(void *ctx, uint32_t off, const void *buf, size_t len)
-{
-    (void)ctx;
-    check_range(off, len);
-    return ram.flash.write(ram.flash.ctx, off, buf, len);
-}
-
-static int g_erase(void *ctx, uint32_t off, size_t len)
-{
-    (void)ctx;
-    check_range(off, len);
-    return ram.flash.erase(ram.flash.ctx, off, len);
-}
-
-static size_t make_image(uint8_t *out, uint8_t major, uint32_t payload, uint8_t seed)
-{
-    const uint32_t hdr = 0x200;
-    uint8_t h[32];
-    memset(out, 0, hdr);
-    memcpy(out, "\x3d\xb8\xf3\x96", 4);
-    out[9] = 0x02;
-    out[12] = (uint8_t)payload;
-    out[13] = (uint8_t)(payload >> 8);
-    out[20] = major;
-    for (uint32_t i = 0; i < payload; i++) {
-        out[hdr + i] = (uint8_t)(i * 3u + seed);
-    }
-    smpdfu_posix_digest(SMPDFU_HASH_SHA256, out, hdr + payload, h);
-    memcpy(out + hdr + payload, "\x07\x69\x28\x00\x10\x00\x20\x00", 8);
-    memcpy(out + hdr + payload + 8, h, 32);
-    return hdr + payload + 40;
+    return false;
 }
 
 /* One boot through a power-cut flash (cut_at 0: none). */
@@ -103,17 +64,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if (!once) {
         once = 1;
         smpdfu_posix_hash_init(&hs, &hash);
-        len_a = make_image(image_a, 1, 2000, 1);
-        len_b = make_image(image_b, 2, 3000, 2);
+        len_a = fuzz_image(image_a, 1, 2000, 1, 3);
+        len_b = fuzz_image(image_b, 2, 3000, 2, 3);
     }
     if (size < 6) {
         return 0;
     }
     smpdfu_ram_flash_init(&ram, mem, FLASH, PAGE, 4, 0xff);
-    guard = ram.flash;
-    guard.read = g_read;
-    guard.write = g_write;
-    guard.erase = g_erase;
+    guard_init();
     memset(&boot, 0, sizeof(boot));
     boot.flash = &guard;
     boot.image_count = 1;
@@ -166,7 +124,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     for (int i = 0; i < 2; i++) {
         int rc = boot_once(0, &res);
         /* Whatever the trailers say, an uncut boot stays inside the areas
-         * (check_range) and fails on nothing but the flash refusing to
+         * (guard_allows) and fails on nothing but the flash refusing to
          * write over junk an overlay put where erased padding belongs (a
          * flag's write unit, as Zephyr's flash simulator refuses it; MCUboot
          * asserts there). Without overlays it succeeds and ends bootable. */

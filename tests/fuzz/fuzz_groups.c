@@ -17,14 +17,14 @@
 #include "smpdfu/server.h"
 #include "smpdfu/server_groups.h"
 
+#include "flash_guard.h"
+
 #define SLOT (8u * 1024u)
 #define PAGE 512u
 #define SET_OFF (2u * SLOT)
 #define FLASH (2u * SLOT + 2u * PAGE + PAGE)
 
 static uint8_t mem[FLASH];
-static smpdfu_ram_flash_t ram;
-static smpdfu_flash_t guard;
 static smpdfu_boot_cfg_t boot;
 static smpdfu_posix_hash_state_t hs;
 static smpdfu_hash_t hash;
@@ -42,35 +42,9 @@ static smpdfu_bootserial_t bs;
 static uint8_t fs_work[256];
 static int64_t clock_ms;
 
-static void check_range(uint32_t off, size_t len)
+static bool guard_allows(uint32_t off, size_t len)
 {
-    if (off + len <= 2 * SLOT) {
-        return;
-    }
-    if (off >= SET_OFF && off + len <= SET_OFF + 2 * PAGE) {
-        return;
-    }
-    abort();
-}
-
-static int g_read(void *ctx, uint32_t off, void *buf, size_t len)
-{
-    (void)ctx;
-    return ram.flash.read(ram.flash.ctx, off, buf, len);
-}
-
-static int g_write(void *ctx, uint32_t off, const void *buf, size_t len)
-{
-    (void)ctx;
-    check_range(off, len);
-    return ram.flash.write(ram.flash.ctx, off, buf, len);
-}
-
-static int g_erase(void *ctx, uint32_t off, size_t len)
-{
-    (void)ctx;
-    check_range(off, len);
-    return ram.flash.erase(ram.flash.ctx, off, len);
+    return off + len <= 2 * SLOT || (off >= SET_OFF && off + len <= SET_OFF + 2 * PAGE);
 }
 
 /* Two in-memory files, "/a" and "/b"; "/d" is a directory. */
@@ -261,10 +235,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         smpdfu_posix_hash_init(&hs, &hash);
     }
     smpdfu_ram_flash_init(&ram, mem, FLASH, PAGE, 8, 0xff);
-    guard = ram.flash;
-    guard.read = g_read;
-    guard.write = g_write;
-    guard.erase = g_erase;
+    guard_init();
     memset(&boot, 0, sizeof(boot));
     boot.flash = &guard;
     boot.image_count = 1;

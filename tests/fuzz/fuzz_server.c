@@ -12,13 +12,13 @@
 #include "smpdfu/posix_crypto.h"
 #include "smpdfu/server.h"
 
+#include "flash_guard.h"
+
 #define SLOT (8u * 1024u)
 #define PAGE 512u
 #define FLASH (5u * SLOT + PAGE + PAGE)
 
 static uint8_t mem[FLASH];
-static smpdfu_ram_flash_t ram;
-static smpdfu_flash_t guard;
 static smpdfu_boot_cfg_t boot;
 static smpdfu_flash_area_t progress = {4 * SLOT, PAGE};
 static smpdfu_posix_hash_state_t hs;
@@ -33,57 +33,14 @@ static size_t len_a, len_b;
 
 /* Writes/erases must land in a slot or the progress page; the last page of
  * the flash (outside everything) must never change. */
-static void check_range(uint32_t off, size_t len)
+static bool guard_allows(uint32_t off, size_t len)
 {
     for (int i = 0; i < 4; i++) {
         if (off >= boot.slot[i].off && off + len <= boot.slot[i].off + boot.slot[i].size) {
-            return;
+            return true;
         }
     }
-    if (off >= progress.off && off + len <= progress.off + progress.size) {
-        return;
-    }
-    abort();
-}
-
-static int g_read(void *ctx, uint32_t off, void *buf, size_t len)
-{
-    (void)ctx;
-    return ram.flash.read(ram.flash.ctx, off, buf, len);
-}
-
-static int g_write(void *ctx, uint32_t off, const void *buf, size_t len)
-{
-    (void)ctx;
-    check_range(off, len);
-    return ram.flash.write(ram.flash.ctx, off, buf, len);
-}
-
-static int g_erase(void *ctx, uint32_t off, size_t len)
-{
-    (void)ctx;
-    check_range(off, len);
-    return ram.flash.erase(ram.flash.ctx, off, len);
-}
-
-static size_t make_image(uint8_t *out, uint8_t major, uint32_t payload, uint8_t seed)
-{
-    const uint32_t hdr = 0x200;
-    uint8_t h[32];
-    memset(out, 0, hdr);
-    memcpy(out, "\x3d\xb8\xf3\x96", 4);
-    out[8] = 0x00;
-    out[9] = 0x02;
-    out[12] = (uint8_t)payload;
-    out[13] = (uint8_t)(payload >> 8);
-    out[20] = major;
-    for (uint32_t i = 0; i < payload; i++) {
-        out[hdr + i] = (uint8_t)(i + seed);
-    }
-    smpdfu_posix_digest(SMPDFU_HASH_SHA256, out, hdr + payload, h);
-    memcpy(out + hdr + payload, "\x07\x69\x28\x00\x10\x00\x20\x00", 8);
-    memcpy(out + hdr + payload + 8, h, 32);
-    return hdr + payload + 40;
+    return off >= progress.off && off + len <= progress.off + progress.size;
 }
 
 static int sink(void *ctx, const uint8_t *p, size_t n)
@@ -116,14 +73,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if (!once) {
         once = 1;
         smpdfu_posix_hash_init(&hs, &hash);
-        len_a = make_image(image_a, 1, 2000, 1);
-        len_b = make_image(image_b, 2, 3000, 2);
+        len_a = fuzz_image(image_a, 1, 2000, 1, 1);
+        len_b = fuzz_image(image_b, 2, 3000, 2, 1);
     }
     smpdfu_ram_flash_init(&ram, mem, FLASH, PAGE, 4, 0xff);
-    guard = ram.flash;
-    guard.read = g_read;
-    guard.write = g_write;
-    guard.erase = g_erase;
+    guard_init();
     memset(&boot, 0, sizeof(boot));
     boot.flash = &guard;
     boot.image_count = 2;

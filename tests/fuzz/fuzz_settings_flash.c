@@ -11,39 +11,17 @@
 
 #include "smpdfu/server_groups.h"
 
+#include "flash_guard.h"
+
 #define PAGE 256u
 #define AREA_OFF PAGE
 #define FLASH (4u * PAGE)
 
 static uint8_t mem[FLASH];
-static smpdfu_ram_flash_t ram;
-static smpdfu_flash_t guard;
 
-static void check_range(uint32_t off, size_t len)
+static bool guard_allows(uint32_t off, size_t len)
 {
-    if (off < AREA_OFF || off + len > AREA_OFF + 2 * PAGE) {
-        abort();
-    }
-}
-
-static int g_read(void *ctx, uint32_t off, void *buf, size_t len)
-{
-    (void)ctx;
-    return ram.flash.read(ram.flash.ctx, off, buf, len);
-}
-
-static int g_write(void *ctx, uint32_t off, const void *buf, size_t len)
-{
-    (void)ctx;
-    check_range(off, len);
-    return ram.flash.write(ram.flash.ctx, off, buf, len);
-}
-
-static int g_erase(void *ctx, uint32_t off, size_t len)
-{
-    (void)ctx;
-    check_range(off, len);
-    return ram.flash.erase(ram.flash.ctx, off, len);
+    return off >= AREA_OFF && off + len <= AREA_OFF + 2 * PAGE;
 }
 
 static const char *want_name;
@@ -90,10 +68,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         size_t n = size - 1 > 2 * PAGE ? 2 * PAGE : size - 1;
         memcpy(mem + AREA_OFF, data + 1, n); /* whatever the flash holds */
     }
-    guard = ram.flash;
-    guard.read = g_read;
-    guard.write = g_write;
-    guard.erase = g_erase;
+    guard_init();
     if (smpdfu_settings_flash_init(&fs, &guard, &area) != 0) {
         return 0;
     }

@@ -8,22 +8,20 @@ import http.server
 import json
 import os
 import pwd
-import queue
 import re
 import shutil
 import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "lib"))
-sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "client"))
-from tools import BUILD, LINKEMU, MKIMAGE, SMPDFU, TARGET, make_image  # noqa: E402,F401
-from e2e_common import Target  # noqa: E402,F401
+from harness import BUILD, LINKEMU, MKIMAGE, SMPDFU, TARGET, Case, Proc, Target, main, make_image, tool  # noqa: E402,F401
 
-GW = os.path.join(BUILD, "smpdfu-gw")
+GW = tool("smpdfu-gw")
 MOSQUITTO = shutil.which("mosquitto") or "/usr/sbin/mosquitto"
 WAIT = float(os.environ.get("SMPDFU_GW_WAIT", "300"))  # fail-safe per wait, never a pass condition
 
@@ -86,24 +84,16 @@ def dead_udp():
 
 
 def linkemu_udp(target_port, latency=10):
-    """smpdfu-linkemu udp on a port it picks itself, to a device; (process, conn)."""
-    p = subprocess.Popen([LINKEMU, "udp", "--listen", "127.0.0.1:0", "--target", "127.0.0.1:%d" % target_port,
-                          "--latency", str(latency)], stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
-    for line in p.stdout:
-        if line.startswith("listen: "):
-            port = int(line.strip().rsplit(":", 1)[1])
-        if line.strip() == "ready":
-            return p, "udp:127.0.0.1:%d" % port
-    raise RuntimeError("smpdfu-linkemu udp did not start")
+    """smpdfu-linkemu udp on a port it picks itself, to a device; (Proc, conn)."""
+    p = Proc([LINKEMU, "udp", "--listen", "127.0.0.1:0", "--target", "127.0.0.1:%d" % target_port,
+              "--latency", str(latency)]).wait_ready()
+    return p, "udp:127.0.0.1:%d" % int(p.info["listen"].rsplit(":", 1)[1])
 
 
 def linkemu_serial(pty, baud=115200):
-    p = subprocess.Popen([LINKEMU, "serial", "--target-pty", pty, "--baud", str(baud)],
-                         stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
-    for line in p.stdout:
-        if line.startswith("client: "):
-            return p, "serial:%s,baud=%d" % (line.split()[1], baud)
-    raise RuntimeError("smpdfu-linkemu serial did not start")
+    """smpdfu-linkemu serial in front of a device's pty; (Proc, conn)."""
+    p = Proc([LINKEMU, "serial", "--target-pty", pty, "--baud", str(baud)]).wait_ready()
+    return p, "serial:%s,baud=%d" % (p.info["client"], baud)
 
 
 class Broker:
@@ -140,26 +130,20 @@ class Broker:
         (mosquitto takes no port 0): when another process took it meanwhile,
         the bind fails and the start is tried again on a new port."""
         for attempt in range(5):
-            self.proc = subprocess.Popen([MOSQUITTO, "-c", self.conf], stderr=subprocess.PIPE, text=True)
-            seen = []
-            for line in self.proc.stderr:
-                seen.append(line)
-                if "Opening ipv4 listen socket on port %d" % self.port in line:
-                    break
-            else:
-                self.proc.wait(30)
-                if any("Address already in use" in x for x in seen) and attempt < 4:
+            self.proc = Proc([MOSQUITTO, "-c", self.conf], "mosquitto", patience=WAIT)
+            listening = "Opening ipv4 listen socket on port %d" % self.port
+            if self.proc.wait_index(lambda l: listening in l, "err") is None:
+                self.proc.wait_exit(30)
+                if any("Address already in use" in x for x in self.proc.err) and attempt < 4:
                     self.port = free_port()
                     self._write_conf()
                     continue
-                raise RuntimeError("mosquitto did not start: %s" % "".join(seen))
-            threading.Thread(target=lambda p=self.proc: [None for _ in p.stderr], daemon=True).start()
+                raise RuntimeError("mosquitto did not start: %s" % "\n".join(self.proc.err))
             return self
 
     def stop(self, sig=signal.SIGTERM):
-        if self.proc and self.proc.poll() is None:
-            self.proc.send_signal(sig)
-            self.proc.wait(30)
+        if self.proc:
+            self.proc.stop(sig, timeout=30)
 
     def url(self):
         return ("mqtts://127.0.0.1:%d" if self.tls else "mqtt://127.0.0.1:%d") % self.port
@@ -341,38 +325,24 @@ class Gateway:
         with open(self.conf, "w") as f:
             f.write("\n".join(lines) + "\n")
         self.proc = None
-        self.log = []
-        self.cv = threading.Condition()
+
+    @property
+    def log(self):
+        """This run's stderr lines (a restart starts a new list)."""
+        return self.proc.err if self.proc else []
 
     def start(self):
-        with self.cv:
-            self.log = []
-        self.proc = subprocess.Popen([GW, "--config", self.conf], stderr=subprocess.PIPE, text=True)
-        threading.Thread(target=self._drain, args=(self.proc,), daemon=True).start()
+        self.proc = Proc([GW, "--config", self.conf], "smpdfu-gw", patience=WAIT)
         return self
-
-    def _drain(self, p):
-        for line in p.stderr:
-            with self.cv:
-                self.log.append(line.rstrip())
-                self.cv.notify_all()
-        with self.cv:
-            self.cv.notify_all()
 
     def wait_line(self, pattern, count=1):
         rx = re.compile(pattern)
-        with self.cv:
-            ok = self.cv.wait_for(lambda: sum(1 for l in self.log if rx.search(l)) >= count
-                                  or self.proc.poll() is not None, WAIT)
-            if not ok or sum(1 for l in self.log if rx.search(l)) < count:
-                raise AssertionError("no line %r in the gateway log:\n%s" % (pattern, "\n".join(self.log[-40:])))
+        if self.proc.wait_index(rx.search, "err", count=count) is None:
+            raise AssertionError("no line %r in the gateway log:\n%s" % (pattern, "\n".join(self.log[-40:])))
 
     def kill(self, sig=signal.SIGKILL):
-        if self.proc and self.proc.poll() is None:
-            self.proc.send_signal(sig)
-        if self.proc:
-            return self.proc.wait(60)
-        return None
+        """Send sig (SIGKILL unless given); its exit status."""
+        return self.proc.stop(sig) if self.proc else None
 
 
 def image_doc(url, path, mode="test-confirm", **kw):
@@ -381,9 +351,44 @@ def image_doc(url, path, mode="test-confirm", **kw):
     return d
 
 
-def run_main(mod_globals):
-    import unittest
-    r = unittest.main(exit=False, verbosity=2).result
-    bad = len(r.failures) + len(r.errors)
-    print("%d passed, %d failed" % (r.testsRun - bad - len(r.skipped), bad))
-    sys.exit(1 if bad else 0)
+class GwCase(Case):
+    """A broker (TLS with a test CA when tls, else plain), an HTTP server,
+    devices (device()), gateways (self.gws) and the cloud, all stopped at
+    the end; helper processes in self.procs are killed."""
+    tls = False
+
+    def setUp(self):
+        why = missing()
+        if why:
+            self.skipTest(why)
+        self.tmp = tempfile.TemporaryDirectory(prefix="smpdfu-gw-")
+        self.d = self.tmp.name
+        self.procs, self.targets, self.gws = [], [], []
+        self.http = HttpServer()
+        self.cloud = None
+        self.broker = Broker(self.d, tls=make_ca(self.d) if self.tls else None).start()
+
+    def tearDown(self):
+        for g in self.gws:
+            if g.proc:
+                self.track(g.proc)  # its log is shown if the test failed
+            g.kill()
+        if self.cloud:
+            self.cloud.close()
+        for p in self.procs:
+            p.kill()
+        for t in self.targets:
+            t.stop()
+        self.broker.stop()
+        self.http.stop()
+        self.tmp.cleanup()
+
+    def path(self, n):
+        return os.path.join(self.d, n)
+
+    def device(self, name, args=(), serial=False):
+        """smpdfu-target NAME.flash holding v1.bin, started."""
+        t = Target(self.d, ["--factory", self.path("v1.bin"), "--reset-delay-ms", "50"] + list(args),
+                   flash=self.path(name + ".flash"))
+        self.targets.append(self.track(t))
+        return t.start(serial=serial)

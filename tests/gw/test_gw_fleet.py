@@ -6,57 +6,26 @@ Jobs service. One gateway, one poll loop, every device updated: the final
 statuses, the hashes in statusDetails and on the retained state topics."""
 import os
 import sys
-import tempfile
-import unittest
 
 sys.path.insert(0, os.path.dirname(__file__))
-from gwlib import (Broker, Cloud, Gateway, HttpServer, Target, dead_udp, image_doc, linkemu_serial,  # noqa: E402
-                   linkemu_udp, make_ca, make_image, missing, run_main)
+from gwlib import (Cloud, Gateway, GwCase, dead_udp, image_doc, linkemu_serial,  # noqa: E402
+                   linkemu_udp, make_image, main)
 
 
-class FleetTest(unittest.TestCase):
+class FleetTest(GwCase):
+    tls = True
+
     def setUp(self):
-        why = missing()
-        if why:
-            self.skipTest(why)
-        self.tmp = tempfile.TemporaryDirectory(prefix="smpdfu-gw-")
-        self.d = self.tmp.name
-        self.procs, self.targets, self.gws = [], [], []
-        self.http = HttpServer()
-        self.v1 = make_image(self.path("v1.bin"), "1.0.0", 20000, 1)
-        self.v2 = make_image(self.path("v2.bin"), "2.0.0", 50000, 2)
+        super().setUp()
+        self.v1 = make_image(self.path("v1.bin"), "1.0.0", 20000, 1).hash
+        self.v2 = make_image(self.path("v2.bin"), "2.0.0", 50000, 2).hash
         with open(self.path("v2.bin"), "rb") as f:
             self.url = self.http.add("/v2.bin", f.read())
-        self.broker = Broker(self.d, tls=make_ca(self.d)).start()
-        self.cloud = None
 
     def tearDown(self):
-        if not hasattr(self, "tmp"):
-            return
-        for g in self.gws:
-            g.kill()
-        if self.cloud:
-            self.cloud.close()
-        for p in self.procs:
-            p.kill()
-            p.wait()
-        for t in self.targets:
-            t.stop()
-        self.broker.stop()
-        self.http.stop()
+        super().tearDown()
         if hasattr(self, "dead_sock"):
             self.dead_sock.close()
-        self.tmp.cleanup()
-
-    def path(self, n):
-        return os.path.join(self.d, n)
-
-    def device(self, name, serial=False):
-        t = Target(self.d, ["--factory", self.path("v1.bin"), "--reset-delay-ms", "50"],
-                   flash=self.path(name + ".flash"))
-        self.targets.append(t)
-        t.start(serial=serial)
-        return t
 
     def test_eight_devices_mixed_links(self):
         """8 devices: 3 UDP, 2 UDP through linkemu, 2 serial ptys, 1 serial
@@ -119,4 +88,4 @@ class FleetTest(unittest.TestCase):
 
 
 if __name__ == "__main__":
-    run_main(globals())
+    main()

@@ -5,44 +5,18 @@ stand-in with a job for every device. Every job ends SUCCEEDED once, and
 each gateway touched only its own things."""
 import os
 import sys
-import tempfile
-import unittest
 
 sys.path.insert(0, os.path.dirname(__file__))
-from gwlib import Broker, Cloud, Gateway, HttpServer, Target, image_doc, make_image, missing, run_main  # noqa: E402
+from gwlib import Cloud, Gateway, GwCase, image_doc, make_image, main  # noqa: E402
 
 GATEWAYS, PER = 3, 2
 
 
-class MultiGatewayTest(unittest.TestCase):
-    def setUp(self):
-        why = missing()
-        if why:
-            self.skipTest(why)
-        self.tmp = tempfile.TemporaryDirectory(prefix="smpdfu-gw-")
-        self.d = self.tmp.name
-        self.targets, self.gws = [], []
-        self.http = HttpServer()
-        self.broker = Broker(self.d).start()
-        self.cloud = None
-
-    def tearDown(self):
-        if not hasattr(self, "tmp"):
-            return
-        for g in self.gws:
-            g.kill()
-        if self.cloud:
-            self.cloud.close()
-        for t in self.targets:
-            t.stop()
-        self.broker.stop()
-        self.http.stop()
-        self.tmp.cleanup()
-
+class MultiGatewayTest(GwCase):
     def test_three_gateways_one_broker(self):
         p = lambda n: os.path.join(self.d, n)  # noqa: E731
         make_image(p("v1.bin"), "1.0.0", 20000, 1)
-        v2 = make_image(p("v2.bin"), "2.0.0", 40000, 2)
+        v2 = make_image(p("v2.bin"), "2.0.0", 40000, 2).hash
         with open(p("v2.bin"), "rb") as f:
             url = self.http.add("/v2.bin", f.read())
         fleet = {}
@@ -50,9 +24,7 @@ class MultiGatewayTest(unittest.TestCase):
             devs = []
             for i in range(PER):
                 name = "site%d-dev%d" % (g, i)
-                t = Target(self.d, ["--factory", p("v1.bin"), "--reset-delay-ms", "50"], flash=p(name + ".flash"))
-                self.targets.append(t)
-                devs.append((name, t.start().conn()))
+                devs.append((name, self.device(name).conn()))
             fleet["gw-site%d" % g] = devs
         things = [n for devs in fleet.values() for n, _ in devs]
         self.cloud = Cloud(self.broker, things)
@@ -80,4 +52,4 @@ class MultiGatewayTest(unittest.TestCase):
 
 
 if __name__ == "__main__":
-    run_main(globals())
+    main()

@@ -10,48 +10,13 @@ import json
 import os
 import subprocess
 import sys
-import tempfile
-import unittest
 
 sys.path.insert(0, os.path.dirname(__file__))
-from gwlib import (MKIMAGE, Broker, Cloud, Gateway, HttpServer, Target, image_doc, make_image,  # noqa: E402
-                   missing, run_main)
+from gwlib import (MKIMAGE, Cloud, Gateway, GwCase, image_doc, make_image,  # noqa: E402
+                   main)
 
 
-class RefusalTest(unittest.TestCase):
-    def setUp(self):
-        why = missing()
-        if why:
-            self.skipTest(why)
-        self.tmp = tempfile.TemporaryDirectory(prefix="smpdfu-gw-")
-        self.d = self.tmp.name
-        self.targets, self.gws = [], []
-        self.http = HttpServer()
-        self.broker = Broker(self.d).start()  # plain mqtt: the TLS path is in test_gw_fleet
-        self.cloud = None
-
-    def tearDown(self):
-        if not hasattr(self, "tmp"):
-            return
-        for g in self.gws:
-            g.kill()
-        if self.cloud:
-            self.cloud.close()
-        for t in self.targets:
-            t.stop()
-        self.broker.stop()
-        self.http.stop()
-        self.tmp.cleanup()
-
-    def path(self, n):
-        return os.path.join(self.d, n)
-
-    def device(self, name, args=()):
-        t = Target(self.d, ["--factory", self.path("v1.bin"), "--reset-delay-ms", "50"] + list(args),
-                   flash=self.path(name + ".flash"))
-        self.targets.append(t)
-        return t.start()
-
+class RefusalTest(GwCase):  # plain mqtt: the TLS path is in test_gw_fleet
     def key(self, name):
         subprocess.run([sys.executable, MKIMAGE, "genkey", "--type", "ecdsa-p256", self.path(name + ".pem"),
                         "--public", self.path(name + ".pub.pem")], check=True, capture_output=True)
@@ -136,4 +101,4 @@ class RefusalTest(unittest.TestCase):
 
 
 if __name__ == "__main__":
-    run_main(globals())
+    main()

@@ -6,62 +6,32 @@ mid-job (the gateway reconnects with backoff, re-subscribes and sends the
 final statuses it could not send while the broker was down)."""
 import os
 import sys
-import tempfile
-import unittest
 
 sys.path.insert(0, os.path.dirname(__file__))
-from gwlib import (Broker, Cloud, Gateway, HttpServer, Target, image_doc, linkemu_udp, make_ca,  # noqa: E402
-                   make_image, missing, run_main)
+from gwlib import (Cloud, Gateway, GwCase, image_doc, linkemu_udp,  # noqa: E402
+                   make_image, main)
 
 N = 4
 
 
-class RestartTest(unittest.TestCase):
+class RestartTest(GwCase):
+    tls = True
+
     def setUp(self):
-        why = missing()
-        if why:
-            self.skipTest(why)
-        self.tmp = tempfile.TemporaryDirectory(prefix="smpdfu-gw-")
-        self.d = self.tmp.name
-        self.procs, self.targets, self.gws = [], [], []
-        self.http = HttpServer()
+        super().setUp()
         make_image(self.path("v1.bin"), "1.0.0", 20000, 1)
-        self.v2 = make_image(self.path("v2.bin"), "2.0.0", 240000, 2)
+        self.v2 = make_image(self.path("v2.bin"), "2.0.0", 240000, 2).hash
         with open(self.path("v2.bin"), "rb") as f:
             self.url = self.http.add("/v2.bin", f.read())
-        self.broker = Broker(self.d, tls=make_ca(self.d)).start()
-        self.cloud = None
         self.devs = []
         for i in range(N):
-            t = Target(self.d, ["--factory", self.path("v1.bin"), "--reset-delay-ms", "50"],
-                       flash=self.path("d%d.flash" % i))
-            self.targets.append(t)
-            t.start()
+            t = self.device("d%d" % i)
             # 20 ms round trips: the upload takes long enough to be cut.
             p, conn = linkemu_udp(t.udp_port)
             self.procs.append(p)
             self.devs.append(("dev-%d" % i, conn))
         self.things = [n for n, _ in self.devs]
         self.cloud = Cloud(self.broker, self.things)
-
-    def tearDown(self):
-        if not hasattr(self, "tmp"):
-            return
-        for g in self.gws:
-            g.kill()
-        if self.cloud:
-            self.cloud.close()
-        for p in self.procs:
-            p.kill()
-            p.wait()
-        for t in self.targets:
-            t.stop()
-        self.broker.stop()
-        self.http.stop()
-        self.tmp.cleanup()
-
-    def path(self, n):
-        return os.path.join(self.d, n)
 
     def gateway(self):
         gw = Gateway(self.d, "gw-r", self.broker, self.devs, extra="allow_http = true\nconcurrency = %d\nprogress_interval = 0.05" % N)
@@ -118,4 +88,4 @@ class RestartTest(unittest.TestCase):
 
 
 if __name__ == "__main__":
-    run_main(globals())
+    main()

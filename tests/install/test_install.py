@@ -12,7 +12,7 @@ import tempfile
 import unittest
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "lib"))
-from tools import BUILD, SOURCE  # noqa: E402
+from harness import BUILD, SOURCE  # noqa: E402
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 

@@ -3,37 +3,25 @@
 
 Written from the spec, not from smpdfu's C code: header packing, cbor2
 payloads, console framing (binascii.crc_hqx + base64), UDP and pty transports,
-MCUboot images through scripts/mkimage.py (or a minimal builder when that
-script is absent), and a helper that runs the smpdfu-target process.
+and connect() to reach a harness.Target with them. Processes, paths and
+images are harness.py's.
 """
 import base64
 import binascii
 import hashlib
-import json
 import os
-import queue
 import select
-import signal
 import socket
 import struct
-import subprocess
 import sys
-import tempfile
 import termios
-import threading
 import time
 import tty
 
 import cbor2
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-import tools  # noqa: E402
-
-# Only ends a wait for something that is not coming (a test that already failed).
-PATIENCE = 60
-
-SOURCE = os.environ.get("SMPDFU_SOURCE", os.path.join(os.path.dirname(__file__), "..", ".."))
-BUILD = os.environ.get("SMPDFU_BUILD", os.path.join(SOURCE, "build"))
+from harness import PATIENCE  # noqa: E402
 
 OP_READ, OP_READ_RSP, OP_WRITE, OP_WRITE_RSP = 0, 1, 2, 3
 GROUP_OS, GROUP_IMAGE = 0, 1
@@ -333,154 +321,14 @@ class Client:
         self.t.close()
 
 
-# ---------------------------------------------------------------- images
+# ------------------------------------------------------------- the device
 
-def _read(path):
-    with open(path, "rb") as f:
-        return f.read()
-
-
-def _mkimage_script():
-    p = os.path.join(SOURCE, "scripts", "mkimage.py")
-    return p if os.path.exists(p) else None
-
-
-def make_image(path, version="1.0.0", payload_size=4096, seed="0", extra=()):
-    """Build an MCUboot image; returns dict(data, image_hash (bytes), sha)."""
-    script = _mkimage_script()
-    if script:
-        out = subprocess.run([sys.executable, script, "sign", path, "--version", version,
-                              "--payload-size", str(payload_size), "--seed", str(seed),
-                              "--json"] + list(extra),
-                             check=True, capture_output=True, text=True).stdout
-        info = json.loads(out)
-        data = _read(path)
-        return {"data": data, "image_hash": bytes.fromhex(info["image_hash"]),
-                "sha": hashlib.sha256(data).digest(), "version": version}
-    return _make_image_min(path, version, payload_size, seed)
-
-
-def _make_image_min(path, version, payload_size, seed):
-    """Minimal unsigned image (§6): header 0x200, payload, SHA-256 TLV."""
-    parts = [int(x) for x in version.replace("+", ".").split(".")] + [0, 0, 0, 0]
-    hdr_size = 0x200
-    payload = hashlib.sha256(str(seed).encode()).digest()
-    while len(payload) < payload_size:
-        payload += hashlib.sha256(payload[-32:]).digest()
-    payload = payload[:payload_size]
-    hdr = struct.pack("<IIHHII BBHI I", 0x96F3B83D, 0, hdr_size, 0, payload_size, 0,
-                      parts[0], parts[1], parts[2], parts[3], 0)
-    body = hdr + b"\0" * (hdr_size - len(hdr)) + payload
-    h = hashlib.sha256(body).digest()
-    tlvs = struct.pack("<BBH", 0x10, 0, 32) + h
-    data = body + struct.pack("<HH", 0x6907, 4 + len(tlvs)) + tlvs
-    with open(path, "wb") as f:
-        f.write(data)
-    return {"data": data, "image_hash": h, "sha": hashlib.sha256(data).digest(),
-            "version": version}
-
-
-# ----------------------------------------------------------- target process
-
-class Target:
-    """Runs build/smpdfu-target; reads its stdout lines (udp:, serial:, ready)."""
-
-    def __init__(self, tmpdir, args=(), flash=None, udp=True, serial=False, raw=False):
-        self.tmpdir = tmpdir
-        self.flash = flash or os.path.join(tmpdir, "flash.bin")
-        self.args = list(args)
-        self.udp = udp
-        self.serial = serial
-        self.raw = raw
-        self.proc = None
-        self.log = []
-        self.cond = threading.Condition()
-        self.threads = []
-
-    def start(self, timeout=PATIENCE):
-        try:
-            return self._start(timeout)
-        except Exception:
-            if self.proc and self.proc.poll() is None:
-                self.proc.kill()
-                self.proc.wait(5)
-            raise
-
-    def _start(self, timeout):
-        exe = os.path.join(BUILD, "smpdfu-target")
-        cmd = [exe, "--flash", self.flash] + self.args
-        if self.udp:
-            cmd += ["--udp", "127.0.0.1:0"]
-        if self.raw:
-            cmd += ["--raw-uart"]
-        elif self.serial:
-            cmd += ["--serial"]
-        self.proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-        self.log = []
-        self.lines = queue.Queue()
-        self.threads = [threading.Thread(target=self._drain, args=(self.proc, self.log), daemon=True),
-                        threading.Thread(target=self._stdout, daemon=True)]
-        for th in self.threads:
-            th.start()
-        self.udp_addr = None
-        self.pty = None
-        deadline = time.monotonic() + timeout
-        while True:
-            try:
-                line = self.lines.get(timeout=max(0.0, deadline - time.monotonic()))
-            except queue.Empty:
-                raise RuntimeError("target did not get ready: %s" % "\n".join(self.log))
-            if line is None:
-                self.proc.wait(5)
-                raise RuntimeError("target exited %s: %s" % (self.proc.returncode,
-                                                             "\n".join(self.log)))
-            if line.startswith("udp: "):
-                host, port = line[5:].rsplit(":", 1)
-                self.udp_addr = (host.strip("[]"), int(port))
-            elif line.startswith("serial: "):
-                self.pty = line[8:]
-            elif line == "ready":
-                return self
-
-    def _stdout(self):
-        for line in self.proc.stdout:
-            self.lines.put(line.decode(errors="replace").strip())
-        self.lines.put(None)
-
-    def _drain(self, proc, log):
-        # This run's log list: a restart gets a new one, never old lines.
-        for line in proc.stderr:
-            with self.cond:
-                log.append(line.decode(errors="replace").rstrip())
-                self.cond.notify_all()
-
-    def client(self, kind="udp", timeout=PATIENCE):
-        if kind == "udp":
-            return Client(UdpTransport(self.udp_addr), timeout)
-        return Client(PtyTransport(self.pty, raw=self.raw), timeout)
-
-    def stop(self, sig=signal.SIGTERM):
-        if self.proc and self.proc.poll() is None:
-            if sig != signal.SIGKILL:
-                tools.wait_blocked_in_poll(self.proc.pid)
-            self.proc.send_signal(sig)
-            self.proc.wait(PATIENCE)
-        rc = self.proc.returncode if self.proc else None
-        if self.proc:
-            # The readers end at EOF: then self.log holds every line.
-            for th in self.threads:
-                th.join(PATIENCE)
-            self.proc.stdout.close()
-            self.proc.stderr.close()
-        return rc
-
-    def kill(self):
-        return self.stop(signal.SIGKILL)
-
-    def wait_log(self, text, timeout=PATIENCE):
-        """Wait until a log line contains text (True), or give up (False)."""
-        with self.cond:
-            return self.cond.wait_for(lambda: any(text in l for l in self.log), timeout)
+def connect(target, kind="udp", timeout=PATIENCE):
+    """A Client for a harness.Target: over its UDP port, or its pty ("serial";
+    bare packets when the target runs --raw-uart)."""
+    if kind == "udp":
+        return Client(UdpTransport(target.udp_addr), timeout)
+    return Client(PtyTransport(target.pty, raw=target.raw), timeout)
 
 
 def flash_read(path, off, n):
@@ -490,4 +338,5 @@ def flash_read(path, off, n):
 
 
 def file_digest(path):
-    return hashlib.sha256(_read(path)).hexdigest()
+    with open(path, "rb") as f:
+        return hashlib.sha256(f.read()).hexdigest()

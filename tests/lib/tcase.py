@@ -7,6 +7,7 @@ import tempfile
 import unittest
 
 sys.path.insert(0, os.path.dirname(__file__))
+import harness  # noqa: E402
 import smp  # noqa: E402
 
 SLOT = 64 * 1024
@@ -14,15 +15,15 @@ PAGE = 4096
 BASE_ARGS = ["--slot-size", str(SLOT), "--page-size", str(PAGE), "--reset-delay-ms", "0"]
 
 
-class TargetCase(unittest.TestCase):
+class TargetCase(harness.Case):
     target_args = []
     serial = False
     raw = False
 
     def setUp(self):
         self.tmp = tempfile.mkdtemp(prefix="smpdfu-target-")
-        self.v1 = smp.make_image(os.path.join(self.tmp, "v1.bin"), "1.0.0", 6000, "a")
-        self.v2 = smp.make_image(os.path.join(self.tmp, "v2.bin"), "1.1.0", 9000, "b")
+        self.v1 = harness.make_image(os.path.join(self.tmp, "v1.bin"), "1.0.0", 6000, "a")
+        self.v2 = harness.make_image(os.path.join(self.tmp, "v2.bin"), "1.1.0", 9000, "b")
         self.targets = []
         self.clients = []
 
@@ -31,32 +32,21 @@ class TargetCase(unittest.TestCase):
             c.close()
         for t in self.targets:
             t.stop()
-        if self._outcome_failed():
-            for t in self.targets:
-                sys.stderr.write("--- target log\n" + "\n".join(t.log[-60:]) + "\n")
         shutil.rmtree(self.tmp, ignore_errors=True)
-
-    def _outcome_failed(self):
-        res = getattr(self, "_outcome", None)
-        if res is None:
-            return False
-        result = getattr(res, "result", None)
-        errs = getattr(result, "errors", []) + getattr(result, "failures", [])
-        return any(t is self for t, _ in errs)
 
     def start(self, extra=(), factory=True, flash=None, serial=None, raw=None):
         args = BASE_ARGS + list(self.target_args) + list(extra)
         if factory:
             args += ["--factory", os.path.join(self.tmp, "v1.bin")]
-        t = smp.Target(self.tmp, args, flash=flash,
-                       serial=self.serial if serial is None else serial,
-                       raw=self.raw if raw is None else raw)
+        t = harness.Target(self.tmp, args, flash=flash,
+                           serial=self.serial if serial is None else serial,
+                           raw=self.raw if raw is None else raw)
         t.start()
-        self.targets.append(t)
+        self.targets.append(self.track(t))
         return t
 
     def client(self, t, kind="udp", timeout=smp.PATIENCE):
-        c = t.client(kind, timeout)
+        c = smp.connect(t, kind, timeout)
         self.clients.append(c)
         return c
 

@@ -13,14 +13,13 @@ every unit to be written no earlier than scheduled. How late a loaded
 machine writes is not asserted. Waits are for events (bytes, datagrams,
 stats lines); their time limits only end a test that already failed.
 
-Env: SMPDFU_BUILD (build dir, default ./build).
+Env: SMPDFU_BUILD (build dir; tests/lib/harness.py finds it).
 """
 import json
 import math
 import os
 import random
 import select
-import signal
 import socket
 import subprocess
 import sys
@@ -29,10 +28,8 @@ import threading
 import time
 import tty
 
-BUILD = os.environ.get("SMPDFU_BUILD", "build")
-EMU = os.path.join(BUILD, "smpdfu-linkemu")
-# Only ends a wait for something that is not coming (a failed test).
-PATIENCE = 60
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib"))
+from harness import LINKEMU as EMU, PATIENCE, Proc  # noqa: E402
 NS = 1000000000
 MS = 1000000
 
@@ -55,60 +52,39 @@ class Emu:
     def __init__(self, *args):
         self.tmp = tempfile.TemporaryDirectory(prefix="smpdfu-linkemu-")
         self.trace_path = os.path.join(self.tmp.name, "trace.jsonl")
-        self.p = subprocess.Popen([EMU, *args, "--trace", self.trace_path], stdout=subprocess.PIPE,
-                                  stderr=subprocess.PIPE)
-        self.fd = self.p.stdout.fileno()
-        self.pending = b""
-        self.info = {}
+        self.proc = Proc([EMU, *args, "--trace", self.trace_path], "smpdfu-linkemu")
+        try:
+            self.proc.wait_ready()
+        except RuntimeError as e:
+            raise AssertionError("emulator did not get ready: %s" % e)
+        self.info = self.proc.info
+        self.read = self.proc.out.index("ready") + 1  # stdout lines consumed
         self.records = None
-        while True:
-            line = self.readline(PATIENCE)
-            if line is None:
-                self.p.kill()
-                raise AssertionError("emulator did not get ready: %s" % self.p.stderr.read())
-            if line == "ready":
-                break
-            k, _, v = line.partition(": ")
-            self.info[k] = v
-
-    def readline(self, timeout):
-        """One line of the emulator's stdout, or None on timeout / exit."""
-        deadline = time.monotonic() + timeout
-        while b"\n" not in self.pending:
-            r, _, _ = select.select([self.fd], [], [], max(0.0, deadline - time.monotonic()))
-            if not r:
-                return None
-            chunk = os.read(self.fd, 4096)
-            if not chunk:
-                return None
-            self.pending += chunk
-        line, _, self.pending = self.pending.partition(b"\n")
-        return line.decode().strip()
 
     def wait_stats(self, pred, timeout=PATIENCE):
         """Wait for an interval stats pair (needs --stats-interval) for which
         pred(stats) holds; returns it, or None."""
         deadline = time.monotonic() + timeout
         lines = []
-        while time.monotonic() < deadline:
-            line = self.readline(deadline - time.monotonic())
-            if line is None:
+        while True:
+            i = self.proc.wait_index(lambda l: True, "out", after=self.read,
+                                     timeout=max(0.0, deadline - time.monotonic()))
+            if i is None:
                 return None
-            lines.append(line)
+            self.read = i + 1
+            lines.append(self.proc.out[i].strip())
             st = parse_stats(lines[-2:], "interval")
             if len(st) == 2 and pred(st):
                 return st
-        return None
 
     def stop(self):
         """SIGTERM, then the final stats: {'c2t': {...}, 't2c': {...}}; the
         trace is complete once the process has exited."""
-        self.p.send_signal(signal.SIGTERM)
-        out, err = self.p.communicate(timeout=PATIENCE)
-        out = (self.pending + out).decode()
-        assert self.p.returncode == 0, "exit %d: %s" % (self.p.returncode, err)
-        stats = parse_stats(out.splitlines(), "final")
-        assert set(stats) == {"c2t", "t2c"}, out
+        rc = self.proc.stop()
+        out = self.proc.out[self.read:]
+        assert rc == 0, "exit %d: %s" % (rc, "\n".join(self.proc.err))
+        stats = parse_stats(out, "final")
+        assert set(stats) == {"c2t", "t2c"}, "\n".join(out)
         return stats
 
     def trace(self, direction=None):

@@ -8,6 +8,7 @@ import sys
 import zlib
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "lib"))
+import harness  # noqa: E402
 import smp  # noqa: E402
 import tcase  # noqa: E402
 from smp import (GROUP_ENUM, GROUP_FS, GROUP_IMAGE, GROUP_OS, GROUP_SETTINGS,  # noqa: E402
@@ -332,7 +333,7 @@ class GroupsOff(tcase.TargetCase):
         self.assertIn("mpools", c.read(GROUP_OS, 3))  # the rest is still there
 
     def test_bad_group_name(self):
-        t = smp.Target(self.tmp, tcase.BASE_ARGS + ["--no-group", "nosuch"])
+        t = harness.Target(self.tmp, tcase.BASE_ARGS + ["--no-group", "nosuch"])
         with self.assertRaises(RuntimeError):
             t.start()
 
@@ -349,7 +350,7 @@ class SerialRecovery(tcase.TargetCase):
         self.enter(c, t)
         # boot_serial's answers: a list without state flags, params of its own
         imgs = c.state()["images"]
-        self.assertEqual(imgs, [{"slot": 0, "version": "1.0.0", "hash": self.v1["image_hash"]}])
+        self.assertEqual(imgs, [{"slot": 0, "version": "1.0.0", "hash": self.v1.image_hash}])
         self.assertEqual(c.read(GROUP_OS, 6), {"buf_size": 512, "buf_count": 1})
         self.assertEqual(c.echo("boot"), {"r": "boot"})
         self.assertEqual(c.read(GROUP_OS, 7, {"format": "a"}), {"rc": 8})   # no os info
@@ -361,7 +362,7 @@ class SerialRecovery(tcase.TargetCase):
         self.assertEqual(slots[0]["upload_image_id"], 0)
         self.assertNotIn("upload_image_id", slots[1])
         # upload v2 straight into the primary slot: "rc" 0 in every answer, no "match"
-        data = self.v2["data"]
+        data = self.v2.data
         off = 0
         while off < len(data):
             body = {"off": off, "data": data[off:off + 256]}
@@ -377,7 +378,7 @@ class SerialRecovery(tcase.TargetCase):
         # past the length: EINVAL
         self.assertEqual(c.write(GROUP_IMAGE, 1, {"off": len(data), "data": b"x"}), {"rc": 3})
         self.assertEqual(c.state()["images"],
-                         [{"slot": 0, "version": "1.1.0", "hash": self.v2["image_hash"]}])
+                         [{"slot": 0, "version": "1.1.0", "hash": self.v2.image_hash}])
         # a plain reset: MCUboot boots the uploaded image
         self.assertEqual(c.reset(), {"rc": 0})
         self.assertTrue(t.wait_log("reset: application running"))
@@ -393,7 +394,7 @@ class SerialRecovery(tcase.TargetCase):
         self.assertEqual(c.read(GROUP_OS, 6), {"buf_size": 512, "buf_count": 1})
         # frames (length + packet + CRC) up to MCUboot's 512 bytes get
         # through, though the application's buf_size is 384
-        data = self.v2["data"]
+        data = self.v2.data
         off = 0
         while off < len(data):
             body = {"off": off, "data": data[off:off + 470]}
@@ -433,7 +434,7 @@ class SerialRecovery(tcase.TargetCase):
         c = self.client(t)
         self.assertTrue(t.wait_log("MCUboot serial recovery"))
         self.assertEqual(c.state(), {"images": []})
-        data = self.v1["data"]
+        data = self.v1.data
         off = 0
         while off < len(data):
             body = {"off": off, "data": data[off:off + 256]}
@@ -445,15 +446,15 @@ class SerialRecovery(tcase.TargetCase):
         self.assertEqual(self.slot(c, 0)["version"], "1.0.0")
 
     def test_two_images(self):
-        net = smp.make_image(os.path.join(self.tmp, "net.bin"), "2.0.0", 3000, "n")
+        net = harness.make_image(os.path.join(self.tmp, "net.bin"), "2.0.0", 3000, "n")
         t = self.start(["--images", "2", "--factory1", os.path.join(self.tmp, "net.bin")])
         c = self.client(t)
         self.enter(c, t)
         imgs = c.state()["images"]
         self.assertEqual([(e["image"], e["slot"], e["version"]) for e in imgs],
                          [(0, 0, "1.0.0"), (1, 0, "2.0.0")])
-        net2 = smp.make_image(os.path.join(self.tmp, "net2.bin"), "2.1.0", 3000, "m")
-        data = net2["data"]
+        net2 = harness.make_image(os.path.join(self.tmp, "net2.bin"), "2.1.0", 3000, "m")
+        data = net2.data
         off = 0
         while off < len(data):
             body = {"off": off, "data": data[off:off + 256]}

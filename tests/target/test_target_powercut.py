@@ -6,11 +6,10 @@ every swap mode, upgrade and revert: the next start must finish the job
 never a brick. A few cuts also hit the recovery boot itself."""
 import os
 import shutil
-import subprocess
 import sys
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "lib"))
-import smp  # noqa: E402
+import harness  # noqa: E402
 import tcase  # noqa: E402
 
 IMG = 1
@@ -26,23 +25,17 @@ class PowerCut(tcase.TargetCase):
         """Start the target over `flash` with a cut at operation n of its
         start-up boot. True when it was cut, False when the boot completed
         (the target then got ready; it is stopped)."""
-        exe = os.path.join(smp.BUILD, "smpdfu-target")
-        cmd = [exe, "--flash", flash, "--udp", "127.0.0.1:0", "--power-cut-after", str(n)]
+        cmd = [harness.TARGET, "--flash", flash, "--udp", "127.0.0.1:0", "--power-cut-after", str(n)]
         cmd += tcase.BASE_ARGS + list(extra)
-        p = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-        ready = False
-        for line in p.stdout:
-            if line.strip() == "ready":
-                ready = True
-                break
+        p = harness.Proc(cmd)
+        ready = p.wait_index(lambda l: l.strip() == "ready", "out") is not None
+        rc = p.stop() if ready else p.wait_exit(30)
+        err = "\n".join(p.err)
         if ready:
-            p.terminate()
-        out, err = p.communicate(timeout=30)
-        if ready:
-            self.assertEqual(p.returncode, 0, err)
+            self.assertEqual(rc, 0, err)
             self.assertNotIn("power cut", err)
             return False
-        self.assertEqual(p.returncode, CUT_EXIT, err)
+        self.assertEqual(rc, CUT_EXIT, err)
         self.assertIn("power cut: flash operation %d " % n, err)
         return True
 
@@ -51,11 +44,11 @@ class PowerCut(tcase.TargetCase):
         for a revert, swapped in and running unconfirmed)."""
         t = self.start(["--mode", mode])
         c = self.client(t)
-        self.assertEqual(c.upload(self.v2["data"])["match"], True)
-        c.write(IMG, 0, {"hash": self.v2["image_hash"]})
+        self.assertEqual(c.upload(self.v2.data)["match"], True)
+        c.write(IMG, 0, {"hash": self.v2.image_hash})
         if revert:
             self.reset(c)
-            self.assertEqual(self.slot(c, 0)["hash"], self.v2["image_hash"])
+            self.assertEqual(self.slot(c, 0)["hash"], self.v2.image_hash)
         t.stop()
         self.targets.remove(t)
         snap = os.path.join(self.tmp, "snap-%s-%d.flash" % (mode, revert))
@@ -70,18 +63,18 @@ class PowerCut(tcase.TargetCase):
         s0, s1 = self.slot(c, 0), self.slot(c, 1)
         self.assertIsNotNone(s0, what)
         if revert:
-            self.assertEqual(s0["hash"], self.v1["image_hash"], what)
+            self.assertEqual(s0["hash"], self.v1.image_hash, what)
             self.assertEqual(flags(s0), {"active", "confirmed"}, what)
-            self.assertEqual(s1["hash"], self.v2["image_hash"], what)
+            self.assertEqual(s1["hash"], self.v2.image_hash, what)
             self.assertEqual(flags(s1), set(), what)
         elif mode == "overwrite":
-            self.assertEqual(s0["hash"], self.v2["image_hash"], what)
+            self.assertEqual(s0["hash"], self.v2.image_hash, what)
             self.assertEqual(flags(s0), {"active", "confirmed"}, what)
             self.assertIsNone(s1, what)
         else:
-            self.assertEqual(s0["hash"], self.v2["image_hash"], what)
+            self.assertEqual(s0["hash"], self.v2.image_hash, what)
             self.assertEqual(flags(s0), {"active"}, what)
-            self.assertEqual(s1["hash"], self.v1["image_hash"], what)
+            self.assertEqual(s1["hash"], self.v1.image_hash, what)
             self.assertEqual(flags(s1), {"confirmed"}, what)
         t.stop()
         self.targets.remove(t)

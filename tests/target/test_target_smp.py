@@ -8,6 +8,7 @@ import sys
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "lib"))
 import cbor2  # noqa: E402
+import harness  # noqa: E402
 import smp  # noqa: E402
 import tcase  # noqa: E402
 from smp import GROUP_OS, OP_READ, OP_WRITE  # noqa: E402
@@ -191,7 +192,7 @@ class Ipv6AndOptions(tcase.TargetCase):
         args = tcase.BASE_ARGS + ["--factory", os.path.join(self.tmp, "v1.bin"),
                                   "--buf-size", "2048", "--buf-count", "2",
                                   "--mode", "scratch", "--udp", "[::1]:0"]
-        t = smp.Target(self.tmp, args, udp=False)
+        t = harness.Target(self.tmp, args, udp=False)
         try:
             t.start()
         except RuntimeError as e:

@@ -11,9 +11,9 @@ import hashlib
 import os
 import re
 import sys
-import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "lib"))
+import harness  # noqa: E402
 import smp  # noqa: E402
 import tcase  # noqa: E402
 from smp import GROUP_IMAGE, GROUP_OS, OP_WRITE  # noqa: E402
@@ -35,20 +35,17 @@ class StockUart(tcase.TargetCase):
     def wait_for(self, t, pattern, timeout=20):
         """Wait for a log line matching the regex (the event, not a delay)."""
         rx = re.compile(pattern)
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            for line in list(t.log):
-                if rx.search(line):
-                    return line
-            time.sleep(0.01)
-        self.fail("no log line matching %r" % pattern)
+        i = t.proc.wait_index(rx.search, "err", timeout=timeout)
+        if i is None:
+            self.fail("no log line matching %r" % pattern)
+        return t.log[i]
 
     def start_busy(self, extra=()):
         """A target whose first upload chunk keeps it busy; sends that chunk
         on the pty and returns (target, client) once the slow write began."""
         t = self.start(list(SLOW) + list(extra), serial=True)
         c = self.client(t, "serial", timeout=20)
-        data = self.v2["data"]
+        data = self.v2.data
         c.send_raw(smp.packet(OP_WRITE, GROUP_IMAGE, 1,
                               {"off": 0, "data": data[:CHUNK], "len": len(data),
                                "sha": hashlib.sha256(data).digest()}, seq=1))
@@ -114,7 +111,7 @@ class StockUart(tcase.TargetCase):
         t = self.start(list(SLOW), serial=True)
         u = self.client(t, "udp", timeout=20)
         c = self.client(t, "serial", timeout=20)
-        data = self.v2["data"]
+        data = self.v2.data
         u.send_raw(smp.packet(OP_WRITE, GROUP_IMAGE, 1,
                               {"off": 0, "data": data[:CHUNK], "len": len(data),
                                "sha": hashlib.sha256(data).digest()}, seq=1))
@@ -151,7 +148,7 @@ class StockUart(tcase.TargetCase):
 
     def test_option_checks(self):
         import subprocess
-        exe = os.path.join(smp.BUILD, "smpdfu-target")
+        exe = harness.TARGET
         for args, msg in ((["--rx-bufs", "33"], "--rx-bufs must be 0..32"),
                           (["--rx-buf-size", "0"], "needs --rx-bufs 0")):
             p = subprocess.run([exe, "--flash", os.path.join(self.tmp, "f")] + args,

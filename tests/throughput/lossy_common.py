@@ -4,71 +4,17 @@ and the smpdfu CLI as three real processes; every wait is on a process's
 ready line or exit status."""
 import json
 import os
-import select
-import signal
 import subprocess
 import sys
 import tempfile
 import time
-import unittest
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "lib"))
-from tools import BUILD, LINKEMU, MKIMAGE, SMPDFU, SOURCE, TARGET, make_image  # noqa: E402,F401
+from harness import (BUILD, LINKEMU, MKIMAGE, SMPDFU, SOURCE, TARGET, Case, Proc, final_stats,  # noqa: E402,F401
+                     make_image)
 
 
-class Proc:
-    """A child printing 'key: value' lines, then 'ready', on stdout."""
-
-    def __init__(self, cmd, timeout=60):
-        self.p = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, bufsize=0)
-        self.info = {}
-        self.buf = b""
-        while True:
-            line = self.readline(timeout)
-            if line is None:
-                self.kill()
-                raise AssertionError("%s did not get ready: %s" % (os.path.basename(cmd[0]),
-                                                                     self.p.stderr.read().decode()))
-            if line == "ready":
-                return
-            k, _, v = line.partition(": ")
-            self.info[k] = v
-
-    def readline(self, timeout):
-        deadline = time.monotonic() + timeout
-        while b"\n" not in self.buf:
-            r, _, _ = select.select([self.p.stdout], [], [], max(0.0, deadline - time.monotonic()))
-            chunk = os.read(self.p.stdout.fileno(), 4096) if r else b""
-            if not chunk:
-                return None
-            self.buf += chunk
-        line, _, self.buf = self.buf.partition(b"\n")
-        return line.decode().strip()
-
-    def stop(self, timeout=60):
-        """SIGTERM, wait for the exit; returns the rest of stdout as lines."""
-        if self.p.poll() is None:
-            self.p.send_signal(signal.SIGTERM)
-        out, _ = self.p.communicate(timeout=timeout)
-        return (self.buf + out).decode().splitlines()
-
-    def kill(self):
-        if self.p.poll() is None:
-            self.p.kill()
-        self.p.communicate()
-
-
-def final_stats(lines):
-    """'stats final DIR k=v ...' lines -> {dir: {k: int}}."""
-    st = {}
-    for line in lines:
-        w = line.split()
-        if len(w) > 3 and w[0] == "stats" and w[1] == "final":
-            st[w[2]] = {k: int(v) for k, v in (x.split("=") for x in w[3:])}
-    return st
-
-
-class LossyCase(unittest.TestCase):
+class LossyCase(Case):
     def setUp(self):
         for b in (SMPDFU, TARGET, LINKEMU):
             if not os.path.exists(b):
@@ -85,9 +31,9 @@ class LossyCase(unittest.TestCase):
         return os.path.join(self.tmp.name, name)
 
     def start(self, cmd):
-        p = Proc(cmd)
+        p = self.track(Proc(cmd))
         self.procs.append(p)
-        return p
+        return p.wait_ready()
 
     def target(self, *args):
         self.make_images()
@@ -96,14 +42,25 @@ class LossyCase(unittest.TestCase):
 
     def make_images(self):
         if not hasattr(self, "v2_hash"):
-            self.v1_hash = make_image(self.path("v1.bin"), "1.0.0", 4000, 1)
+            self.v1_hash = make_image(self.path("v1.bin"), "1.0.0", 4000, 1).hash
             # 40 KiB: a few dozen chunks, each a chance for the link to spoil it.
-            self.v2_hash = make_image(self.path("v2.bin"), "2.0.0", 40000, 2)
+            self.v2_hash = make_image(self.path("v2.bin"), "2.0.0", 40000, 2).hash
 
     def cli(self, conn, *args, timeout=300):
         p = subprocess.run([SMPDFU, "--json", "--conn", conn] + list(args), capture_output=True,
                            text=True, timeout=timeout)
         return p.returncode, p.stdout, p.stderr
+
+    def assert_v2_running(self, conn, retries):
+        """The state read after a DFU, over the same link (--retries
+        retries): v2 in slot 0, active and confirmed."""
+        q = subprocess.run([SMPDFU, "--json", "--retries", str(retries), "--conn", conn, "image", "list"],
+                           capture_output=True, text=True, timeout=600)
+        self.assertEqual(q.returncode, 0, q.stderr)
+        imgs = {(e["image"], e["slot"]): e for e in json.loads(q.stdout)["images"]}
+        self.assertEqual(imgs[(0, 0)]["hash"], self.v2_hash)
+        self.assertTrue(imgs[(0, 0)]["active"])
+        self.assertTrue(imgs[(0, 0)]["confirmed"])
 
     def upload_and_check(self, conn, emu, extra=(), upload_args=()):
         """Upload v2 over the lossy link; the device must hold exactly v2 in
@@ -121,7 +78,8 @@ class LossyCase(unittest.TestCase):
         slots = {(e["image"], e["slot"]): e for e in json.loads(out)["images"]}
         self.assertEqual(slots[(0, 1)]["hash"], self.v2_hash)
         self.assertEqual(slots[(0, 0)]["hash"], self.v1_hash)
-        st = final_stats(emu.stop())
+        emu.stop()
+        st = final_stats(emu.out)
         self.procs.remove(emu)
         print("  %.2f s, window %d, go-backs %d, link %r" % (took, res["window"], res["go_backs"], st),
               file=sys.stderr)

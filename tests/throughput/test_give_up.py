@@ -7,15 +7,12 @@ the target's flash write time, has seconds to go then). No assertion on time."""
 import json
 import os
 import re
-import select
 import signal
-import subprocess
 import sys
-import time
 import unittest
 
 sys.path.insert(0, os.path.dirname(__file__))
-from lossy_common import SMPDFU, LossyCase, make_image  # noqa: E402
+from lossy_common import SMPDFU, LossyCase, Proc, make_image  # noqa: E402
 
 
 class GiveUp(LossyCase):
@@ -24,26 +21,19 @@ class GiveUp(LossyCase):
         big = self.path("big.bin")
         make_image(big, "3.0.0", 200000, 3)
         t = self.target("--udp", "127.0.0.1:0", "--write-us-per-kib", "50000")
-        p = subprocess.Popen([SMPDFU, "--json", "-v", "--give-up", "2", "--timeout", "0.5", "--conn",
-                              "udp:%s" % t.info["udp"], "image", "upload", big],
-                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        p = Proc([SMPDFU, "--json", "-v", "--give-up", "2", "--timeout", "0.5", "--conn",
+                  "udp:%s" % t.info["udp"], "image", "upload", big])
         try:
-            err = ""
             # Wait for the first progress line (the upload is under way).
-            while "progress upload " not in err:
-                r, _, _ = select.select([p.stderr], [], [], 60)
-                self.assertTrue(r, "no progress line: %s" % err)
-                line = p.stderr.readline()
-                self.assertTrue(line, "smpdfu ended early: %s" % err)
-                err += line
-            os.kill(t.p.pid, signal.SIGSTOP)
-            out, rest = p.communicate(timeout=120)
-            err += rest
+            i = p.wait_index(lambda l: "progress upload " in l, "err")
+            self.assertIsNotNone(i, "no progress line (or smpdfu ended early): %s" % "\n".join(p.err))
+            os.kill(t.pid, signal.SIGSTOP)
+            rc = p.wait_exit(120)
         finally:
-            if p.poll() is None:
-                p.kill()
-            os.kill(t.p.pid, signal.SIGCONT)
-        self.assertEqual(p.returncode, 1, err)
+            p.kill()
+            os.kill(t.pid, signal.SIGCONT)
+        out, err, rest = "\n".join(p.out), "\n".join(p.err), "\n".join(p.err[i + 1:])
+        self.assertEqual(rc, 1, err)
         res = json.loads(out)
         self.assertEqual(res["code"], "SMPDFU_ESILENT")
         msg = res["error"]

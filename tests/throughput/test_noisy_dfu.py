@@ -35,13 +35,7 @@ class NoisyDfu(LossyCase):
         self.assertIn("-byte packets", p.stderr)
         # The state read over the same noisy link (generous retries: answers
         # of several lines are lost often).
-        q = subprocess.run([SMPDFU, "--json", "--retries", "20", "--conn", conn, "image", "list"],
-                           capture_output=True, text=True, timeout=600)
-        self.assertEqual(q.returncode, 0, q.stderr)
-        imgs = {(e["image"], e["slot"]): e for e in json.loads(q.stdout)["images"]}
-        self.assertEqual(imgs[(0, 0)]["hash"], self.v2_hash)
-        self.assertTrue(imgs[(0, 0)]["active"])
-        self.assertTrue(imgs[(0, 0)]["confirmed"])
+        self.assert_v2_running(conn, 20)
         print("  seed %d: packet %d, window %d..%d, pace %d us, %d retransmissions, %d probes"
               % (seed, up["packet_size"], up["window_min"], up["window"], up["pace_us"],
                  up["retransmits"], up["probes"]), file=sys.stderr)

@@ -30,13 +30,7 @@ class StockUartDfu(LossyCase):
         self.assertEqual(p.returncode, 0, "dfu failed: %s %s" % (p.stdout, p.stderr[-2000:]))
         up = json.loads(p.stdout)["images"][0]
         self.assertTrue(up["uploaded"])
-        q = subprocess.run([SMPDFU, "--json", "--retries", "10", "--conn", conn, "image", "list"],
-                           capture_output=True, text=True, timeout=600)
-        self.assertEqual(q.returncode, 0, q.stderr)
-        imgs = {(e["image"], e["slot"]): e for e in json.loads(q.stdout)["images"]}
-        self.assertEqual(imgs[(0, 0)]["hash"], self.v2_hash)
-        self.assertTrue(imgs[(0, 0)]["active"])
-        self.assertTrue(imgs[(0, 0)]["confirmed"])
+        self.assert_v2_running(conn, 10)
         print("  stock UART 115200: packet %d, window %d..%d, pace %d us, %d retransmissions, "
               "%d probes" % (up["packet_size"], up["window_min"], up["window"], up["pace_us"],
                              up["retransmits"], up["probes"]), file=sys.stderr)

@@ -7,76 +7,19 @@ drops packets by their content (never by time), so every outcome is fixed.
 """
 import json
 import os
-import select
 import shutil
-import signal
 import socket
-import struct
 import subprocess
 import sys
-import threading
 import unittest
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "client"))
 sys.path.insert(0, os.path.join(HERE, "..", "lib"))
 from e2e_common import E2ECase, MKIMAGE, SMPDFU, TARGET, Target, image_list, slot, smpdfu  # noqa: E402
-from tools import LINKEMU as LINKEMU_PATH  # noqa: E402
+from harness import LINKEMU as LINKEMU_PATH, Proc, Relay, main, run, smp_hdr  # noqa: E402
 
 SLOT = ["--slot-size", "65536", "--reset-delay-ms", "0"]
-
-
-def run(cmd, timeout=60, env=None):
-    p = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, env=env)
-    return p.returncode, p.stdout, p.stderr
-
-
-class Relay:
-    """UDP relay client <-> target. drop(direction, datagram) decides per
-    datagram (direction "c2t" or "t2c"); a dropped one is never delivered."""
-
-    def __init__(self, target_port, drop):
-        self.drop = drop
-        self.up = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-        self.up.bind(("127.0.0.1", 0))
-        self.down = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-        self.down.connect(("127.0.0.1", target_port))
-        self.port = self.up.getsockname()[1]
-        self.client = None
-        self.stop_r, self.stop_w = os.pipe()
-        self.th = threading.Thread(target=self._run, daemon=True)
-        self.th.start()
-
-    def _run(self):
-        while True:
-            r, _, _ = select.select([self.up, self.down, self.stop_r], [], [])
-            if self.stop_r in r:
-                return
-            if self.up in r:
-                d, self.client = self.up.recvfrom(65536)
-                if not self.drop("c2t", d):
-                    self.down.send(d)
-            if self.down in r:
-                try:
-                    d = self.down.recv(65536)
-                except ConnectionRefusedError:
-                    continue
-                if self.client and not self.drop("t2c", d):
-                    self.up.sendto(d, self.client)
-
-    def close(self):
-        os.write(self.stop_w, b"x")
-        self.th.join(5)
-        self.up.close()
-        self.down.close()
-        os.close(self.stop_r)
-        os.close(self.stop_w)
-
-
-def smp_hdr(d):
-    """(op, group, id) of an SMP packet."""
-    op, _flags, _len, group, _seq, cid = struct.unpack(">BBHHBB", d[:8])
-    return op & 7, group, cid
 
 
 class NumericOptions(unittest.TestCase):
@@ -372,23 +315,16 @@ class TargetWords(unittest.TestCase):
     def start_stop(self, args, while_up=None):
         """Start the target, wait for "ready", run while_up(udp_port), stop it;
         returns (stdout lines up to ready, whole stderr)."""
-        p = subprocess.Popen([TARGET, "--flash", os.path.join(self.dir, "f.bin")] + SLOT + args,
-                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-        lines = []
-        port = None
-        for line in p.stdout:
-            lines.append(line.strip())
-            if line.startswith("udp: "):
-                port = int(line.strip().rsplit(":", 1)[1])
-            if line.strip() == "ready":
-                break
+        p = Proc([TARGET, "--flash", os.path.join(self.dir, "f.bin")] + SLOT + args)
+        i = p.wait_index(lambda l: l.strip() == "ready", "out")
+        lines = [l.strip() for l in p.out[:None if i is None else i + 1]]
+        port = next((int(l.rsplit(":", 1)[1]) for l in lines if l.startswith("udp: ")), None)
         try:
             if while_up and "ready" in lines:
                 while_up(port)
         finally:
-            p.send_signal(signal.SIGTERM)
-            out, err = p.communicate(timeout=30)
-        return lines, err
+            p.stop(timeout=30)
+        return lines, "".join(l + "\n" for l in p.err)
 
     def test_non_loopback_bind_warns(self):
         for spec in ("0.0.0.0:0", "[::]:0"):
@@ -435,13 +371,6 @@ class TargetWords(unittest.TestCase):
         self.assertIn("no answer", cerr)
         # The target's log says why, once, though two requests came.
         self.assertEqual(err.count("request ignored: halted in the bootloader"), 1, err)
-
-
-def main():
-    res = unittest.main(verbosity=2, exit=False).result
-    failed = len(res.failures) + len(res.errors)
-    print("%d passed, %d failed" % (res.testsRun - failed - len(res.skipped), failed))
-    sys.exit(1 if failed else 0)
 
 
 if __name__ == "__main__":

@@ -9,20 +9,12 @@ packet content or counts."""
 import hashlib
 import json
 import os
-import select
-import signal
-import socket
-import struct
 import sys
-import threading
-import unittest
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "client"))
-sys.path.insert(0, os.path.join(HERE, "..", "throughput"))
 from e2e_common import E2ECase, Target, image_list, make_image, slot, smpdfu  # noqa: E402
-from lossy_common import Proc  # noqa: E402
-from tools import LINKEMU  # noqa: E402
+from harness import LINKEMU, Proc, Relay, main, smp_hdr  # noqa: E402
 
 SLOT = ["--slot-size", "131072", "--reset-delay-ms", "0"]
 
@@ -36,58 +28,12 @@ def data(n, seed):
     return bytes(out[:n])
 
 
-def smp_hdr(d):
-    op, _flags, _len, group, _seq, cid = struct.unpack(">BBHHBB", d[:8])
-    return op & 7, group, cid
-
-
-class Relay:
-    """UDP relay client <-> target; on_c2t(datagram) returns False to drop it."""
-
-    def __init__(self, target_port, on_c2t):
-        self.on_c2t = on_c2t
-        self.up = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-        self.up.bind(("127.0.0.1", 0))
-        self.down = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-        self.down.connect(("127.0.0.1", target_port))
-        self.port = self.up.getsockname()[1]
-        self.client = None
-        self.stop_r, self.stop_w = os.pipe()
-        self.th = threading.Thread(target=self._run, daemon=True)
-        self.th.start()
-
-    def _run(self):
-        while True:
-            r, _, _ = select.select([self.up, self.down, self.stop_r], [], [])
-            if self.stop_r in r:
-                return
-            if self.up in r:
-                d, self.client = self.up.recvfrom(65536)
-                if self.on_c2t(d):
-                    self.down.send(d)
-            if self.down in r:
-                try:
-                    d = self.down.recv(65536)
-                except ConnectionRefusedError:
-                    continue
-                if self.client:
-                    self.up.sendto(d, self.client)
-
-    def close(self):
-        os.write(self.stop_w, b"x")
-        self.th.join(5)
-        for s in (self.up, self.down):
-            s.close()
-        os.close(self.stop_r)
-        os.close(self.stop_w)
-
-
 class Base(E2ECase):
     def setUp(self):
         super().setUp()
         self.root = self.path("root")
         os.makedirs(os.path.join(self.root, "d"))
-        self.v1_hash = make_image(self.path("v1.bin"), "1.0.0", 8000, 1)
+        self.v1_hash = make_image(self.path("v1.bin"), "1.0.0", 8000, 1).hash
 
     def dev(self, extra=()):
         self.t = self.target(SLOT + ["--factory", self.path("v1.bin"), "--fs-root", self.root,
@@ -244,7 +190,7 @@ class Lossy(Base):
     def test_fs_through_lossy_link(self):
         self.dev()
         emu = Proc([LINKEMU, "udp", "--listen", "127.0.0.1:0", "--target",
-                    "127.0.0.1:%d" % self.t.udp_port, "--loss", "0.03", "--seed", "7"])
+                    "127.0.0.1:%d" % self.t.udp_port, "--loss", "0.03", "--seed", "7"]).wait_ready()
         try:
             conn = "udp:" + emu.info["listen"]
             body = data(3 * 1024 * 1024, "lossy")
@@ -287,7 +233,7 @@ class Resume(Base):
                     return False
             return seen[0] < 300
 
-        relay = Relay(self.t.udp_port, pass_c2t)
+        relay = Relay(self.t.udp_port, lambda way, d: way == "c2t" and not pass_c2t(d))
         try:
             rc, out, err = smpdfu("udp:127.0.0.1:%d" % relay.port, "fs", "upload", src, "/d/up.bin",
                                   extra=["--timeout", "0.3", "--retries", "1"])
@@ -322,7 +268,7 @@ class Resume(Base):
                     self.t.kill()
             return seen[0] < 400
 
-        relay = Relay(self.t.udp_port, pass_c2t)
+        relay = Relay(self.t.udp_port, lambda way, d: way == "c2t" and not pass_c2t(d))
         dst = self.path("dn.bin")
         try:
             rc, out, err = smpdfu("udp:127.0.0.1:%d" % relay.port, "fs", "download", "/d/dn.bin",
@@ -347,7 +293,7 @@ class Resume(Base):
 class Recovery(Base):
     def test_one_image(self):
         self.dev()
-        v2 = make_image(self.path("v2.bin"), "2.0.0", 30000, 2)
+        v2 = make_image(self.path("v2.bin"), "2.0.0", 30000, 2).hash
         out = self.ok("dfu", "--recovery", self.path("v2.bin"), json_out=True)
         self.assertEqual((out["status"], out["running"], out["entered_by_reset"]), ("ok", "2.0.0", True))
         a = slot(image_list(self.conn), 0, 0)
@@ -360,7 +306,7 @@ class Recovery(Base):
         self.t = self.target(SLOT + ["--factory", self.path("v1.bin"), "--buf-size", "1024"],
                              serial=True)
         self.conn = self.t.conn("serial")
-        v2 = make_image(self.path("v2.bin"), "2.0.0", 30000, 2)
+        v2 = make_image(self.path("v2.bin"), "2.0.0", 30000, 2).hash
         out = self.ok("dfu", "--recovery", self.path("v2.bin"), json_out=True)
         self.assertEqual(out["running"], "2.0.0")
         self.assertEqual(slot(image_list(self.conn), 0, 0)["hash"], v2)
@@ -368,8 +314,8 @@ class Recovery(Base):
     def test_two_images(self):
         make_image(self.path("n1.bin"), "1.0.0", 5000, 11)
         self.dev(["--images", "2", "--factory1", self.path("n1.bin")])
-        v2 = make_image(self.path("v2.bin"), "2.0.0", 30000, 2)
-        n2 = make_image(self.path("n2.bin"), "2.1.0", 9000, 12)
+        v2 = make_image(self.path("v2.bin"), "2.0.0", 30000, 2).hash
+        n2 = make_image(self.path("n2.bin"), "2.1.0", 9000, 12).hash
         self.ok("dfu", "--recovery", self.path("v2.bin"), "--image1", self.path("n2.bin"))
         imgs = image_list(self.conn)
         self.assertEqual(slot(imgs, 0, 0)["hash"], v2)
@@ -385,17 +331,10 @@ class Recovery(Base):
     def test_bricked_device_already_in_recovery(self):
         self.t = self.target(SLOT + ["--recovery-no-app"])
         self.conn = self.t.conn()
-        v2 = make_image(self.path("v2.bin"), "2.0.0", 30000, 2)
+        v2 = make_image(self.path("v2.bin"), "2.0.0", 30000, 2).hash
         out = self.ok("dfu", "--recovery", self.path("v2.bin"), json_out=True)
         self.assertFalse(out["entered_by_reset"])
         self.assertEqual(slot(image_list(self.conn), 0, 0)["hash"], v2)
-
-
-def main():
-    res = unittest.main(verbosity=2, exit=False).result
-    failed = len(res.failures) + len(res.errors)
-    print("%d passed, %d failed" % (res.testsRun - failed - len(res.skipped), failed))
-    sys.exit(1 if failed else 0)
 
 
 if __name__ == "__main__":

@@ -13,10 +13,7 @@ import tempfile
 import unittest
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "lib"))
-from tools import BUILD, SMPDFU, SOURCE, TARGET, LINKEMU, make_image  # noqa: E402
-
-sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "throughput"))
-from lossy_common import Proc  # noqa: E402
+from harness import BUILD, SMPDFU, SOURCE, TARGET, LINKEMU, Proc, make_image  # noqa: E402
 
 
 def run(*args, env=None, timeout=120):
@@ -113,9 +110,9 @@ class WithDevice(unittest.TestCase):
         self.v1 = os.path.join(d, "v1.bin")
         self.v2 = os.path.join(d, "v2.bin")
         make_image(self.v1, "1.0.0", 3000, 1)
-        self.v2_hash = make_image(self.v2, "2.0.0", 20000, 2)
+        self.v2_hash = make_image(self.v2, "2.0.0", 20000, 2).hash
         self.t = Proc([TARGET, "-q", "--flash", os.path.join(d, "flash"), "--factory", self.v1,
-                       "--udp", "127.0.0.1:0", "--reset-delay-ms", "200"])
+                       "--udp", "127.0.0.1:0", "--reset-delay-ms", "200"]).wait_ready()
         self.conn = "udp:" + self.t.info["udp"]
         self.env = dict(os.environ, HOME=d, XDG_CONFIG_HOME=os.path.join(d, "xdg"))
         self.env.pop("SMPDFU_CONN", None)
