@@ -50,7 +50,7 @@ class FleetTest(GwCase):
         things = [n for n, _ in devs] + [dead[0]]
         self.cloud = Cloud(self.broker, things)
         gw = Gateway(self.d, "gw-a", self.broker, devs + [dead],
-                     extra="allow_http = true\nconcurrency = 8\ntimeout = 0.3")
+                     extra="allow_http = true\nconcurrency = 8\ntimeout = 2")
         self.gws.append(gw)
         gw.start()
         gw.wait_line(r"ready: 9 devices")

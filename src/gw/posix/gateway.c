@@ -722,7 +722,10 @@ static void handle_job(gw_t *g, gwdev_t *d, const char *payload, size_t len)
     if (found < 0) {
         return;
     }
-    if (d->state != D_IDLE || d->close_pending) {
+    /* A device still closing its last link takes the job: schedule() starts
+     * it once the close is done. (Refusing it then lost the answer to the
+     * ask_next() of dev_finish(), and nothing asked again.) */
+    if (d->state != D_IDLE) {
         return; /* asked again when the running job ends */
     }
     char *copy = strndup(payload, len);
