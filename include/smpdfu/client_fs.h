@@ -24,6 +24,7 @@
 
 #include "smpdfu/client.h"
 #include "smpdfu/client_iter.h"
+#include "smpdfu/hash.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -140,6 +141,65 @@ int smpdfu_fs_download_start(smpdfu_fs_download_t *dl, smpdfu_client_t *c,
                              const smpdfu_fs_download_cfg_t *cfg);
 void smpdfu_fs_download_abort(smpdfu_fs_download_t *dl);
 bool smpdfu_fs_download_busy(const smpdfu_fs_download_t *dl);
+
+/* ------------------------------------------- resume and verify by SHA-256 */
+
+/* Whether the device's file and a local copy hold the same bytes, by the
+ * device's sha256 (fs hash) of a prefix against the local one:
+ *  - UPLOAD_RESUME: the file status gives the device's size `have`; when
+ *    0 < have <= local_len and both sides' [0, have) match, start = have;
+ *  - DOWNLOAD_RESUME: the status gives the device's size (res.remote_size);
+ *    when local_len <= it and [0, local_len) match, start = local_len;
+ *  - VERIFY: compare [0, local_len): res.same 1 equal, -1 different, 0 the
+ *    device cannot say (no sha256, no hash command, no answer).
+ * A device that cannot say, or an unanswered hash request, means "start at
+ * 0" (resume) or same 0 (verify), never a failure. */
+typedef enum {
+    SMPDFU_FS_MATCH_UPLOAD_RESUME,
+    SMPDFU_FS_MATCH_DOWNLOAD_RESUME,
+    SMPDFU_FS_MATCH_VERIFY,
+} smpdfu_fs_match_mode_t;
+
+typedef struct {
+    int status;            /* 0; UPLOAD_RESUME: the status request's error other than
+                              SMPDFU_EDEVICE (the device went quiet) */
+    uint32_t start;        /* resume offset (0: from the start) */
+    uint32_t remote_size;  /* the status's size (resume modes, when answered) */
+    int same;              /* VERIFY: 1, -1, or 0 (cannot say) */
+} smpdfu_fs_match_result_t;
+
+typedef struct {
+    smpdfu_fs_match_mode_t mode;
+    const char *name;            /* caller-owned until done() */
+    smpdfu_read_fn read;         /* the local bytes [0, local_len) */
+    void *read_ctx;              /* caller-owned until done() */
+    uint32_t local_len;
+    const smpdfu_hash_t *hash;   /* required: the local SHA-256 */
+    uint32_t timeout_ms;         /* per request; 0 = engine default */
+    int retries;                 /* < 0 = engine default */
+    void (*done)(void *arg, const smpdfu_fs_match_result_t *res);
+    void *arg;
+} smpdfu_fs_match_cfg_t;
+
+/* State; caller-owned, fields private. */
+typedef struct {
+    smpdfu_client_t *c;
+    smpdfu_fs_match_cfg_t cfg;
+    smpdfu_fs_match_result_t res;
+    smpdfu_req_t *req;
+    uint32_t len;          /* prefix being compared */
+    uint8_t state;
+    uint8_t scratch[256];  /* local read buffer */
+} smpdfu_fs_match_t;
+
+/* Start. Returns 0 (done() follows exactly once, from a later feed/tick), or
+ * SMPDFU_EINVAL (no done/hash/name) / the engine's error with no callback.
+ * The local hash is computed inside the hash answer's callback
+ * (synchronous reads through read). */
+int smpdfu_fs_match_start(smpdfu_fs_match_t *m, smpdfu_client_t *c,
+                          const smpdfu_fs_match_cfg_t *cfg);
+void smpdfu_fs_match_abort(smpdfu_fs_match_t *m);
+bool smpdfu_fs_match_busy(const smpdfu_fs_match_t *m);
 
 #ifdef __cplusplus
 }

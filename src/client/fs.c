@@ -464,3 +464,126 @@ bool smpdfu_fs_download_busy(const smpdfu_fs_download_t *dl)
 {
     return dl->busy;
 }
+
+/* --------------------------------------- resume and verify by SHA-256 */
+
+enum { M_IDLE, M_STATUS, M_HASH };
+
+static void m_finish(smpdfu_fs_match_t *m)
+{
+    if (m->req) {
+        smpdfu_client_req_cancel(m->c, m->req);
+        m->req = NULL;
+    }
+    m->state = M_IDLE;
+    m->cfg.done(m->cfg.arg, &m->res);
+}
+
+static void m_on_hash(void *arg, const smpdfu_rsp_t *rsp);
+
+/* Ask the device's SHA-256 of [0, len). */
+static void m_compare(smpdfu_fs_match_t *m, uint32_t len)
+{
+    m->len = len;
+    m->state = M_HASH;
+    smpdfu_req_opts_t o = {m->cfg.timeout_ms, m->cfg.retries, &m->req};
+    if (smpdfu_fs_hash(m->c, m->cfg.name, "sha256", 0, len, &o, m_on_hash, m)) {
+        m_finish(m); /* cannot ask: nothing known, start 0 / same 0 */
+    }
+}
+
+static void m_on_hash(void *arg, const smpdfu_rsp_t *rsp)
+{
+    smpdfu_fs_match_t *m = arg;
+    if (m->state != M_HASH || rsp->req != m->req) {
+        return;
+    }
+    m->req = NULL;
+    smpdfu_fs_hash_t h;
+    uint8_t mine[32];
+    /* Only a 32-byte sha256 over exactly the asked range says anything. */
+    if (rsp->status || smpdfu_fs_hash_parse(rsp, &h) || h.is_number || h.bytes_len != 32 ||
+        h.len != m->len ||
+        smpdfu_hash_range(m->cfg.hash, SMPDFU_HASH_SHA256, m->cfg.read, m->cfg.read_ctx, 0,
+                          m->len, m->scratch, sizeof(m->scratch), mine)) {
+        m_finish(m);
+        return;
+    }
+    bool same = !memcmp(h.bytes, mine, 32);
+    if (m->cfg.mode == SMPDFU_FS_MATCH_VERIFY) {
+        m->res.same = same ? 1 : -1;
+    } else if (same) {
+        m->res.start = m->len;
+    }
+    m_finish(m);
+}
+
+static void m_on_status(void *arg, const smpdfu_rsp_t *rsp)
+{
+    smpdfu_fs_match_t *m = arg;
+    if (m->state != M_STATUS || rsp->req != m->req) {
+        return;
+    }
+    m->req = NULL;
+    uint32_t size = 0;
+    bool sized = rsp->status == 0 && smpdfu_fs_status_parse(rsp, &size) == 0;
+    if (sized) {
+        m->res.remote_size = size;
+    }
+    if (m->cfg.mode == SMPDFU_FS_MATCH_UPLOAD_RESUME) {
+        if (sized && size > 0 && size <= m->cfg.local_len) {
+            m_compare(m, size);
+            return;
+        }
+        if (rsp->status && rsp->status != SMPDFU_EDEVICE) {
+            m->res.status = rsp->status; /* no file is not an error; silence is */
+        }
+    } else if (sized && m->cfg.local_len <= size) {
+        m_compare(m, m->cfg.local_len);
+        return;
+    }
+    m_finish(m);
+}
+
+int smpdfu_fs_match_start(smpdfu_fs_match_t *m, smpdfu_client_t *c,
+                          const smpdfu_fs_match_cfg_t *cfg)
+{
+    if (!m || !c || !cfg || !cfg->done || !cfg->hash || !cfg->read || !name_ok(cfg->name) ||
+        cfg->mode > SMPDFU_FS_MATCH_VERIFY) {
+        return SMPDFU_EINVAL;
+    }
+    memset(m, 0, sizeof(*m));
+    m->c = c;
+    m->cfg = *cfg;
+    if (cfg->mode == SMPDFU_FS_MATCH_VERIFY) {
+        m->len = cfg->local_len;
+        m->state = M_HASH;
+        smpdfu_req_opts_t o = {cfg->timeout_ms, cfg->retries, &m->req};
+        int rc = smpdfu_fs_hash(c, cfg->name, "sha256", 0, cfg->local_len, &o, m_on_hash, m);
+        if (rc) {
+            m->state = M_IDLE;
+        }
+        return rc;
+    }
+    m->state = M_STATUS;
+    smpdfu_req_opts_t o = {cfg->timeout_ms, cfg->retries, &m->req};
+    int rc = smpdfu_fs_status(c, cfg->name, &o, m_on_status, m);
+    if (rc) {
+        m->state = M_IDLE;
+    }
+    return rc;
+}
+
+void smpdfu_fs_match_abort(smpdfu_fs_match_t *m)
+{
+    if (m->req) {
+        smpdfu_client_req_cancel(m->c, m->req);
+        m->req = NULL;
+    }
+    m->state = M_IDLE;
+}
+
+bool smpdfu_fs_match_busy(const smpdfu_fs_match_t *m)
+{
+    return m->state != M_IDLE;
+}

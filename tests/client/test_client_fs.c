@@ -15,6 +15,7 @@
 #include "helper_fakedev.h"
 #include "smpdfu/client_fs.h"
 #include "smpdfu/image.h"
+#include "smpdfu/posix_crypto.h"
 #include "smpdfu/upload.h"
 
 static fake_dev_t dev;
@@ -31,6 +32,7 @@ static bool up_open;
 static uint32_t up_len_seen, up_first_off;
 static bool up_first_had_len;
 static uint32_t fail_from; /* non-zero: requests from this one on get rc 8 */
+static bool no_hash;       /* the hash command is not there (rc 8) */
 
 static bool fs_hook(fake_dev_t *d, const smpdfu_smp_hdr_t *h, const uint8_t *body, size_t body_len,
                     uint8_t *rsp, size_t *rsp_len)
@@ -44,6 +46,33 @@ static bool fs_hook(fake_dev_t *d, const smpdfu_smp_hdr_t *h, const uint8_t *bod
         smpdfu_cbor_map_begin(&e, 1);
         smpdfu_cbor_put_tstrz(&e, "len");
         smpdfu_cbor_put_uint(&e, file_len);
+        *rsp_len = e.len;
+        return true;
+    }
+    if (h->group == SMPDFU_GROUP_FS && h->id == SMPDFU_FS_HASH_CHECKSUM && !no_hash) {
+        /* sha256 of [0, len) as Zephyr's fs_mgmt answers it */
+        uint64_t len = 0;
+        bool fl = false;
+        const smpdfu_cbor_field_t hf[] = {{"len", SMPDFU_CBOR_UINT, &len, &fl}};
+        smpdfu_cbor_dec_t hd;
+        smpdfu_cbor_dec_init(&hd, body, body_len);
+        assert_int_equal(smpdfu_cbor_decode_map(&hd, hf, 1), 0);
+        if (!fl || len > file_len) {
+            len = file_len;
+        }
+        uint8_t dg[32];
+        smpdfu_posix_digest(SMPDFU_HASH_SHA256, file, (size_t)len, dg);
+        smpdfu_cbor_enc_t e;
+        smpdfu_cbor_enc_init(&e, rsp, 128);
+        smpdfu_cbor_map_begin(&e, 4);
+        smpdfu_cbor_put_tstrz(&e, "type");
+        smpdfu_cbor_put_tstrz(&e, "sha256");
+        smpdfu_cbor_put_tstrz(&e, "off");
+        smpdfu_cbor_put_uint(&e, 0);
+        smpdfu_cbor_put_tstrz(&e, "len");
+        smpdfu_cbor_put_uint(&e, len);
+        smpdfu_cbor_put_tstrz(&e, "output");
+        smpdfu_cbor_put_bstr(&e, dg, 32);
         *rsp_len = e.len;
         return true;
     }
@@ -138,6 +167,7 @@ static void setup(void)
     answers = 0;
     up_open = false;
     up_first_off = UINT32_MAX;
+    no_hash = false;
 }
 
 /* ------------------------------------------------------------ download */
@@ -335,6 +365,91 @@ static void test_upload_resumed_and_tiny(void **state)
     assert_int_equal(up_len_seen, 0);
 }
 
+/* ------------------------------------------- resume / verify decision */
+
+typedef struct {
+    bool done;
+    smpdfu_fs_match_result_t res;
+} match_wait_t;
+
+static void m_done(void *arg, const smpdfu_fs_match_result_t *r)
+{
+    match_wait_t *w = arg;
+    assert_false(w->done);
+    w->done = true;
+    w->res = *r;
+}
+
+static bool m_is_done(void *arg)
+{
+    return ((match_wait_t *)arg)->done;
+}
+
+static smpdfu_fs_match_result_t run_match(smpdfu_fs_match_mode_t mode, const uint8_t *local,
+                                          uint32_t len)
+{
+    static smpdfu_fs_match_t m;
+    static smpdfu_image_buf_t buf;
+    buf.data = local;
+    buf.len = len;
+    smpdfu_posix_hash_state_t hs;
+    smpdfu_hash_t hh;
+    smpdfu_posix_hash_init(&hs, &hh);
+    match_wait_t w = {0};
+    smpdfu_fs_match_cfg_t cfg = {mode, "/lfs/f", smpdfu_image_buf_read, &buf, len, &hh, 0, -1,
+                                 m_done, &w};
+    assert_int_equal(smpdfu_fs_match_start(&m, &fc.c, &cfg), 0);
+    assert_true(fake_run(&dev, &fc.c, m_is_done, &w, 60000));
+    assert_false(smpdfu_fs_match_busy(&m));
+    smpdfu_posix_hash_free(&hs);
+    return w.res;
+}
+
+/* Upload resume: the device's 6000 bytes match the local prefix -> 6000; a
+ * differing byte, a device longer than the file, or no hash command -> 0. */
+static void test_match_upload_resume(void **state)
+{
+    (void)state;
+    setup();
+    memcpy(src_buf, file, sizeof(src_buf));
+    file_len = 6000;
+    smpdfu_fs_match_result_t r = run_match(SMPDFU_FS_MATCH_UPLOAD_RESUME, src_buf, 9000);
+    assert_int_equal(r.status, 0);
+    assert_int_equal(r.start, 6000);
+    assert_int_equal(r.remote_size, 6000);
+    src_buf[100] ^= 1;
+    r = run_match(SMPDFU_FS_MATCH_UPLOAD_RESUME, src_buf, 9000);
+    assert_int_equal(r.start, 0);
+    src_buf[100] ^= 1;
+    r = run_match(SMPDFU_FS_MATCH_UPLOAD_RESUME, src_buf, 5000);
+    assert_int_equal(r.start, 0);
+    no_hash = true;
+    r = run_match(SMPDFU_FS_MATCH_UPLOAD_RESUME, src_buf, 9000);
+    assert_int_equal(r.status, 0);
+    assert_int_equal(r.start, 0);
+}
+
+/* Download resume from the local prefix, and the verify verdicts. */
+static void test_match_download_and_verify(void **state)
+{
+    (void)state;
+    setup();
+    memcpy(src_buf, file, sizeof(src_buf));
+    smpdfu_fs_match_result_t r = run_match(SMPDFU_FS_MATCH_DOWNLOAD_RESUME, src_buf, 4000);
+    assert_int_equal(r.start, 4000);
+    assert_int_equal(r.remote_size, 15000);
+    r = run_match(SMPDFU_FS_MATCH_DOWNLOAD_RESUME, src_buf, 16000); /* longer than the device's */
+    assert_int_equal(r.start, 0);
+    r = run_match(SMPDFU_FS_MATCH_VERIFY, src_buf, 15000);
+    assert_int_equal(r.same, 1);
+    src_buf[14999] ^= 0x80;
+    r = run_match(SMPDFU_FS_MATCH_VERIFY, src_buf, 15000);
+    assert_int_equal(r.same, -1);
+    no_hash = true;
+    r = run_match(SMPDFU_FS_MATCH_VERIFY, src_buf, 15000);
+    assert_int_equal(r.same, 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -343,6 +458,8 @@ int main(void)
         cmocka_unit_test(test_download_failure_marks_whole_prefix),
         cmocka_unit_test(test_upload_in_order_with_a_lost_chunk),
         cmocka_unit_test(test_upload_resumed_and_tiny),
+        cmocka_unit_test(test_match_upload_resume),
+        cmocka_unit_test(test_match_download_and_verify),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

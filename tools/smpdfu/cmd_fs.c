@@ -37,36 +37,54 @@ static int ask(int start_rc)
     return conn_wait_rsp(&k);
 }
 
-/* Device SHA-256 of name[0, len) into out. Returns 0, or 1 when the device
- * cannot say (no sha256, no hash command), or the request's error. */
-static int remote_sha(const char *name, uint32_t len, uint8_t out[32])
+typedef struct {
+    bool done;
+    smpdfu_fs_match_result_t res;
+} match_wait_t;
+
+static void match_done(void *arg, const smpdfu_fs_match_result_t *res)
 {
-    smpdfu_req_opts_t o = conn_opts(&k);
-    int rc = ask(smpdfu_fs_hash(&k.c, name, "sha256", 0, len, &o, conn_on_rsp, &k));
-    if (rc == SMPDFU_EDEVICE) {
-        return 1;
-    }
-    if (rc) {
-        return rc;
-    }
-    smpdfu_fs_hash_t h;
-    if (smpdfu_fs_hash_parse(&k.rsp, &h) || h.is_number || h.bytes_len != 32 || h.len != len) {
-        return 1;
-    }
-    memcpy(out, h.bytes, 32);
-    return 0;
+    match_wait_t *w = arg;
+    w->done = true;
+    w->res = *res;
 }
 
-static int local_sha(smpdfu_read_fn read, void *ctx, uint32_t len, uint8_t out[32])
+static bool match_is_done(void *arg)
 {
+    return ((match_wait_t *)arg)->done;
+}
+
+/* Run the library's resume/verify decision (smpdfu_fs_match_start) on the
+ * local bytes [0, len); its result in *res (zeroed when it could not start). */
+static void match(smpdfu_fs_match_mode_t mode, const char *name, smpdfu_read_fn read, void *ctx,
+                  uint32_t len, smpdfu_fs_match_result_t *res)
+{
+    static smpdfu_fs_match_t m;
     smpdfu_posix_hash_state_t hs;
     smpdfu_hash_t h;
     smpdfu_posix_hash_init(&hs, &h);
-    uint8_t scratch[4096];
-    int rc = smpdfu_hash_range(&h, SMPDFU_HASH_SHA256, read, ctx, 0, len, scratch, sizeof(scratch),
-                               out);
+    smpdfu_fs_match_cfg_t cfg = {
+        .mode = mode,
+        .name = name,
+        .read = read,
+        .read_ctx = ctx,
+        .local_len = len,
+        .hash = &h,
+        .timeout_ms = conn_timeout(&k),
+        .retries = conn_retries(&k),
+        .done = match_done,
+    };
+    match_wait_t w = {0};
+    cfg.arg = &w;
+    memset(res, 0, sizeof(*res));
+    if (smpdfu_fs_match_start(&m, &k.c, &cfg) == 0) {
+        if (conn_run(&k, match_is_done, &w) == 0) {
+            *res = w.res;
+        } else {
+            smpdfu_fs_match_abort(&m);
+        }
+    }
     smpdfu_posix_hash_free(&hs);
-    return rc;
 }
 
 /* Window from the device's buffer count (1..8) unless the user chose one. */
@@ -248,18 +266,13 @@ int smpdfu_cmd_fs_upload(const smpdfu_cli_t *cli, int argc, char **argv)
     }
     uint32_t start = 0;
     if (resume) {
-        rc = ask(smpdfu_fs_status(&k.c, remote, &o, conn_on_rsp, &k));
-        uint32_t have = 0;
-        if (rc == 0 && smpdfu_fs_status_parse(&k.rsp, &have) == 0 && have > 0 && have <= size) {
-            uint8_t a[32], b[32];
-            if (remote_sha(remote, have, a) == 0 &&
-                local_sha(smpdfu_posix_file_read, &f, have, b) == 0 && !memcmp(a, b, 32)) {
-                start = have;
-            }
-        } else if (rc && rc != SMPDFU_EDEVICE) {
+        smpdfu_fs_match_result_t mr;
+        match(SMPDFU_FS_MATCH_UPLOAD_RESUME, remote, smpdfu_posix_file_read, &f, size, &mr);
+        if (mr.status) {
             smpdfu_posix_file_close(&f);
-            return conn_fail(&k, "asking for the file's size", rc, &k.rsp.dev);
+            return conn_fail(&k, "asking for the file's size", mr.status, NULL);
         }
+        start = mr.start;
     }
     static smpdfu_upload_t up;
     smpdfu_upload_cfg_t cfg;
@@ -301,10 +314,10 @@ int smpdfu_cmd_fs_upload(const smpdfu_cli_t *cli, int argc, char **argv)
     /* A resumed transfer has no "len": the device keeps the file open. */
     ask(smpdfu_fs_close(&k.c, &o, conn_on_rsp, &k));
     int verified = 0;
-    uint8_t a[32], b[32];
-    if (size > 0 && remote_sha(remote, size, a) == 0) {
-        local_sha(smpdfu_posix_file_read, &f, size, b);
-        verified = memcmp(a, b, 32) ? -1 : 1;
+    if (size > 0) {
+        smpdfu_fs_match_result_t mr;
+        match(SMPDFU_FS_MATCH_VERIFY, remote, smpdfu_posix_file_read, &f, size, &mr);
+        verified = mr.same;
     }
     smpdfu_posix_file_close(&f);
     if (verified < 0) {
@@ -373,18 +386,12 @@ int smpdfu_cmd_fs_download(const smpdfu_cli_t *cli, int argc, char **argv)
         return ex;
     }
     pick_window(&window, given);
-    smpdfu_req_opts_t o = conn_opts(&k);
     uint32_t start = 0, size = 0;
     int rc;
     if (resume && have > 0) {
-        rc = ask(smpdfu_fs_status(&k.c, remote, &o, conn_on_rsp, &k));
-        if (rc == 0 && smpdfu_fs_status_parse(&k.rsp, &size) == 0 && have <= size) {
-            uint8_t a[32], b[32];
-            if (remote_sha(remote, have, a) == 0 && local_sha(fd_read, &s, have, b) == 0 &&
-                !memcmp(a, b, 32)) {
-                start = have;
-            }
-        }
+        smpdfu_fs_match_result_t mr;
+        match(SMPDFU_FS_MATCH_DOWNLOAD_RESUME, remote, fd_read, &s, have, &mr);
+        start = mr.start;
     }
     if (!start && ftruncate(s.fd, 0) != 0) {
         smpdfu_cli_error("cannot truncate %s: %s", local, strerror(errno));
@@ -436,10 +443,10 @@ int smpdfu_cmd_fs_download(const smpdfu_cli_t *cli, int argc, char **argv)
         return SMPDFU_EXIT_FAIL;
     }
     int verified = 0;
-    uint8_t a[32], b[32];
-    if (size > 0 && remote_sha(remote, size, a) == 0) {
-        local_sha(fd_read, &s, size, b);
-        verified = memcmp(a, b, 32) ? -1 : 1;
+    if (size > 0) {
+        smpdfu_fs_match_result_t mr;
+        match(SMPDFU_FS_MATCH_VERIFY, remote, fd_read, &s, size, &mr);
+        verified = mr.same;
     }
     close(s.fd);
     if (verified < 0) {
