@@ -41,6 +41,10 @@ typedef struct {
     uint32_t next;    /* index of the token after this value and everything inside it */
 } smpdfu_json_tok_t;
 
+/* The value of one hexadecimal digit (0-9, a-f, A-F), or -1 for any other
+ * character. Shared by the tokenizer (\\u escapes) and the job decoder (hashes). */
+int smpdfu_json_hex_digit(char c);
+
 /* Tokenize text[0, len). Object keys are STRING tokens followed by their
  * value token. Returns the number of tokens (>= 1), or SMPDFU_EMALFORMED
  * (not JSON, trailing bytes, a raw control character in a string, a bad

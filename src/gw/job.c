@@ -17,27 +17,13 @@ const char *smpdfu_gw_op_name(smpdfu_gw_op_t op)
     }
 }
 
-static int hexv(char c)
-{
-    if (c >= '0' && c <= '9') {
-        return c - '0';
-    }
-    if (c >= 'a' && c <= 'f') {
-        return c - 'a' + 10;
-    }
-    if (c >= 'A' && c <= 'F') {
-        return c - 'A' + 10;
-    }
-    return -1;
-}
-
 int smpdfu_gw_hex32(const char *hex, uint8_t *out)
 {
     if (strlen(hex) != 64) {
         return SMPDFU_EMALFORMED;
     }
     for (int i = 0; i < 32; i++) {
-        int a = hexv(hex[2 * i]), b = hexv(hex[2 * i + 1]);
+        int a = smpdfu_json_hex_digit(hex[2 * i]), b = smpdfu_json_hex_digit(hex[2 * i + 1]);
         if (a < 0 || b < 0) {
             return SMPDFU_EMALFORMED;
         }

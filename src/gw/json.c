@@ -22,7 +22,7 @@ static void skip_ws(jp_t *p)
     }
 }
 
-static int hexval(char c)
+int smpdfu_json_hex_digit(char c)
 {
     if (c >= '0' && c <= '9') {
         return c - '0';
@@ -61,7 +61,7 @@ static int scan_string(jp_t *p, uint32_t *start, uint32_t *end)
                     return SMPDFU_EMALFORMED;
                 }
                 for (int k = 2; k < 6; k++) {
-                    if (hexval(p->s[p->i + (size_t)k]) < 0) {
+                    if (smpdfu_json_hex_digit(p->s[p->i + (size_t)k]) < 0) {
                         return SMPDFU_EMALFORMED;
                     }
                 }
@@ -285,7 +285,7 @@ int smpdfu_json_str(const char *text, const smpdfu_json_tok_t *t, char *out, siz
             case 'u': {
                 int v = 0;
                 for (int k = 1; k <= 4; k++) {
-                    v = v * 16 + hexval(text[i + (uint32_t)k]);
+                    v = v * 16 + smpdfu_json_hex_digit(text[i + (uint32_t)k]);
                 }
                 if (v >= 0x80) {
                     return SMPDFU_ERANGE;
