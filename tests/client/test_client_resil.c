@@ -525,6 +525,71 @@ static void test_engine_rto(void **state)
     assert_int_equal(got_sends, 1);
 }
 
+
+/* Raw UART has no resync marker. A header-shaped noise burst (a v1 write
+ * response announcing 256 bytes, NOISE of the soak's noise bridge) makes
+ * the client's decoder take the answers that follow as its body, then read
+ * answer bytes as headers; with the CLI's 64 KiB receive buffer one of them
+ * may announce tens of KiB. The decoder drops a partial frame only after a
+ * quiet gap (half the request timeout), and while the client retransmits
+ * every round trip the device answers every copy, so the line never goes
+ * quiet: without the engine's hold the upload went silent until silence_ms
+ * (phantom before the answer to request 60, 61 or 63: SMPDFU_ESILENT after
+ * 60 s, the decoder 7 KiB into a 25 KiB "frame", 540 requests answered).
+ * With it, every send waits for one quiet gap and the upload goes on. */
+static const uint8_t phantom[8] = {0x03, 0x00, 0x01, 0x00, 0x00, 0x00, 0x42, 0x00};
+static uint32_t phantom_at;
+static uint64_t phantom_sent_at;
+
+static bool phantom_hook(fake_dev_t *d, const smpdfu_smp_hdr_t *h, const uint8_t *body,
+                         size_t body_len, uint8_t *rsp, size_t *rsp_len)
+{
+    (void)h;
+    (void)body;
+    (void)body_len;
+    (void)rsp;
+    (void)rsp_len;
+    if (d->nreq == phantom_at) {
+        fake_queue_notification(d, phantom, sizeof(phantom)); /* ahead of the answer */
+        phantom_sent_at = d->now;
+    }
+    return false; /* the built-in handler answers */
+}
+
+/* The smpdfu CLI's receive buffer takes any SMP packet (64 KiB + header). */
+static uint8_t big_rx[65536 + 8];
+
+static void test_raw_phantom_header(void **state)
+{
+    (void)state;
+    size_t n = 30000; /* 63 chunks of 480 bytes at buf_size 512 */
+    uint32_t stale = 0, holds = 0;
+    for (uint32_t at = 50; at <= 63; at++) {
+        setup(SMPDFU_LINK_RAW_UART, 512, 4, n, 2000);
+        smpdfu_client_cfg_t ccfg = fc.c.cfg;
+        ccfg.rx_buf = big_rx;
+        ccfg.rx_cap = sizeof(big_rx);
+        assert_int_equal(smpdfu_client_init(&fc.c, &ccfg), 0);
+        smpdfu_client_tick(&fc.c, dev.now);
+        dev.hook = phantom_hook;
+        phantom_at = at;
+        phantom_sent_at = 0;
+        ures_t r = {0};
+        smpdfu_upload_cfg_t cfg = base_cfg(&r, n);
+        cfg.silence_ms = 60000;
+        run(&cfg, &r);
+        assert_true(phantom_sent_at != 0);
+        assert_int_equal(r.res.status, 0);
+        assert_image_ok(n);
+        /* Back in step within a few quiet gaps (1 s each), not at 60 s. */
+        assert_true(dev.now - phantom_sent_at < 5000);
+        stale += fc.c.dec.stale;
+        holds += smpdfu_client_stats(&fc.c)->holds;
+    }
+    assert_true(stale >= 1); /* a phantom frame was dropped for quiet */
+    assert_true(holds >= 1); /* because the engine made the line quiet */
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -536,6 +601,7 @@ int main(void)
         cmocka_unit_test(test_first_chunk_during_erase),
         cmocka_unit_test(test_engine_pacing),
         cmocka_unit_test(test_engine_rto),
+        cmocka_unit_test(test_raw_phantom_header),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
