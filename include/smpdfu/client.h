@@ -93,6 +93,7 @@ struct smpdfu_req {
     uint16_t sends;
     bool slow;          /* may take long on purpose (erase): not a round-trip sample */
     bool adaptive;      /* retransmitted at the round-trip estimate, not timeout_ms */
+    bool held;          /* its first copy waits for the end of a hold (raw UART, BLE) */
     uint64_t sent_at;
     uint64_t last_tx_at;
     uint64_t give_up_at; /* adaptive: (retries + 1) x timeout_ms after sending */
@@ -154,6 +155,8 @@ typedef struct {
     uint32_t bad_packets;   /* not an SMP response, length wrong */
     uint32_t send_errors;
     uint32_t paced_lines;   /* lines handed to the port one by one (pacing on) */
+    uint32_t holds;         /* raw UART, BLE: sends held to let the line go quiet
+                               (received bytes made no answer; see smpdfu_client_tick) */
 } smpdfu_client_stats_t;
 
 struct smpdfu_client {
@@ -176,6 +179,11 @@ struct smpdfu_client {
     size_t tx_len, tx_pos;      /* frame in tx_buf being sent line by line */
     uint64_t tx_next_at;        /* when the next line may go */
     smpdfu_req_t *tx_req;       /* whose frame it is (NULL once cancelled) */
+    /* resync by quiet (raw UART, BLE: no frame marker) */
+    bool rx_junk;               /* bytes came since the last response accepted */
+    uint64_t junk_since;        /* when they began */
+    bool holding;               /* every send held until the line is quiet */
+    uint64_t hold_from;
     smpdfu_client_stats_t stats;
 };
 

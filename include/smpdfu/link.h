@@ -115,6 +115,12 @@ int smpdfu_link_dec_feed_at(smpdfu_link_dec_t *d, const uint8_t *data, size_t le
  * the gap; returns 1 when it dropped one, else 0. */
 int smpdfu_link_dec_tick(smpdfu_link_dec_t *d, uint64_t now_ms);
 
+/* When the line will have been quiet for the gap since the last bytes fed
+ * (monotonic ms): last bytes + gap_ms, whether they made a frame or not.
+ * UINT64_MAX without a gap; 0 when bytes were fed without a time (tick now,
+ * so that they get one). */
+uint64_t smpdfu_link_dec_quiet_at(const smpdfu_link_dec_t *d);
+
 /* A frame has begun and is not complete (raw UART and BLE; false for the
  * other kinds). */
 bool smpdfu_link_dec_partial(const smpdfu_link_dec_t *d);

@@ -15,6 +15,9 @@ enum {
 /* Smallest slot that can hold a header and an empty map. */
 #define MIN_SLOT (SMPDFU_SMP_HDR_LEN + 1)
 
+/* Longest hold, in quiet gaps, when the line never goes quiet. */
+#define HOLD_MAX_GAPS 4u
+
 uint32_t smpdfu_client_default_timeout_ms(smpdfu_link_kind_t kind)
 {
     return kind == SMPDFU_LINK_UDP ? SMPDFU_DEFAULT_UDP_TIMEOUT_MS : SMPDFU_DEFAULT_TIMEOUT_MS;
@@ -120,6 +123,7 @@ const smpdfu_client_stats_t *smpdfu_client_stats(const smpdfu_client_t *c)
 void smpdfu_client_reset_link(smpdfu_client_t *c)
 {
     smpdfu_link_dec_reset(&c->dec);
+    c->rx_junk = false; /* a hold ends at the next tick */
 }
 
 /* ------------------------------------------------------------ requests */
@@ -165,6 +169,7 @@ int smpdfu_client_req_begin(smpdfu_client_t *c, uint8_t op, uint16_t group, uint
     r->pkt_len = 0;
     r->sends = 0;
     r->slow = false;
+    r->held = false;
     r->tx_order = 0;
     size_t maxp = smpdfu_client_max_packet(c);
     smpdfu_cbor_enc_init(&r->enc, r->pkt + SMPDFU_SMP_HDR_LEN, maxp - SMPDFU_SMP_HDR_LEN);
@@ -294,6 +299,12 @@ int smpdfu_client_req_send(smpdfu_client_t *c, smpdfu_req_t *r, uint32_t timeout
     r->give_up_at = c->now + (uint64_t)r->timeout_ms * ((uint64_t)r->tries_left + 1u);
     r->deadline = c->now + try_timeout(c, r);
     r->state = REQ_WAITING;
+    if (c->holding) {
+        /* The line must stay quiet: the first copy goes when the hold ends. */
+        r->held = true;
+        r->deadline = UINT64_MAX;
+        return 0;
+    }
     int rc = transmit(c, r);
     if (rc < 0) {
         r->state = REQ_FREE;
@@ -329,7 +340,10 @@ void smpdfu_client_cancel_all(smpdfu_client_t *c)
         c->cfg.reqs[i].state = REQ_FREE;
         c->cfg.reqs[i].cb = NULL;
         c->cfg.reqs[i].tx_order = 0;
+        c->cfg.reqs[i].held = false;
     }
+    c->holding = false;
+    c->rx_junk = false;
     c->tx_req = NULL;
     c->tx_pos = c->tx_len;
     for (smpdfu_timer_t *t = c->timers; t; t = t->next) {
@@ -541,6 +555,100 @@ static void drop_stale(smpdfu_client_t *c)
     }
 }
 
+/* ------------------------------------------------------ resync by quiet
+ *
+ * Raw UART and BLE have no mark that starts a frame: a header-shaped burst
+ * of noise makes the decoder take the answers that follow as its body, and
+ * then answer bytes as headers (one may announce 64 KiB). Only a quiet line
+ * (the decoder's gap) puts it back in step, and a client that retransmits
+ * every round trip keeps the device answering, so the line never goes quiet.
+ * So when a retransmission falls due while bytes have been coming, since
+ * before the request's last copy, without making a response, the engine
+ * holds every send (retransmissions and new requests) until the line has
+ * been quiet for the gap (the decoder has dropped the partial frame then),
+ * a response gets through after all, or HOLD_MAX_GAPS gaps passed. */
+
+static bool quiet_resync(const smpdfu_client_t *c)
+{
+    return (c->cfg.link.kind == SMPDFU_LINK_RAW_UART || c->cfg.link.kind == SMPDFU_LINK_BLE) &&
+           c->dec.gap_ms != 0;
+}
+
+static void mark_junk(smpdfu_client_t *c)
+{
+    if (!c->rx_junk) {
+        c->rx_junk = true;
+        c->junk_since = c->now;
+    }
+}
+
+static uint64_t hold_cap(const smpdfu_client_t *c)
+{
+    return c->hold_from + (uint64_t)HOLD_MAX_GAPS * c->dec.gap_ms;
+}
+
+/* When the hold may end (c->now when it may end at once). */
+static uint64_t hold_end(const smpdfu_client_t *c)
+{
+    if (!c->rx_junk) {
+        return c->now; /* a response came through: the decoder is in step */
+    }
+    uint64_t q = smpdfu_link_dec_quiet_at(&c->dec);
+    uint64_t cap = hold_cap(c);
+    return q < cap ? q : cap;
+}
+
+/* Should the retransmission of r wait for a quiet line? */
+static bool should_hold(smpdfu_client_t *c, const smpdfu_req_t *r)
+{
+    if (!quiet_resync(c) || !c->rx_junk) {
+        return false;
+    }
+    if (c->now >= smpdfu_link_dec_quiet_at(&c->dec)) {
+        c->rx_junk = false; /* quiet for the gap already: the decoder starts afresh */
+        return false;
+    }
+    /* Junk that began after the last copy may be its answer on its way. */
+    return c->junk_since <= r->last_tx_at;
+}
+
+static void release_hold(smpdfu_client_t *c)
+{
+    if (c->rx_junk) {
+        if (c->now >= hold_cap(c) && c->now < smpdfu_link_dec_quiet_at(&c->dec) &&
+            smpdfu_link_dec_partial(&c->dec)) {
+            /* Never quiet: drop the partial frame anyway, so the decoder
+             * looks for a header in what comes next. */
+            smpdfu_link_dec_reset(&c->dec);
+            c->stats.bad_packets++;
+        }
+        c->rx_junk = false;
+    }
+    uint64_t held = c->now - c->hold_from;
+    c->holding = false;
+    for (size_t i = 0; i < c->cfg.nreqs; i++) {
+        smpdfu_req_t *r = &c->cfg.reqs[i];
+        if (r->state != REQ_WAITING) {
+            continue;
+        }
+        /* The hold was the client's doing: it does not count against a request. */
+        r->give_up_at = r->give_up_at <= UINT64_MAX - held ? r->give_up_at + held : UINT64_MAX;
+        if (!r->held) {
+            continue;
+        }
+        r->held = false;
+        r->sent_at = c->now;
+        if (transmit(c, r) == SMPDFU_ECLOSED) {
+            smpdfu_rsp_t rsp;
+            memset(&rsp, 0, sizeof(rsp));
+            rsp.status = SMPDFU_ECLOSED;
+            complete(c, r, &rsp);
+        } else {
+            r->deadline = c->now + try_timeout(c, r);
+        }
+    }
+}
+
 uint32_t smpdfu_client_next_timeout(const smpdfu_client_t *c)
 {
     uint64_t best = smpdfu_link_dec_stale_at(&c->dec);
@@ -551,10 +659,17 @@ uint32_t smpdfu_client_next_timeout(const smpdfu_client_t *c)
     } else if (tx_queued(c)) {
         best = c->now;
     }
-    for (size_t i = 0; i < c->cfg.nreqs; i++) {
-        const smpdfu_req_t *r = &c->cfg.reqs[i];
-        if (r->state == REQ_WAITING && r->deadline < best) {
-            best = r->deadline;
+    if (c->holding) {
+        uint64_t e = hold_end(c); /* due requests wait for it */
+        if (e < best) {
+            best = e;
+        }
+    } else {
+        for (size_t i = 0; i < c->cfg.nreqs; i++) {
+            const smpdfu_req_t *r = &c->cfg.reqs[i];
+            if (r->state == REQ_WAITING && r->deadline < best) {
+                best = r->deadline;
+            }
         }
     }
     for (const smpdfu_timer_t *t = c->timers; t; t = t->next) {
@@ -578,13 +693,22 @@ void smpdfu_client_tick(smpdfu_client_t *c, uint64_t now_ms)
         c->now = now_ms;
     }
     drop_stale(c);
+    if (c->holding && hold_end(c) <= c->now) {
+        release_hold(c);
+    }
     pump_tx(c);
     for (size_t i = 0; i < c->cfg.nreqs; i++) {
         smpdfu_req_t *r = &c->cfg.reqs[i];
-        if (r->state != REQ_WAITING || r->deadline > c->now) {
+        if (r->state != REQ_WAITING || r->deadline > c->now || c->holding) {
             continue;
         }
         if (r->adaptive ? c->now < r->give_up_at : r->tries_left > 0) {
+            if (should_hold(c, r)) {
+                c->holding = true;
+                c->hold_from = c->now;
+                c->stats.holds++;
+                continue;
+            }
             if (r->tries_left > 0) {
                 r->tries_left--;
             }
@@ -693,8 +817,10 @@ static void handle_packet(smpdfu_client_t *c, const uint8_t *pkt, size_t len)
         (h.op != SMPDFU_OP_READ_RSP && h.op != SMPDFU_OP_WRITE_RSP) ||
         (size_t)h.len + SMPDFU_SMP_HDR_LEN > len) {
         c->stats.bad_packets++;
+        mark_junk(c);
         return;
     }
+    c->rx_junk = false; /* the decoder is in step */
     c->heard = true;
     c->heard_at = c->now;
     if (c->cfg.trace) {
@@ -757,9 +883,11 @@ static int feed(smpdfu_client_t *c, const uint8_t *data, size_t len, bool timed)
         len -= used;
         if (n < 0) {
             c->stats.bad_packets++;
+            mark_junk(c);
             continue;
         }
         if (n == 0) {
+            mark_junk(c); /* a partial frame, or bytes that start none */
             continue;
         }
         const uint8_t *pkt = smpdfu_link_dec_packet(&c->dec);
@@ -769,6 +897,7 @@ static int feed(smpdfu_client_t *c, const uint8_t *data, size_t len, bool timed)
             size_t one = SMPDFU_SMP_HDR_LEN + (((size_t)pkt[2] << 8) | pkt[3]);
             if (one > plen) {
                 c->stats.bad_packets++;
+                mark_junk(c);
                 break;
             }
             handle_packet(c, pkt, one);
@@ -777,6 +906,7 @@ static int feed(smpdfu_client_t *c, const uint8_t *data, size_t len, bool timed)
         }
         if (plen > 0 && plen < SMPDFU_SMP_HDR_LEN) {
             c->stats.bad_packets++;
+            mark_junk(c);
         }
     }
     c->in_feed = false;

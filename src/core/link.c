@@ -240,6 +240,20 @@ uint64_t smpdfu_link_dec_stale_at(const smpdfu_link_dec_t *d)
     return d->last_rx + d->gap_ms;
 }
 
+uint64_t smpdfu_link_dec_quiet_at(const smpdfu_link_dec_t *d)
+{
+    if (d->gap_ms == 0) {
+        return UINT64_MAX;
+    }
+    if (d->unstamped) {
+        return 0;
+    }
+    if (d->last_rx > UINT64_MAX - 1u - d->gap_ms) {
+        return UINT64_MAX - 1u;
+    }
+    return d->last_rx + d->gap_ms;
+}
+
 int smpdfu_link_dec_tick(smpdfu_link_dec_t *d, uint64_t now_ms)
 {
     if (d->unstamped) {

@@ -525,6 +525,189 @@ static void test_engine_rto(void **state)
     assert_int_equal(got_sends, 1);
 }
 
+
+/* Raw UART has no resync marker. A header-shaped noise burst (a v1 write
+ * response announcing 256 bytes, NOISE of the soak's noise bridge) makes
+ * the client's decoder take the answers that follow as its body, then read
+ * answer bytes as headers; with the CLI's 64 KiB receive buffer one of them
+ * may announce tens of KiB. The decoder drops a partial frame only after a
+ * quiet gap (half the request timeout), and while the client retransmits
+ * every round trip the device answers every copy, so the line never goes
+ * quiet: without the engine's hold the upload went silent until silence_ms
+ * (phantom before the answer to request 60, 61 or 63: SMPDFU_ESILENT after
+ * 60 s, the decoder 7 KiB into a 25 KiB "frame", 540 requests answered).
+ * With it, every send waits for one quiet gap and the upload goes on. */
+static const uint8_t phantom[8] = {0x03, 0x00, 0x01, 0x00, 0x00, 0x00, 0x42, 0x00};
+static uint32_t phantom_at;
+static uint64_t phantom_sent_at;
+
+static bool phantom_hook(fake_dev_t *d, const smpdfu_smp_hdr_t *h, const uint8_t *body,
+                         size_t body_len, uint8_t *rsp, size_t *rsp_len)
+{
+    (void)h;
+    (void)body;
+    (void)body_len;
+    (void)rsp;
+    (void)rsp_len;
+    if (d->nreq == phantom_at) {
+        fake_queue_notification(d, phantom, sizeof(phantom)); /* ahead of the answer */
+        phantom_sent_at = d->now;
+    }
+    return false; /* the built-in handler answers */
+}
+
+/* The smpdfu CLI's receive buffer takes any SMP packet (64 KiB + header). */
+static uint8_t big_rx[65536 + 8];
+
+static void test_raw_phantom_header(void **state)
+{
+    (void)state;
+    size_t n = 30000; /* 63 chunks of 480 bytes at buf_size 512 */
+    uint32_t stale = 0, holds = 0;
+    for (uint32_t at = 50; at <= 63; at++) {
+        setup(SMPDFU_LINK_RAW_UART, 512, 4, n, 2000);
+        smpdfu_client_cfg_t ccfg = fc.c.cfg;
+        ccfg.rx_buf = big_rx;
+        ccfg.rx_cap = sizeof(big_rx);
+        assert_int_equal(smpdfu_client_init(&fc.c, &ccfg), 0);
+        smpdfu_client_tick(&fc.c, dev.now);
+        dev.hook = phantom_hook;
+        phantom_at = at;
+        phantom_sent_at = 0;
+        ures_t r = {0};
+        smpdfu_upload_cfg_t cfg = base_cfg(&r, n);
+        cfg.silence_ms = 60000;
+        run(&cfg, &r);
+        assert_true(phantom_sent_at != 0);
+        assert_int_equal(r.res.status, 0);
+        assert_image_ok(n);
+        /* Back in step within a few quiet gaps (1 s each), not at 60 s. */
+        assert_true(dev.now - phantom_sent_at < 5000);
+        stale += fc.c.dec.stale;
+        holds += smpdfu_client_stats(&fc.c)->holds;
+    }
+    assert_true(stale >= 1); /* a phantom frame was dropped for quiet */
+    assert_true(holds >= 1); /* because the engine made the line quiet */
+}
+
+/* Raw UART: bytes that make no response across a retransmission interval
+ * hold every send until the line has been quiet for the gap (timeout / 2);
+ * a request made meanwhile waits with its first copy and goes when the hold
+ * ends; an accepted response ends a hold at once. Serial and UDP never hold:
+ * their retransmission goes at its deadline as before. */
+static int hold_done;
+static void on_hold_rsp(void *arg, const smpdfu_rsp_t *rsp)
+{
+    (void)arg;
+    assert_int_equal(rsp->status, 0);
+    hold_done++;
+}
+
+static void engine_kind(sends_t *s, uint64_t *clock, smpdfu_link_kind_t kind)
+{
+    engine_setup(s, clock, 0);
+    smpdfu_client_cfg_t cfg = ec.cfg;
+    cfg.link.kind = kind;
+    cfg.timeout_ms = 2000; /* quiet gap 1 s */
+    cfg.retries = 3;
+    assert_int_equal(smpdfu_client_init(&ec, &cfg), 0);
+    smpdfu_client_tick(&ec, *clock);
+    hold_done = 0;
+}
+
+static size_t echo_answer(uint8_t *out, const smpdfu_req_t *r)
+{
+    static const uint8_t empty[1] = {0xa0};
+    return fake_packet(out, SMPDFU_SMP_V2, SMPDFU_OP_READ_RSP, SMPDFU_GROUP_OS, r->seq,
+                       SMPDFU_OS_ECHO, empty, 1);
+}
+
+static void test_engine_hold(void **state)
+{
+    (void)state;
+    static const uint8_t zero[1] = {0};
+    sends_t s;
+    uint64_t clock = 1000;
+    smpdfu_req_t *a, *b;
+    uint8_t pkt[64];
+
+    engine_kind(&s, &clock, SMPDFU_LINK_RAW_UART);
+    assert_int_equal(smpdfu_client_request(&ec, SMPDFU_OP_READ, SMPDFU_GROUP_OS, SMPDFU_OS_ECHO,
+                                           NULL, 0, 2000, 3, on_hold_rsp, NULL, &a), 0);
+    assert_int_equal(s.n, 1);
+    /* A phantom header, then bytes every 400 ms that it swallows. */
+    assert_int_equal(smpdfu_client_feed_at(&ec, phantom, sizeof(phantom), clock), 0);
+    for (uint64_t t = 1400; t <= 2600; t += 400) {
+        engine_run(&clock, t);
+        assert_int_equal(smpdfu_client_feed_at(&ec, zero, 1, clock), 0);
+    }
+    engine_run(&clock, 3000); /* A's retransmission is due: held instead */
+    assert_int_equal(s.n, 1);
+    assert_int_equal(smpdfu_client_stats(&ec)->holds, 1);
+    assert_int_equal(smpdfu_client_request(&ec, SMPDFU_OP_READ, SMPDFU_GROUP_OS, SMPDFU_OS_ECHO,
+                                           NULL, 0, 2000, 3, on_hold_rsp, NULL, &b), 0);
+    assert_int_equal(s.n, 1); /* B waits too */
+    engine_run(&clock, 3300);
+    assert_int_equal(smpdfu_client_feed_at(&ec, zero, 1, clock), 0); /* not quiet yet */
+    assert_int_equal(smpdfu_client_next_timeout(&ec), 1000);
+    engine_run(&clock, 4299);
+    assert_int_equal(s.n, 1);
+    assert_int_equal(ec.dec.stale, 0);
+    engine_run(&clock, 4300); /* quiet for the gap: frame dropped, B sent, A resent */
+    assert_int_equal(ec.dec.stale, 1);
+    assert_int_equal(s.n, 3);
+    assert_int_equal(s.at[1], 4300);
+    assert_int_equal(s.at[2], 4300);
+    size_t n = echo_answer(pkt, a);
+    n += echo_answer(pkt + n, b);
+    assert_int_equal(smpdfu_client_feed_at(&ec, pkt, n, clock), 0);
+    assert_int_equal(hold_done, 2);
+    assert_int_equal(smpdfu_client_stats(&ec)->timeouts, 0);
+
+    /* A slow answer still arriving when the retransmission falls due: held,
+     * and the hold ends as soon as the answer is whole. */
+    engine_kind(&s, &clock, SMPDFU_LINK_RAW_UART);
+    uint64_t t0 = clock;
+    assert_int_equal(smpdfu_client_request(&ec, SMPDFU_OP_READ, SMPDFU_GROUP_OS, SMPDFU_OS_ECHO,
+                                           NULL, 0, 2000, 3, on_hold_rsp, NULL, &a), 0);
+    n = echo_answer(pkt, a);
+    assert_int_equal(smpdfu_client_feed_at(&ec, pkt, 5, clock), 0);
+    for (size_t i = 5; i < 8; i++) { /* a byte every 600 ms: never quiet for 1 s */
+        engine_run(&clock, t0 + 600 * (i - 4));
+        assert_int_equal(smpdfu_client_feed_at(&ec, pkt + i, 1, clock), 0);
+    }
+    engine_run(&clock, t0 + 2000);
+    assert_int_equal(s.n, 1);
+    assert_int_equal(smpdfu_client_stats(&ec)->holds, 1);
+    engine_run(&clock, t0 + 2100);
+    assert_int_equal(smpdfu_client_feed_at(&ec, pkt + 8, n - 8, clock), 0);
+    assert_int_equal(hold_done, 1);
+    smpdfu_client_tick(&ec, clock);
+    assert_int_equal(smpdfu_client_request(&ec, SMPDFU_OP_READ, SMPDFU_GROUP_OS, SMPDFU_OS_ECHO,
+                                           NULL, 0, 2000, 3, on_hold_rsp, NULL, &b), 0);
+    assert_int_equal(s.n, 2); /* at once */
+    assert_int_equal(s.at[1], t0 + 2100);
+
+    /* Console framing and UDP: the same junk, the retransmission at 3 s. */
+    smpdfu_link_kind_t other[] = {SMPDFU_LINK_SERIAL, SMPDFU_LINK_UDP};
+    for (size_t k = 0; k < 2; k++) {
+        clock = 1000;
+        engine_kind(&s, &clock, other[k]);
+        assert_int_equal(smpdfu_client_request(&ec, SMPDFU_OP_READ, SMPDFU_GROUP_OS,
+                                               SMPDFU_OS_ECHO, NULL, 0, 2000, 3, on_hold_rsp,
+                                               NULL, &a), 0);
+        assert_int_equal(smpdfu_client_feed_at(&ec, phantom, sizeof(phantom), clock), 0);
+        for (uint64_t t = 1400; t <= 2600; t += 400) {
+            engine_run(&clock, t);
+            assert_int_equal(smpdfu_client_feed_at(&ec, zero, 1, clock), 0);
+        }
+        engine_run(&clock, 3000);
+        assert_int_equal(s.n, 2);
+        assert_int_equal(s.at[1], 3000);
+        assert_int_equal(smpdfu_client_stats(&ec)->holds, 0);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -536,6 +719,8 @@ int main(void)
         cmocka_unit_test(test_first_chunk_during_erase),
         cmocka_unit_test(test_engine_pacing),
         cmocka_unit_test(test_engine_rto),
+        cmocka_unit_test(test_raw_phantom_header),
+        cmocka_unit_test(test_engine_hold),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
